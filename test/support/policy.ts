@@ -1,0 +1,71 @@
+/**
+ * Rules the schemas cannot express, checked on every synthesized object of every environment:
+ * no credentials in the output, hardened pods, pinned images, explicit resources, sane names.
+ */
+import { MEMOS_SECRET_ENV_VARS } from '../../src/memos';
+import { describeObject } from './schema';
+
+type Obj = Record<string, any>;
+
+const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet'];
+const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)/i;
+
+export function podSpecOf(obj: Obj): Obj | undefined {
+  if (obj.kind === 'CronJob') return obj.spec?.jobTemplate?.spec?.template?.spec;
+  if (obj.kind === 'Pod') return obj.spec;
+  return WORKLOADS.includes(obj.kind) ? obj.spec?.template?.spec : undefined;
+}
+
+/** Every rule an object breaks, as `Kind/ns/name: message`. */
+export function policyViolations(objects: readonly Obj[]): string[] {
+  const out: string[] = [];
+  for (const obj of objects) {
+    const id = describeObject(obj);
+    const fail = (message: string) => out.push(`${id}: ${message}`);
+
+    if (obj.kind === 'Secret') fail('Secrets must not be synthesized: reference an existing Secret by name and key');
+    if (obj.kind === 'ConfigMap') {
+      for (const key of Object.keys(obj.data ?? {})) {
+        if ((MEMOS_SECRET_ENV_VARS as readonly string[]).includes(key) || CREDENTIAL_NAME.test(key)) fail(`ConfigMap key ${key} looks like a credential`);
+      }
+    }
+    if (obj.kind === 'Service' && obj.spec?.loadBalancerIP !== undefined) fail('spec.loadBalancerIP is discarded by CCE (cce_10_0385): never emit it');
+    const name: string = obj.metadata?.name ?? '';
+    if (!name) fail('no metadata.name');
+    if (['Service', 'Namespace'].includes(obj.kind) && name.length > 63) fail(`name longer than 63 characters`);
+    for (const [key, value] of Object.entries({ ...obj.metadata?.labels, ...obj.metadata?.annotations })) {
+      if (typeof value !== 'string') fail(`label or annotation ${key} is not a string`);
+    }
+
+    const pod = podSpecOf(obj);
+    if (!pod) continue;
+    const podContext = pod.securityContext ?? {};
+    if (pod.automountServiceAccountToken !== false && !pod.serviceAccountName) {
+      fail('mounts the default service account token');
+    }
+    for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      const where = `container ${container.name}`;
+      const ctx = container.securityContext ?? {};
+      const setting = (key: string) => ctx[key] ?? podContext[key];
+      if (setting('runAsNonRoot') !== true) fail(`${where}: runAsNonRoot is not true`);
+      if (typeof setting('runAsUser') !== 'number' || setting('runAsUser') === 0) fail(`${where}: no non-zero runAsUser (an image running as root would be refused)`);
+      if (ctx.readOnlyRootFilesystem !== true) fail(`${where}: root filesystem is writable`);
+      if (ctx.allowPrivilegeEscalation !== false) fail(`${where}: allowPrivilegeEscalation is not false`);
+      if (ctx.privileged === true) fail(`${where}: privileged`);
+      if (!(ctx.capabilities?.drop ?? []).includes('ALL')) fail(`${where}: capabilities not dropped`);
+      if ((setting('seccompProfile') ?? {}).type !== 'RuntimeDefault') fail(`${where}: seccomp profile is not RuntimeDefault`);
+      const image: string = container.image ?? '';
+      if (!/@sha256:[0-9a-f]{64}$/.test(image) && (!/:[\w][\w.-]*$/.test(image.slice(image.lastIndexOf('/') + 1)) || image.endsWith(':latest'))) {
+        fail(`${where}: image ${image} is not pinned`);
+      }
+      for (const resource of ['cpu', 'memory']) {
+        if (container.resources?.requests?.[resource] === undefined) fail(`${where}: no ${resource} request`);
+        if (container.resources?.limits?.[resource] === undefined) fail(`${where}: no ${resource} limit`);
+      }
+      for (const env of container.env ?? []) {
+        if (env.value !== undefined && CREDENTIAL_NAME.test(env.name)) fail(`${where}: credential ${env.name} given as a literal value`);
+      }
+    }
+  }
+  return out;
+}
