@@ -1,5 +1,6 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { MEMOS_API_DEFAULT_RESOURCES } from '../constructs/memos-api';
 import { CceNodeFlavor } from '../src/cce';
 
 /** The seed's three architectures (seed §4.1, §4.2, §4.3). */
@@ -54,11 +55,7 @@ export interface MemosSizePreset {
 }
 
 /** Seed §2.5: every memos-api pod requests 2 CPU / 4Gi and may burst to 4 CPU / 8Gi. */
-const API_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(4) },
-  memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) },
-  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
-};
+const API_RESOURCES = MEMOS_API_DEFAULT_RESOURCES;
 
 /** Seed §2.5: mem-scheduler requests 1 CPU / 2Gi, limits 2 CPU / 4Gi. */
 const SCHEDULER_RESOURCES: kplus.ContainerResources = {

@@ -20,6 +20,14 @@ import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/vali
  */
 export const DEFAULT_MEMOS_IMAGE = swrImage({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
 
+/** Seed §2.5: each API pod requests 2 CPU / 4Gi and may burst to 4 CPU / 8Gi. */
+export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(4) },
+  memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) },
+  // Bounds the node disk the emptyDirs (logs, SQLite, tokenizer cache) may use.
+  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
+};
+
 /** Properties of {@link MemosApi}. */
 export interface MemosApiProps {
   /** Instance name: prefix of object names and value of `app.kubernetes.io/instance`. */
@@ -107,11 +115,7 @@ export class MemosApi extends Construct {
       command: ['uvicorn'],
       args: [MEMOS_APP_MODULE, '--host', '0.0.0.0', '--port', String(MEMOS_HTTP_PORT), '--workers', '1'],
       ports: [{ number: MEMOS_HTTP_PORT, name: 'http' }],
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(4) },
-        memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) },
-        ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
-      },
+      resources: props.resources ?? MEMOS_API_DEFAULT_RESOURCES,
       securityContext: hardenedContainerSecurityContext(MEMOS_UID),
       // init_server() connects to every backend, creates indexes and may download a tokenizer
       // before the port opens: allow up to 5 minutes, then probe the static /health route.

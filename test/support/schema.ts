@@ -49,9 +49,9 @@ function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const exported = require(moduleName) as Record<string, unknown>;
       for (const value of Object.values(exported)) {
-        const candidate = value as Partial<ModelClass> | undefined;
-        if (typeof candidate === 'function' && typeof candidate.apiVersion === 'string' && typeof candidate.kind === 'string') {
-          models.set(`${candidate.apiVersion}|${candidate.kind}`, candidate as ModelClass);
+        const candidate = value as { apiVersion?: unknown; kind?: unknown };
+        if (typeof value === 'function' && typeof candidate.apiVersion === 'string' && typeof candidate.kind === 'string') {
+          models.set(`${candidate.apiVersion}|${candidate.kind}`, value as unknown as ModelClass);
         }
       }
     }
@@ -270,6 +270,7 @@ export function validateManifests(objects: readonly Manifest[], options: { exact
 }
 
 /** Parses every document of a multi-document YAML string. */
-export function parseManifests(yaml: string): Manifest[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseManifests(yaml: string): Record<string, any>[] {
   return YAML.parseAllDocuments(yaml).map((doc) => doc.toJSON()).filter((obj) => obj && typeof obj === 'object');
 }

@@ -1,0 +1,69 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { MemosChartProps } from '../charts/memos-chart';
+import { container, only, synthChart } from './support/synth';
+
+describe('MemosChart', () => {
+  test('creates the namespace first, with restricted Pod Security and no namespace of its own', () => {
+    const objects = synthChart();
+    expect(objects[0]).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'memos',
+        labels: expect.objectContaining({
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        }),
+      },
+      spec: {},
+    });
+  });
+
+  test('puts every other object in the namespace, with the common labels', () => {
+    const objects = synthChart({ size: 'small', namespace: 'memos-prod', labels: { team: 'ai-platform' } });
+    for (const obj of objects.slice(1)) {
+      expect(obj.metadata.namespace).toBe('memos-prod');
+      expect(obj.metadata.labels).toMatchObject({ team: 'ai-platform', 'app.kubernetes.io/part-of': 'memos', 'app.kubernetes.io/managed-by': 'cdk8s-memos-cce' });
+    }
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/memos-prod', 'ConfigMap/memos-config', 'Deployment/memos-api', 'Service/memos-api']);
+  });
+
+  test('can leave the namespace to someone else, and relax Pod Security', () => {
+    expect(synthChart({ size: 'small', createNamespace: false }).map((o) => o.kind)).not.toContain('Namespace');
+    expect(only(synthChart({ size: 'small', podSecurity: 'baseline' }), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+  });
+
+  test.each([['small', 3], ['medium', 6], ['large', 15]] as const)('%s starts memos-api at the preset minimum, %i replicas', (size, replicas) => {
+    expect(only(synthChart({ size }), 'Deployment').spec.replicas).toBe(replicas);
+  });
+
+  test('api overrides and the instance name reach the objects', () => {
+    const objects = synthChart({
+      size: 'medium',
+      instance: 'mem',
+      imagePullSecrets: ['acme-pull'],
+      api: { image: 'swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31-1', replicas: 2, resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) }, memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) } } },
+      memos: { llm: { chatModel: 'deepseek-reasoner' } },
+    });
+    const deployment = only(objects, 'Deployment', 'mem-api');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(container(deployment, 'memos-api').image).toBe('swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31-1');
+    expect(container(deployment, 'memos-api').resources.limits).toEqual({ cpu: '2', memory: '4096Mi' });
+    expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'acme-pull' }]);
+    expect(only(objects, 'ConfigMap', 'mem-config').data).toMatchObject({ MOS_CHAT_MODEL: 'deepseek-reasoner', NEO4J_URI: 'bolt://mem-neo4j:7687' });
+  });
+
+  const invalid: [string, MemosChartProps, RegExp][] = [
+    ['an unknown size', { size: 'xl' as never }, /MemosChart 'test': invalid size "xl"; allowed: small, medium, large/],
+    ['a missing size', {} as MemosChartProps, /MemosChart 'test': invalid size \(missing\); allowed: small, medium, large/],
+    ['a bad namespace', { size: 'small', namespace: 'MemOS' }, /MemosChart 'test': invalid namespace "MemOS"; allowed: a DNS label/],
+    ['a bad instance', { size: 'small', instance: 'a'.repeat(41) }, /MemosChart 'test': invalid instance "a{41}"; allowed: a DNS label.*at most 40 characters/],
+    ['an unknown Pod Security level', { size: 'small', podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
+    ['api replicas below 1', { size: 'small', api: { replicas: 0 } }, /MemosApi 'test\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
+  ];
+  test.each(invalid)('rejects %s', (_name, props, message) => {
+    expect(() => synthChart(props)).toThrow(message);
+  });
+});

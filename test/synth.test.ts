@@ -1,0 +1,99 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ENVIRONMENTS, MemosEnvironment } from '../src/environments';
+import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../src/synth';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'memos-synth-'));
+}
+
+/** Every file below `dir` (relative path → sha256), plus the names of everything in its parent. */
+function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  out['<siblings>'] = fs.readdirSync(path.dirname(dir)).sort().join(',');
+  return out;
+}
+
+describe('synthEnvironments', () => {
+  test('writes one manifest per environment', () => {
+    const outdir = path.join(tempDir(), 'dist');
+    const result = synthEnvironments(ENVIRONMENTS, outdir);
+    expect(result.files.map((f) => f.file)).toEqual(['small/memos.k8s.yaml', 'medium/memos.k8s.yaml', 'large/memos.k8s.yaml']);
+    expect(fs.readdirSync(outdir).sort()).toEqual(['large', 'medium', 'small']);
+    expect(fs.readFileSync(path.join(outdir, 'small', MANIFEST_FILE), 'utf8')).toBe(renderEnvironments(ENVIRONMENTS).get('small')!.yaml);
+    expect(result.files[0].objects).toBe(4);
+  });
+
+  test('replaces the previous output, removing stale files and leaving no staging folders', () => {
+    const parent = tempDir();
+    const outdir = path.join(parent, 'dist');
+    fs.mkdirSync(path.join(outdir, 'removed-env'), { recursive: true });
+    fs.writeFileSync(path.join(outdir, 'removed-env', MANIFEST_FILE), 'old');
+    synthEnvironments([{ name: 'small', size: 'small' }], outdir);
+    expect(fs.readdirSync(outdir)).toEqual(['small']);
+    expect(fs.readdirSync(parent)).toEqual(['dist']);
+  });
+
+  const invalid: [string, MemosEnvironment[], RegExp][] = [
+    ['an unknown size', [{ name: 'small', size: 'small' }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
+    ['replicas below 1', [{ name: 'small', size: 'small', api: { replicas: 0 } }], /MemosApi 'small\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
+    ['a duplicate name', [{ name: 'small', size: 'small' }, { name: 'small', size: 'large' }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
+    ['a bad name', [{ name: 'Prod/EU', size: 'small' }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
+  ];
+  test.each(invalid)('fails on %s and leaves the output byte-for-byte unchanged', (_name, environments, message) => {
+    const outdir = path.join(tempDir(), 'dist');
+    synthEnvironments(ENVIRONMENTS, outdir);
+    const before = snapshotTree(outdir);
+    expect(() => synthEnvironments(environments, outdir)).toThrow(message);
+    expect(snapshotTree(outdir)).toEqual(before);
+  });
+
+  test('a failure with no previous output creates nothing', () => {
+    const parent = tempDir();
+    expect(() => synthEnvironments([{ name: 'x', size: 'x' as never }], path.join(parent, 'dist'))).toThrow(/invalid size/);
+    expect(fs.readdirSync(parent)).toEqual([]);
+  });
+});
+
+describe('the app entry point (npm run synth)', () => {
+  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+  test('writes the shipped environments to CDK8S_OUTDIR, as synthEnvironments does', () => {
+    const outdir = path.join(tempDir(), 'out');
+    const stdout = execFileSync(tsx, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+    expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 4 objects`);
+    const expected = renderEnvironments(ENVIRONMENTS);
+    for (const [name, { yaml }] of expected) expect(fs.readFileSync(path.join(outdir, name, MANIFEST_FILE), 'utf8')).toBe(yaml);
+  });
+
+  test('exits non-zero with the error and leaves the output unchanged when an environment is invalid', () => {
+    const outdir = path.join(tempDir(), 'out');
+    synthEnvironments(ENVIRONMENTS, outdir);
+    const before = snapshotTree(outdir);
+    // The same entry point, fed a broken environment list through a tiny wrapper module.
+    const wrapper = path.join(tempDir(), 'bad-app.ts');
+    fs.writeFileSync(wrapper, [
+      `const environments = require(${JSON.stringify(path.join(ROOT, 'src', 'environments'))});`,
+      "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
+      `require(${JSON.stringify(path.join(ROOT, 'src', 'main'))});`,
+    ].join('\n'));
+    const run = spawnSync(tsx, [wrapper], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`synth failed; ${outdir}/ was left unchanged.`);
+    expect(run.stderr).toContain(`MemosChart 'huge': invalid size "huge"; allowed: small, medium, large`);
+    expect(snapshotTree(outdir)).toEqual(before);
+  });
+});
