@@ -1,5 +1,8 @@
 // The validation harness itself: it must reject what Kubernetes would reject, or every other
 // test that relies on it proves nothing.
+import { Testing } from 'cdk8s';
+import { Application } from '../imports/application-argoproj.io';
+import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { policyViolations } from './support/policy';
 import { SHARED_SCHEMAS_DIR, validateManifests, validateWithModels } from './support/schema';
 import { only, synthChart } from './support/synth';
@@ -115,5 +118,27 @@ describe('policy checks', () => {
       'Deployment/memos/memos-api: container memos-api: image memos:latest is not pinned',
       'Deployment/memos/memos-api: container memos-api: no memory limit',
     ]);
+  });
+});
+
+describe('generated imports/ (cdk8s import of the CRDs)', () => {
+  test('produce custom resources that pass the strict validators', () => {
+    const chart = Testing.chart();
+    new ServiceMonitor(chart, 'Monitor', {
+      metadata: { name: 'memos-api', namespace: 'memos' },
+      spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'memos-api' } }, endpoints: [{ port: 'http', interval: '30s' }] },
+    });
+    new Application(chart, 'App', {
+      metadata: { name: 'memos', namespace: 'argocd' },
+      spec: {
+        project: 'default',
+        source: { repoUrl: 'https://git.example.com/platform/memos.git', path: 'dist/small', targetRevision: 'main' },
+        destination: { server: 'https://kubernetes.default.svc', namespace: 'memos' },
+      },
+    });
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceMonitor', 'Application']);
+    expect(objects[1].spec.source.repoURL).toBe('https://git.example.com/platform/memos.git');
+    expect(validateManifests(objects)).toEqual([]);
   });
 });
