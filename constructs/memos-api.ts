@@ -1,8 +1,10 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
-import { CCE_SWR_PULL_SECRET, swrImage } from '../src/cce';
+import { QueueDepthMetric } from './queue-depth-metric';
+import { CCE_SWR_PULL_SECRET, CceNodeLabels, swrImage } from '../src/cce';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels } from '../src/kubernetes';
 import {
   MEMOS_APP_MODULE,
@@ -12,7 +14,7 @@ import {
   MEMOS_VERSION,
   MEMOS_WRITABLE_PATHS,
 } from '../src/memos';
-import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
 
 /**
  * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
@@ -28,6 +30,35 @@ export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
   ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
 };
 
+/** Autoscaling of the memos-api Deployment. */
+export interface MemosApiAutoscaling {
+  /** Fewest pods; the PodDisruptionBudget keeps all but one of them through voluntary disruptions. */
+  readonly minReplicas: number;
+  /** Most pods. */
+  readonly maxReplicas: number;
+  /**
+   * Target average CPU utilization, percent of the request.
+   * @default 70 (seed §2.5)
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Scale on `redis_queue_depth` from this pipeline as well.
+   * @default - CPU only
+   */
+  readonly queueDepth?: QueueDepthMetric;
+  /**
+   * Target queue entries per pod (External metric, AverageValue).
+   * @default 100 (seed §2.5)
+   */
+  readonly targetQueueDepthPerReplica?: number;
+  /**
+   * How long the HPA waits, taking the highest recommendation seen, before it removes pods.
+   * A queue drains in bursts: a long window keeps the consumers until the backlog is gone.
+   * @default Duration.minutes(10)
+   */
+  readonly scaleDownStabilization?: Duration;
+}
+
 /** Properties of {@link MemosApi}. */
 export interface MemosApiProps {
   /** Instance name: prefix of object names and value of `app.kubernetes.io/instance`. */
@@ -40,10 +71,32 @@ export interface MemosApiProps {
    */
   readonly image?: string;
   /**
-   * Number of API pods.
-   * @default 3 (seed: small)
+   * A fixed number of API pods, without autoscaling. Not together with `autoscaling`.
+   * @default - autoscaled (see `autoscaling`)
    */
   readonly replicas?: number;
+  /**
+   * Horizontal Pod Autoscaler on CPU and, given a `queueDepth` metric, on the scheduler queue.
+   * @default - 3 to 10 pods on CPU 70% (seed §2.5), when `replicas` is not set
+   */
+  readonly autoscaling?: MemosApiAutoscaling;
+  /**
+   * API pods also consume the scheduler queue (`API_SCHEDULER_ON`). Scaling on queue depth adds
+   * consumers only when they do.
+   * @default true
+   */
+  readonly consumesQueue?: boolean;
+  /**
+   * The CCE ELB in front of the API, or `false` for a ClusterIP Service only.
+   * @default - a private (`inner`) shared ELB, TCP listener on 80, HTTP health check on /health
+   */
+  readonly loadBalancer?: ElbServiceOptions | false;
+  /**
+   * Spreading across availability zones: `required` never puts two more pods in one zone than
+   * in another (pods stay Pending instead); `preferred` only tries.
+   * @default 'required'
+   */
+  readonly zoneSpread?: 'required' | 'preferred';
   /**
    * CPU, memory and ephemeral storage of the MemOS container.
    * @default - seed §2.5: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi
@@ -73,8 +126,12 @@ export interface MemosApiProps {
 export class MemosApi extends Construct {
   /** The Deployment running the API pods. */
   public readonly deployment: kplus.Deployment;
-  /** The Service in front of the API pods (port 8000, `http`). */
+  /** The Service in front of the API pods: LoadBalancer behind an ELB, or ClusterIP. */
   public readonly service: kplus.Service;
+  /** The ELB Service, unless `loadBalancer: false`. */
+  public readonly elb?: ElbService;
+  /** The autoscaler, unless `replicas` is fixed. */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
   /** Labels selecting the API pods. */
   public readonly selectorLabels: Record<string, string>;
 
@@ -82,7 +139,13 @@ export class MemosApi extends Construct {
     super(scope, id);
     const instance = requireDnsLabel(this, 'instance', props.instance, 40);
     const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_MEMOS_IMAGE);
-    const replicas = requireInteger(this, 'replicas', props.replicas ?? 3, 1, 1000);
+    if (props.replicas !== undefined && props.autoscaling !== undefined) {
+      invalidProp(this, 'replicas', props.replicas, 'either replicas (fixed) or autoscaling, not both: the HPA owns the replica count');
+    }
+    const replicas = props.replicas === undefined ? undefined : requireInteger(this, 'replicas', props.replicas, 1, 1000);
+    const autoscaling = replicas === undefined ? (props.autoscaling ?? { minReplicas: 3, maxReplicas: 10 }) : undefined;
+    const consumesQueue = props.consumesQueue ?? true;
+    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
     const pullSecrets = (props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET])
       .map((name, i) => requireDnsLabel(this, `imagePullSecrets[${i}]`, name, 253));
     const name = `${instance}-api`;
@@ -91,6 +154,7 @@ export class MemosApi extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, labels },
+      // Unset under an HPA: the HPA owns the count and kplus leaves the field out.
       replicas,
       // Explicit, path-independent selector: renaming a construct must not change it (immutable).
       select: false,
@@ -141,6 +205,8 @@ export class MemosApi extends Construct {
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
     });
     props.config.bind(container);
+    // The in-process MemScheduler consumes the shared Redis queue unless turned off (trap 1).
+    container.env.addVariable('API_SCHEDULER_ON', kplus.EnvValue.fromValue(String(consumesQueue)));
 
     const writable: [string, string, Size][] = [
       ['memos-state', MEMOS_WRITABLE_PATHS.state, Size.gibibytes(1)],
@@ -156,12 +222,94 @@ export class MemosApi extends Construct {
       JsonPatch.add('/spec/template/spec/imagePullSecrets', pullSecrets.map((secretName) => ({ name: secretName }))),
     );
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name, labels },
-      type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
-    });
-    this.service.selectLabel('app.kubernetes.io/name', this.selectorLabels['app.kubernetes.io/name']);
-    this.service.selectLabel('app.kubernetes.io/instance', this.selectorLabels['app.kubernetes.io/instance']);
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+      spreadConstraint(CceNodeLabels.ZONE, zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway', this.selectorLabels),
+      spreadConstraint(CceNodeLabels.HOSTNAME, 'ScheduleAnyway', this.selectorLabels),
+    ]));
+
+    if (props.loadBalancer === false) {
+      this.service = new kplus.Service(this, 'Service', {
+        metadata: { name, labels },
+        type: kplus.ServiceType.CLUSTER_IP,
+        ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
+      });
+      for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+    } else {
+      this.elb = new ElbService(this, 'Elb', {
+        healthCheck: { protocol: 'HTTP', path: MEMOS_HEALTH_PATH },
+        ...props.loadBalancer,
+        name,
+        labels,
+        selector: this.selectorLabels,
+        targetPort: MEMOS_HTTP_PORT,
+      });
+      this.service = this.elb.service;
+    }
+
+    const minReplicas = replicas ?? autoscaling!.minReplicas;
+    if (autoscaling) this.autoscaler = this.addAutoscaler(autoscaling, consumesQueue, labels);
+
+    // One pod at a time through drains and upgrades. With a single pod a budget would either
+    // block node drains forever or protect nothing, so none is created.
+    if (minReplicas >= 2) {
+      new kplus.k8s.KubePodDisruptionBudget(this, 'Budget', {
+        metadata: { name, labels },
+        spec: {
+          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: this.selectorLabels },
+          // Pods that never became ready may always be evicted (stuck rollouts do not block drains).
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      });
+    }
   }
+
+  private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: Record<string, string>): kplus.HorizontalPodAutoscaler {
+    const minReplicas = requireInteger(this, 'autoscaling.minReplicas', autoscaling.minReplicas, 1, 1000);
+    const maxReplicas = requireInteger(this, 'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1000);
+    const cpu = requireInteger(this, 'autoscaling.targetCpuUtilization', autoscaling.targetCpuUtilization ?? 70, 1, 100);
+    const metrics = [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(cpu))];
+    if (autoscaling.queueDepth) {
+      if (!consumesQueue) {
+        invalidProp(this, 'autoscaling.queueDepth', autoscaling.queueDepth.metricName,
+          'no queue-depth scaling while consumesQueue is false: more API pods would add no consumers');
+      }
+      const perReplica = requireInteger(this, 'autoscaling.targetQueueDepthPerReplica', autoscaling.targetQueueDepthPerReplica ?? 100, 1, 100000);
+      metrics.push(kplus.Metric.external({
+        name: autoscaling.queueDepth.metricName,
+        target: kplus.MetricTarget.averageValue(perReplica),
+        labelSelector: kplus.LabelSelector.of({ labels: autoscaling.queueDepth.metricSelector }),
+      }));
+    }
+    const window = autoscaling.scaleDownStabilization ?? Duration.minutes(10);
+    requireInteger(this, 'autoscaling.scaleDownStabilization', window.toSeconds(), 0, 3600);
+    return new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+      metadata: { name: this.deployment.name, labels },
+      target: this.deployment,
+      minReplicas,
+      maxReplicas,
+      metrics,
+      // Add pods fast: a burst of async /product/add calls fills the queue within seconds.
+      scaleUp: {
+        stabilizationWindow: Duration.seconds(0),
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        policies: [
+          { replicas: kplus.Replicas.percent(100), duration: Duration.minutes(1) },
+          { replicas: kplus.Replicas.absolute(4), duration: Duration.minutes(1) },
+        ],
+      },
+      // Remove them slowly: at most one pod a minute after the window, so a queue that drains
+      // in bursts does not make the count flap.
+      scaleDown: {
+        stabilizationWindow: window,
+        strategy: kplus.ScalingStrategy.MIN_CHANGE,
+        policies: [{ replicas: kplus.Replicas.absolute(1), duration: Duration.minutes(1) }],
+      },
+    });
+  }
+}
+
+function spreadConstraint(topologyKey: string, whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway', matchLabels: Record<string, string>) {
+  // matchLabelKeys: count each ReplicaSet on its own, so a rollout does not skew the spread.
+  return { maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels }, matchLabelKeys: ['pod-template-hash'] };
 }

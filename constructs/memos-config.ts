@@ -8,6 +8,7 @@ import {
   MEMOS_BASE_PATH,
   MEMOS_HF_HOME,
   MEMOS_IGNORED_ENV_VARS,
+  MEMOS_STREAM_KEY_PREFIX,
   MemosEnvVar,
   MemosSecretEnvVar,
   isMemosEnvVar,
@@ -234,6 +235,11 @@ export class MemosConfig extends Construct {
   /** sha256 of the settings: put it on pod templates so a settings change rolls the pods. */
   public readonly checksum: string;
 
+  /** Redis the scheduler queue lives in (what every MemOS pod and the queue-depth exporter use). */
+  public readonly redis: { readonly host: string; readonly port: number; readonly db: number };
+  /** Prefix of MemOS's scheduler stream keys (`<prefix>:<user>:<cube>:<label>`). */
+  public readonly streamKeyPrefix: string;
+
   private readonly secret: kplus.ISecret;
   private readonly secretKeys: Partial<Record<MemosSecretEnvVar, string>>;
   private readonly secretEnv: readonly SecretEnv[];
@@ -313,6 +319,13 @@ export class MemosConfig extends Construct {
     }
 
     this.settings = settings;
+    this.redis = {
+      host: settings.MEMSCHEDULER_REDIS_HOST!,
+      port: Number(settings.MEMSCHEDULER_REDIS_PORT),
+      db: Number(settings.MEMSCHEDULER_REDIS_DB),
+    };
+    // MEMSCHEDULER_REDIS_STREAM_KEY_PREFIX wins over MEMSCHEDULER_STREAM_KEY_PREFIX (redis_queue.py L68-71).
+    this.streamKeyPrefix = settings.MEMSCHEDULER_REDIS_STREAM_KEY_PREFIX ?? settings.MEMSCHEDULER_STREAM_KEY_PREFIX ?? MEMOS_STREAM_KEY_PREFIX;
     this.checksum = createHash('sha256').update(JSON.stringify(sortedEntries(settings))).digest('hex');
     this.configMap = new kplus.ConfigMap(this, 'ConfigMap', {
       metadata: { name: `${instance}-config`, labels: componentLabels(instance, 'memos-config') },
@@ -338,15 +351,15 @@ export class MemosConfig extends Construct {
     ];
   }
 
+  /** A credential from the Secret, for containers that need one of MemOS's credentials. */
+  public secretValue(name: MemosSecretEnvVar, options: { optional?: boolean } = {}): kplus.EnvValue {
+    return kplus.EnvValue.fromSecretValue({ secret: this.secret, key: this.secretKeys[name] ?? name }, { optional: options.optional ?? false });
+  }
+
   /** Gives a MemOS container every setting: envFrom the ConfigMap, credentials from the Secret. */
   public bind(container: kplus.Container): void {
     container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
-    for (const { name, optional } of this.secretEnv) {
-      container.env.addVariable(name, kplus.EnvValue.fromSecretValue(
-        { secret: this.secret, key: this.secretKeys[name] ?? name },
-        { optional },
-      ));
-    }
+    for (const { name, optional } of this.secretEnv) container.env.addVariable(name, this.secretValue(name, { optional }));
   }
 }
 

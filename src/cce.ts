@@ -9,6 +9,15 @@
  */
 export const CCE_SWR_PULL_SECRET = 'default-secret';
 
+/**
+ * Namespace of the Cloud Native Cluster Monitoring add-on (prometheus-operator, Prometheus and
+ * the `custom-metrics-apiserver` adapter; cce_10_0406).
+ */
+export const CCE_MONITORING_NAMESPACE = 'monitoring';
+
+/** The add-on's prometheus-adapter Deployment and Service (serves custom metrics on 443). */
+export const CCE_CUSTOM_METRICS_APISERVER = 'custom-metrics-apiserver';
+
 /** Inherent CCE node labels (cce_10_0004). */
 export const CceNodeLabels = {
   ZONE: 'topology.kubernetes.io/zone',
@@ -49,3 +58,51 @@ export const CceNodeFlavors = {
 } as const;
 
 export type CceNodeFlavor = keyof typeof CceNodeFlavors;
+
+/**
+ * CCE LoadBalancer Service annotations (cce_10_0385 and the pages cited per key in
+ * cce-platform.md §1). Values are always strings; JSON-valued keys hold JSON strings.
+ */
+export const CceElbAnnotations = {
+  /** `union` (shared) or `performance` (dedicated). Immutable. */
+  CLASS: 'kubernetes.io/elb.class',
+  /** Existing ELB to attach to. Immutable; never together with AUTOCREATE. */
+  ID: 'kubernetes.io/elb.id',
+  /** JSON: CCE creates the ELB (and deletes it with the Service). */
+  AUTOCREATE: 'kubernetes.io/elb.autocreate',
+  /** ROUND_ROBIN | LEAST_CONNECTIONS | SOURCE_IP. */
+  ALGORITHM: 'kubernetes.io/elb.lb-algorithm',
+  /** 'on' | 'off'. */
+  HEALTH_CHECK_FLAG: 'kubernetes.io/elb.health-check-flag',
+  /** JSON with string values: protocol, delay, timeout, max_retries, path. */
+  HEALTH_CHECK_OPTION: 'kubernetes.io/elb.health-check-option',
+  /** SOURCE_IP; omit to disable (cce_10_0681). */
+  SESSION_AFFINITY_MODE: 'kubernetes.io/elb.session-affinity-mode',
+  /** JSON: persistence_timeout in minutes, as a string. */
+  SESSION_AFFINITY_OPTION: 'kubernetes.io/elb.session-affinity-option',
+  /** `protocol:port[,...]`, e.g. `https:443` (cce_10_0683, v1.19.16+). */
+  PROTOCOL_PORT: 'kubernetes.io/elb.protocol-port',
+  /** ELB server certificate ID for HTTPS listeners. */
+  CERT_ID: 'kubernetes.io/elb.cert-id',
+  /** SNI certificate IDs, comma-separated. */
+  TLS_CERTIFICATE_IDS: 'kubernetes.io/elb.tls-certificate-ids',
+  /** 'true' | 'false'; HTTPS listeners only. */
+  HTTP2_ENABLE: 'kubernetes.io/elb.http2-enable',
+  /** IP address group IDs, comma-separated (up to 5 on dedicated ELBs). */
+  ACL_ID: 'kubernetes.io/elb.acl-id',
+  /** 'on' | 'off'. */
+  ACL_STATUS: 'kubernetes.io/elb.acl-status',
+  /** 'white' (trustlist) | 'black' (blocklist). */
+  ACL_TYPE: 'kubernetes.io/elb.acl-type',
+} as const;
+
+/** ELB classes on CCE: `union` = shared ELB, `performance` = dedicated ELB (cce_10_0385). */
+export const ELB_CLASSES = ['union', 'performance'] as const;
+export type ElbClass = typeof ELB_CLASSES[number];
+
+/** Listener algorithms (`kubernetes.io/elb.lb-algorithm`). */
+export const ELB_ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const;
+export type ElbAlgorithm = typeof ELB_ALGORITHMS[number];
+
+/** EIP types documented for auto-created public ELBs (region-dependent). */
+export const ELB_EIP_TYPES = ['5_bgp', '5_sbgp', '5_telcom', '5_union'] as const;

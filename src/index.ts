@@ -9,6 +9,8 @@ export * from '../charts/presets';
 export * from '../charts/memos-chart';
 export * from '../constructs/memos-config';
 export * from '../constructs/memos-api';
+export * from '../constructs/elb-service';
+export * from '../constructs/queue-depth-metric';
 export * as servicemonitor from '../imports/servicemonitor-monitoring.coreos.com';
 export * as podmonitor from '../imports/podmonitor-monitoring.coreos.com';
 export * as prometheusrule from '../imports/prometheusrule-monitoring.coreos.com';

@@ -115,3 +115,9 @@ export const BGE_M3 = { model: 'bge-m3', dimension: 1024 } as const;
 
 /** DeepSeek's OpenAI-compatible API, the seed's default LLM (seed §3.3). */
 export const DEEPSEEK = { apiBase: 'https://api.deepseek.com/v1', chatModel: 'deepseek-chat' } as const;
+
+/** Default prefix of the scheduler's Redis stream keys (`task_schemas.py` L79). */
+export const MEMOS_STREAM_KEY_PREFIX = 'scheduler:messages:stream:v2.0';
+
+/** Consumer group of every scheduler stream (`redis_queue.py`). */
+export const MEMOS_CONSUMER_GROUP = 'scheduler_group';

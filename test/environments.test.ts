@@ -10,6 +10,7 @@ import { renderEnvironments } from '../src/synth';
 import { CceNodeFlavors } from '../src/cce';
 import { podSpecOf, policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
+import { only } from './support/synth';
 
 const rendered = renderEnvironments(ENVIRONMENTS);
 const objectsOf = (name: string) => parseManifests(rendered.get(name)!.yaml);
@@ -41,6 +42,39 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
         for (const envName of names) expect(MEMOS_SERVER_ENV_VARS).toContain(envName);
       }
     }
+  });
+
+  test('memos-api: hardened Deployment under an HPA on CPU 70% and redis_queue_depth 100, seed replica range', () => {
+    const objects = objectsOf(name);
+    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const deployment = only(objects, 'Deployment', 'memos-api');
+    expect(deployment.spec.replicas).toBeUndefined();
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe('topology.kubernetes.io/zone');
+    const hpa = only(objects, 'HorizontalPodAutoscaler', 'memos-api');
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([preset.api.minReplicas, preset.api.maxReplicas]);
+    expect(hpa.spec.metrics.map((m: any) => m.resource?.target ?? { [m.external.metric.name]: m.external.target })).toEqual([
+      { type: 'Utilization', averageUtilization: 70 },
+      { redis_queue_depth: { type: 'AverageValue', averageValue: 100 } },
+    ]);
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
+  });
+
+  test('memos-api: LoadBalancer Service on a private CCE ELB with a valid class, and a PDB', () => {
+    const objects = objectsOf(name);
+    const service = only(objects, 'Service', 'memos-api');
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(['union', 'performance']).toContain(service.metadata.annotations['kubernetes.io/elb.class']);
+    expect(JSON.parse(service.metadata.annotations['kubernetes.io/elb.autocreate']).type).toBe('inner');
+    expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);
+  });
+
+  test('the queue-depth pipeline: exporter, ServiceMonitor, recording rule, adapter rule', () => {
+    const objects = objectsOf(name);
+    expect(only(objects, 'Deployment', 'memos-queue-exporter')).toBeDefined();
+    expect(only(objects, 'ServiceMonitor').spec.endpoints[0].port).toBe('metrics');
+    expect(only(objects, 'PrometheusRule').spec.groups[0].rules[0].record).toBe('memos:redis_queue_depth:sum');
+    expect(only(objects, 'ConfigMap', 'user-adapter-config').data['config.yaml']).toContain('as: redis_queue_depth');
   });
 
   test('matches the snapshot', () => {

@@ -1,16 +1,18 @@
-import { Duration, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosApi, MemosApiProps } from '../constructs/memos-api';
 import { MemosConfig } from '../constructs/memos-config';
+import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
 import { container, only } from './support/synth';
 
-function synthApi(props: Partial<MemosApiProps> = {}) {
-  const chart = Testing.chart();
+function synthApi(props: Partial<MemosApiProps> | ((queueDepth: QueueDepthMetric) => Partial<MemosApiProps>) = {}) {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
   const config = new MemosConfig(chart, 'Config', { instance: 'memos' });
-  new MemosApi(chart, 'Api', { instance: 'memos', config, ...props });
+  const queueDepth = new QueueDepthMetric(chart, 'QueueDepth', { instance: 'memos', config });
+  new MemosApi(chart, 'Api', { instance: 'memos', config, ...(typeof props === 'function' ? props(queueDepth) : props) });
   const objects = Testing.synth(chart);
-  const deployment = only(objects, 'Deployment');
+  const deployment = only(objects, 'Deployment', 'memos-api');
   return { objects, deployment, pod: deployment.spec.template.spec, main: container(deployment, 'memos-api') };
 }
 
@@ -53,13 +55,12 @@ describe('MemosApi', () => {
     for (const env of main.env) expect(MEMOS_SERVER_ENV_VARS).toContain(env.name);
   });
 
-  test('defaults: seed resources, 3 replicas, zero-unavailable rollout, SWR pull secret, 60s grace', () => {
+  test('defaults: seed resources, zero-unavailable rollout, SWR pull secret, 60s grace', () => {
     const { deployment, pod, main } = synthApi();
     expect(main.resources).toEqual({
       requests: { cpu: '2', memory: '4096Mi', 'ephemeral-storage': '1Gi' },
       limits: { cpu: '4', memory: '8192Mi', 'ephemeral-storage': '4Gi' },
     });
-    expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
     expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
     expect(pod.terminationGracePeriodSeconds).toBe(60);
@@ -70,20 +71,81 @@ describe('MemosApi', () => {
     expect(deployment.spec.template.metadata.annotations['checksum/memos-config']).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  test('selects its pods by stable labels, and the Service selects the same pods', () => {
+  const selector = { 'app.kubernetes.io/name': 'memos-api', 'app.kubernetes.io/instance': 'memos' };
+
+  test('selects its pods by stable labels; a private shared ELB Service selects the same pods', () => {
     const { objects, deployment } = synthApi();
-    const selector = { 'app.kubernetes.io/name': 'memos-api', 'app.kubernetes.io/instance': 'memos' };
     expect(deployment.spec.selector).toEqual({ matchLabels: selector });
     expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
-    const service = only(objects, 'Service');
-    expect(service.metadata.name).toBe('memos-api');
-    expect(service.spec.type).toBe('ClusterIP');
+    const service = only(objects, 'Service', 'memos-api');
+    expect(service.spec.type).toBe('LoadBalancer');
     expect(service.spec.selector).toEqual(selector);
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 8000, targetPort: 8000 }]);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8000 }]);
+    expect(service.spec.loadBalancerIP).toBeUndefined();
+    expect(service.metadata.annotations).toEqual({
+      'kubernetes.io/elb.class': 'union',
+      'kubernetes.io/elb.autocreate': '{"type":"inner"}',
+      'kubernetes.io/elb.lb-algorithm': 'ROUND_ROBIN',
+      'kubernetes.io/elb.health-check-flag': 'on',
+      'kubernetes.io/elb.health-check-option': '{"protocol":"HTTP","delay":"5","timeout":"10","max_retries":"3","path":"/health"}',
+    });
+  });
+
+  test('loadBalancer options reach the ELB annotations; false gives a ClusterIP Service', () => {
+    const elb = only(synthApi({ loadBalancer: { existingElbId: '5083f225-9bf8-48fa-9c8b-67bd9693c4c0', algorithm: 'LEAST_CONNECTIONS' } }).objects, 'Service', 'memos-api');
+    expect(elb.metadata.annotations['kubernetes.io/elb.id']).toBe('5083f225-9bf8-48fa-9c8b-67bd9693c4c0');
+    expect(elb.metadata.annotations['kubernetes.io/elb.lb-algorithm']).toBe('LEAST_CONNECTIONS');
+    const internal = only(synthApi({ loadBalancer: false }).objects, 'Service', 'memos-api');
+    expect(internal.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 8000, targetPort: 8000 }], selector });
+    expect(internal.metadata.annotations).toBeUndefined();
+  });
+
+  test('spreads pods across zones (required) and nodes (preferred), per ReplicaSet', () => {
+    const { pod } = synthApi();
+    const common = { maxSkew: 1, labelSelector: { matchLabels: selector }, matchLabelKeys: ['pod-template-hash'] };
+    expect(pod.topologySpreadConstraints).toEqual([
+      { ...common, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
+      { ...common, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
+    ]);
+    expect(synthApi({ zoneSpread: 'preferred' }).pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');
+  });
+
+  test('autoscales 3-10 pods on CPU by default, with no fixed replica count', () => {
+    const { objects, deployment } = synthApi();
+    expect(deployment.spec.replicas).toBeUndefined();
+    const hpa = only(objects, 'HorizontalPodAutoscaler');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'memos-api' });
+    expect(hpa.spec.minReplicas).toBe(3);
+    expect(hpa.spec.maxReplicas).toBe(10);
+    expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+  });
+
+  test('scales on redis_queue_depth (AverageValue 100) for this instance, and scales down slowly', () => {
+    const { objects } = synthApi((queueDepth) => ({ autoscaling: { minReplicas: 3, maxReplicas: 10, queueDepth } }));
+    const hpa = only(objects, 'HorizontalPodAutoscaler');
+    expect(hpa.spec.metrics[1]).toEqual({
+      type: 'External',
+      external: { metric: { name: 'redis_queue_depth', selector: { matchLabels: { memos_instance: 'memos' } } }, target: { type: 'AverageValue', averageValue: 100 } },
+    });
+    expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 600, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] });
+    expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
+  });
+
+  test('API pods consume the queue unless told not to', () => {
+    expect(synthApi().main.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'true' });
+    expect(synthApi({ consumesQueue: false }).main.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'false' });
+  });
+
+  test('a PodDisruptionBudget lets one pod go at a time, and none exists for a single pod', () => {
+    const pdb = only(synthApi().objects, 'PodDisruptionBudget');
+    expect(pdb.metadata.name).toBe('memos-api');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(synthApi({ replicas: 1 }).objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    expect(synthApi({ autoscaling: { minReplicas: 1, maxReplicas: 3 } }).objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
   });
 
   test('props override image, replicas, resources, pull secrets and grace period', () => {
-    const { deployment, pod, main } = synthApi({
+    const { objects, deployment, pod, main } = synthApi({
       image: 'swr.cn-east-3.myhuaweicloud.com/acme/memos@sha256:' + 'a'.repeat(64),
       replicas: 5,
       resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(1) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } },
@@ -92,6 +154,7 @@ describe('MemosApi', () => {
     });
     expect(main.image).toBe('swr.cn-east-3.myhuaweicloud.com/acme/memos@sha256:' + 'a'.repeat(64));
     expect(deployment.spec.replicas).toBe(5);
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     expect(main.resources).toEqual({ requests: { cpu: '500m', memory: '1024Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
     expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }, { name: 'acme-registry' }]);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
@@ -103,8 +166,19 @@ describe('MemosApi', () => {
     ['replicas 0', { replicas: 0 }, /MemosApi 'test\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
     ['replicas 1.5', { replicas: 1.5 }, /invalid replicas 1.5/],
     ['pull secret', { imagePullSecrets: ['Default Secret'] }, /invalid imagePullSecrets\[0\] "Default Secret"/],
+    ['replicas with autoscaling', { replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 5 } }, /invalid replicas 3; allowed: either replicas \(fixed\) or autoscaling, not both/],
+    ['minReplicas 0', { autoscaling: { minReplicas: 0, maxReplicas: 5 } }, /invalid autoscaling.minReplicas 0; allowed: an integer from 1 to 1000/],
+    ['maxReplicas below minReplicas', { autoscaling: { minReplicas: 4, maxReplicas: 3 } }, /invalid autoscaling.maxReplicas 3; allowed: an integer from 4 to 1000/],
+    ['CPU target 0', { autoscaling: { minReplicas: 3, maxReplicas: 5, targetCpuUtilization: 0 } }, /invalid autoscaling.targetCpuUtilization 0; allowed: an integer from 1 to 100/],
+    ['a stabilization window over an hour', { autoscaling: { minReplicas: 3, maxReplicas: 5, scaleDownStabilization: Duration.hours(2) } }, /invalid autoscaling.scaleDownStabilization 7200; allowed: an integer from 0 to 3600/],
+    ['zoneSpread', { zoneSpread: 'always' as never }, /invalid zoneSpread "always"; allowed: required, preferred/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthApi(props)).toThrow(message);
+  });
+
+  test('rejects queue-depth scaling when API pods do not consume the queue', () => {
+    expect(() => synthApi((queueDepth) => ({ consumesQueue: false, autoscaling: { minReplicas: 3, maxReplicas: 5, queueDepth } })))
+      .toThrow(/MemosApi 'test\/Api': invalid autoscaling.queueDepth "redis_queue_depth"; allowed: no queue-depth scaling while consumesQueue is false/);
   });
 });

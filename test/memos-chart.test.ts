@@ -24,10 +24,23 @@ describe('MemosChart', () => {
   test('puts every other object in the namespace, with the common labels', () => {
     const objects = synthChart({ size: 'small', namespace: 'memos-prod', labels: { team: 'ai-platform' } });
     for (const obj of objects.slice(1)) {
-      expect(obj.metadata.namespace).toBe('memos-prod');
+      if (obj.kind !== 'APIService') expect(['memos-prod', 'monitoring']).toContain(obj.metadata.namespace);
       expect(obj.metadata.labels).toMatchObject({ team: 'ai-platform', 'app.kubernetes.io/part-of': 'memos', 'app.kubernetes.io/managed-by': 'cdk8s-memos-cce' });
     }
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/memos-prod', 'ConfigMap/memos-config', 'Deployment/memos-api', 'Service/memos-api']);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`)).toEqual([
+      'Namespace/-/memos-prod',
+      'ConfigMap/memos-prod/memos-config',
+      'Deployment/memos-prod/memos-queue-exporter',
+      'Service/memos-prod/memos-queue-exporter',
+      'ServiceMonitor/monitoring/memos-prod-memos-queue-depth',
+      'PrometheusRule/monitoring/memos-prod-memos-queue-depth',
+      'ConfigMap/monitoring/user-adapter-config',
+      'APIService/-/v1beta1.external.metrics.k8s.io',
+      'Deployment/memos-prod/memos-api',
+      'Service/memos-prod/memos-api',
+      'HorizontalPodAutoscaler/memos-prod/memos-api',
+      'PodDisruptionBudget/memos-prod/memos-api',
+    ]);
   });
 
   test('can leave the namespace to someone else, and relax Pod Security', () => {
@@ -35,8 +48,37 @@ describe('MemosChart', () => {
     expect(only(synthChart({ size: 'small', podSecurity: 'baseline' }), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
   });
 
-  test.each([['small', 3], ['medium', 6], ['large', 15]] as const)('%s starts memos-api at the preset minimum, %i replicas', (size, replicas) => {
-    expect(only(synthChart({ size }), 'Deployment').spec.replicas).toBe(replicas);
+  test.each([['small', 3, 10], ['medium', 6, 10], ['large', 15, 20]] as const)('%s autoscales memos-api from %i to %i pods', (size, min, max) => {
+    const objects = synthChart({ size });
+    expect(only(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: min, maxReplicas: max });
+    expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBeUndefined();
+  });
+
+  test('fixed replicas replace the autoscaler', () => {
+    const objects = synthChart({ size: 'small', api: { replicas: 2 } });
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBe(2);
+    expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  });
+
+  test('autoscaler overrides reach the HPA', () => {
+    const hpa = only(synthChart({ size: 'small', api: { minReplicas: 4, maxReplicas: 8, targetCpuUtilization: 60, targetQueueDepthPerReplica: 50 } }), 'HorizontalPodAutoscaler');
+    expect(hpa.spec.minReplicas).toBe(4);
+    expect(hpa.spec.maxReplicas).toBe(8);
+    expect(hpa.spec.metrics[0].resource.target).toEqual({ type: 'Utilization', averageUtilization: 60 });
+    expect(hpa.spec.metrics[1].external.target).toEqual({ type: 'AverageValue', averageValue: 50 });
+  });
+
+  test('monitoring options reach the metric pipeline, load balancer options the Service', () => {
+    const objects = synthChart({
+      size: 'small',
+      monitoring: { monitoringNamespace: 'observability', adapterConfig: false, registerExternalMetricsApi: false },
+      api: { loadBalancer: false },
+    });
+    expect(only(objects, 'ServiceMonitor').metadata.namespace).toBe('observability');
+    expect(objects.map((o) => o.kind)).not.toContain('APIService');
+    expect(objects.filter((o) => o.metadata.name === 'user-adapter-config')).toEqual([]);
+    expect(only(objects, 'Service', 'memos-api').spec.type).toBe('ClusterIP');
   });
 
   test('api overrides and the instance name reach the objects', () => {
@@ -49,6 +91,7 @@ describe('MemosChart', () => {
     });
     const deployment = only(objects, 'Deployment', 'mem-api');
     expect(deployment.spec.replicas).toBe(2);
+    expect(only(objects, 'Deployment', 'mem-queue-exporter').spec.template.spec.imagePullSecrets).toEqual([{ name: 'acme-pull' }]);
     expect(container(deployment, 'memos-api').image).toBe('swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31-1');
     expect(container(deployment, 'memos-api').resources.limits).toEqual({ cpu: '2', memory: '4096Mi' });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'acme-pull' }]);
@@ -62,6 +105,8 @@ describe('MemosChart', () => {
     ['a bad instance', { size: 'small', instance: 'a'.repeat(41) }, /MemosChart 'test': invalid instance "a{41}"; allowed: a DNS label.*at most 40 characters/],
     ['an unknown Pod Security level', { size: 'small', podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
     ['api replicas below 1', { size: 'small', api: { replicas: 0 } }, /MemosApi 'test\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
+    ['maxReplicas below minReplicas', { size: 'small', api: { minReplicas: 5, maxReplicas: 4 } }, /MemosApi 'test\/Api': invalid autoscaling.maxReplicas 4; allowed: an integer from 5 to 1000/],
+    ['an invalid ELB combination', { size: 'small', api: { loadBalancer: { elbClass: 'performance' } } }, /ElbService 'test\/Api\/Elb': invalid autoCreate.availabilityZones \(missing\)/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthChart(props)).toThrow(message);

@@ -7,7 +7,7 @@ import { policyViolations } from './support/policy';
 import { SHARED_SCHEMAS_DIR, validateManifests, validateWithModels } from './support/schema';
 import { only, synthChart } from './support/synth';
 
-const deployment = () => structuredClone(only(synthChart(), 'Deployment'));
+const deployment = () => structuredClone(only(synthChart(), 'Deployment', 'memos-api'));
 
 describe('strict schema validation (kubernetes-models, always available)', () => {
   test('accepts a synthesized Deployment', () => {
@@ -102,6 +102,18 @@ describe('policy checks', () => {
     expect(policyViolations([cm, obj])).toEqual([
       'ConfigMap/c: ConfigMap key OPENAI_API_KEY looks like a credential',
       'Deployment/memos/memos-api: container memos-api: credential NEO4J_PASSWORD given as a literal value',
+    ]);
+  });
+
+  test('reject an HPA whose target fixes replicas, a PDB or Service selecting nothing', () => {
+    const objects = synthChart().map((o) => structuredClone(o));
+    only(objects, 'Deployment', 'memos-api').spec.replicas = 3;
+    only(objects, 'PodDisruptionBudget').spec.selector.matchLabels = { 'app.kubernetes.io/name': 'nothing' };
+    only(objects, 'Service', 'memos-queue-exporter').spec.selector = { 'app.kubernetes.io/name': 'nothing' };
+    expect(policyViolations(objects)).toEqual([
+      'Service/memos/memos-queue-exporter: selects no pods',
+      'HorizontalPodAutoscaler/memos/memos-api: target Deployment/memos-api fixes replicas; the HPA and the manifest would fight',
+      'PodDisruptionBudget/memos/memos-api: selects the pods of 0 workloads (expected exactly 1)',
     ]);
   });
 

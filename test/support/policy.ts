@@ -16,9 +16,38 @@ export function podSpecOf(obj: Obj): Obj | undefined {
   return WORKLOADS.includes(obj.kind) ? obj.spec?.template?.spec : undefined;
 }
 
+function selects(matchLabels: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return !!matchLabels && Object.keys(matchLabels).length > 0 && Object.entries(matchLabels).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Rules between objects: what an HPA, a PDB or a Service points at must exist and fit. */
+function relationViolations(objects: readonly Obj[]): string[] {
+  const out: string[] = [];
+  const workloads = objects.filter((o) => WORKLOADS.includes(o.kind));
+  const sameNamespace = (a: Obj, b: Obj) => (a.metadata?.namespace ?? '') === (b.metadata?.namespace ?? '');
+  for (const obj of objects) {
+    const id = describeObject(obj);
+    if (obj.kind === 'HorizontalPodAutoscaler') {
+      const ref = obj.spec?.scaleTargetRef ?? {};
+      const target = workloads.find((w) => w.kind === ref.kind && w.metadata?.name === ref.name && sameNamespace(w, obj));
+      if (!target) out.push(`${id}: scale target ${ref.kind}/${ref.name} does not exist`);
+      else if (target.spec?.replicas !== undefined) out.push(`${id}: target ${ref.kind}/${ref.name} fixes replicas; the HPA and the manifest would fight`);
+    }
+    if (obj.kind === 'PodDisruptionBudget') {
+      const covered = workloads.filter((w) => sameNamespace(w, obj) && selects(obj.spec?.selector?.matchLabels, w.spec?.template?.metadata?.labels));
+      if (covered.length !== 1) out.push(`${id}: selects the pods of ${covered.length} workloads (expected exactly 1)`);
+    }
+    if (obj.kind === 'Service' && obj.spec?.type !== 'ExternalName') {
+      const backends = workloads.filter((w) => sameNamespace(w, obj) && selects(obj.spec?.selector, w.spec?.template?.metadata?.labels));
+      if (backends.length === 0) out.push(`${id}: selects no pods`);
+    }
+  }
+  return out;
+}
+
 /** Every rule an object breaks, as `Kind/ns/name: message`. */
 export function policyViolations(objects: readonly Obj[]): string[] {
-  const out: string[] = [];
+  const out: string[] = relationViolations(objects);
   for (const obj of objects) {
     const id = describeObject(obj);
     const fail = (message: string) => out.push(`${id}: ${message}`);

@@ -29,6 +29,7 @@ interface ModelClass {
 const MODEL_MODULES = [
   'kubernetes-models/v1',
   'kubernetes-models/apps/v1',
+  'kubernetes-models/apiregistration.k8s.io/v1',
   'kubernetes-models/autoscaling/v2',
   'kubernetes-models/batch/v1',
   'kubernetes-models/policy/v1',

@@ -1,0 +1,366 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { CceElbAnnotations, ELB_ALGORITHMS, ELB_CLASSES, ElbAlgorithm, ElbClass } from '../src/cce';
+import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf } from '../src/validation';
+
+/** How CCE creates the load balancer (`kubernetes.io/elb.autocreate`, cce_10_0385 Table 15). */
+export interface ElbAutoCreateOptions {
+  /**
+   * Name of the ELB: 1-64 of `A-Z a-z 0-9 _ . -`.
+   * @default - CCE's `cce-lb+<service UID>`
+   */
+  readonly name?: string;
+  /**
+   * `inner`: a private IP in the cluster VPC only. `public`: an EIP as well. MemOS has no
+   * authentication, so `public` also needs `accessControl` (allow mode) or `authenticatedBy`.
+   * @default 'inner'
+   */
+  readonly network?: 'inner' | 'public';
+  /**
+   * Bandwidth of the EIP in Mbit/s (1-2000, region-dependent). Required with `public`.
+   * @default - none
+   */
+  readonly bandwidthMbit?: number;
+  /**
+   * Billing of the EIP bandwidth.
+   * @default 'bandwidth'
+   */
+  readonly bandwidthChargeMode?: 'bandwidth' | 'traffic';
+  /**
+   * EIP type, e.g. `5_bgp` (dynamic BGP), `5_sbgp` (static BGP); region-dependent.
+   * @default '5_bgp'
+   */
+  readonly eipType?: string;
+  /**
+   * Availability zones of a dedicated ELB, e.g. `['cn-north-4a', 'cn-north-4b']`. Required with
+   * the `performance` class.
+   * @default - none
+   */
+  readonly availabilityZones?: string[];
+  /**
+   * Layer-4 flavor of a dedicated ELB (TCP listeners), e.g. `L4_flavor.elb.s1.small`. Required
+   * with the `performance` class and a TCP listener.
+   * @default - none
+   */
+  readonly l4FlavorName?: string;
+  /**
+   * Layer-7 flavor of a dedicated ELB (HTTP/HTTPS listeners), e.g. `L7_flavor.elb.s1.small`.
+   * Required with the `performance` class and an HTTPS listener.
+   * @default - none
+   */
+  readonly l7FlavorName?: string;
+  /**
+   * IPv4 subnet ID (in the cluster VPC) for the ELB's private address (`vip_subnet_cidr_id`).
+   * @default - the cluster's subnet
+   */
+  readonly subnetId?: string;
+}
+
+/** The ELB's health check of the backends (`kubernetes.io/elb.health-check-option`). */
+export interface ElbHealthCheck {
+  /**
+   * `HTTP` probes `path`; `TCP` only connects.
+   * @default 'HTTP'
+   */
+  readonly protocol?: 'TCP' | 'HTTP';
+  /**
+   * Path of an HTTP check (1-80 characters).
+   * @default '/'
+   */
+  readonly path?: string;
+  /**
+   * Seconds between checks, 1-50.
+   * @default 5
+   */
+  readonly intervalSeconds?: number;
+  /**
+   * Seconds before a check times out, 1-50.
+   * @default 10
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Consecutive results that flip a backend's state, 1-10.
+   * @default 3
+   */
+  readonly maxRetries?: number;
+}
+
+/** An HTTPS listener terminating TLS on the ELB (cce_10_0683). */
+export interface ElbHttpsListener {
+  /** ID of the server certificate in the ELB certificate manager. */
+  readonly certificateId: string;
+  /**
+   * Further certificates selected by SNI.
+   * @default - none
+   */
+  readonly sniCertificateIds?: string[];
+  /**
+   * Enable HTTP/2 on the listener.
+   * @default false
+   */
+  readonly http2?: boolean;
+}
+
+/** An ELB access-control list of IP address groups. */
+export interface ElbAccessControl {
+  /** IP address group IDs: 1 on a shared ELB, up to 5 on a dedicated one. */
+  readonly ipAddressGroupIds: string[];
+  /**
+   * `allow`: only these addresses (trustlist); `deny`: all but these (blocklist).
+   * @default 'allow'
+   */
+  readonly mode?: 'allow' | 'deny';
+}
+
+/** ELB settings of a LoadBalancer Service; everything but the backends. */
+export interface ElbServiceOptions {
+  /**
+   * `union` (shared ELB) or `performance` (dedicated ELB).
+   * @default 'union' (CCE's default and the seed's choice)
+   */
+  readonly elbClass?: ElbClass;
+  /**
+   * Attach to this existing ELB instead of creating one.
+   * @default - a new ELB is created from `autoCreate`
+   */
+  readonly existingElbId?: string;
+  /**
+   * Let CCE create the ELB. Not together with `existingElbId`.
+   * @default - `{ network: 'inner' }` when `existingElbId` is not set
+   */
+  readonly autoCreate?: ElbAutoCreateOptions;
+  /**
+   * Listener port on the ELB (and Service port).
+   * @default 80, or 443 with `https`
+   */
+  readonly port?: number;
+  /**
+   * Backend selection algorithm.
+   * @default 'ROUND_ROBIN'
+   */
+  readonly algorithm?: ElbAlgorithm;
+  /**
+   * Keep a client on one backend by source IP for this many minutes (1-60). TCP listeners only;
+   * not with the `SOURCE_IP` algorithm.
+   * @default - no session affinity
+   */
+  readonly sessionAffinityMinutes?: number;
+  /**
+   * Health check of the backends, or `false` to turn it off.
+   * @default - HTTP on `/`, every 5 s, timeout 10 s, 3 retries
+   */
+  readonly healthCheck?: ElbHealthCheck | false;
+  /**
+   * Terminate HTTPS on the ELB.
+   * @default - a plain TCP listener
+   */
+  readonly https?: ElbHttpsListener;
+  /**
+   * Restrict the source addresses.
+   * @default - any address that can reach the ELB
+   */
+  readonly accessControl?: ElbAccessControl;
+  /**
+   * What authenticates requests before they reach the backends (for example "APIG app
+   * authentication"). Required to expose a public ELB without an `allow` access-control list.
+   * @default - none
+   */
+  readonly authenticatedBy?: string;
+}
+
+/** Properties of {@link ElbService}. */
+export interface ElbServiceProps extends ElbServiceOptions {
+  /** Service name. */
+  readonly name: string;
+  /**
+   * Labels of the Service.
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+  /** Pod labels the Service selects. */
+  readonly selector: Record<string, string>;
+  /** Container port the ELB forwards to. */
+  readonly targetPort: number;
+  /**
+   * Name of the Service port.
+   * @default 'http'
+   */
+  readonly portName?: string;
+}
+
+const ELB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CLOUD_ID = /^[0-9a-zA-Z][-0-9a-zA-Z_.]{0,63}$/;
+
+/**
+ * A LoadBalancer Service behind a Huawei Cloud ELB, its annotations derived from typed props
+ * (cce_10_0385, cce_10_0683, cce_10_0681). Invalid combinations fail at synth; `loadBalancerIP`
+ * is never emitted (CCE discards it).
+ *
+ * ```ts
+ * new ElbService(chart, 'Elb', { name: 'memos-api', selector, targetPort: 8000 });  // private shared ELB
+ * ```
+ */
+export class ElbService extends Construct {
+  /** The Service. */
+  public readonly service: kplus.Service;
+  /** The annotations rendered from the props. */
+  public readonly annotations: Readonly<Record<string, string>>;
+  /** The listener port. */
+  public readonly port: number;
+
+  constructor(scope: Construct, id: string, props: ElbServiceProps) {
+    super(scope, id);
+    requireDnsLabel(this, 'name', props.name);
+    const elbClass = requireOneOf(this, 'elbClass', props.elbClass ?? 'union', ELB_CLASSES);
+    const algorithm = requireOneOf(this, 'algorithm', props.algorithm ?? 'ROUND_ROBIN', ELB_ALGORITHMS);
+    this.port = requireInteger(this, 'port', props.port ?? (props.https ? 443 : 80), 1, 65535);
+    const targetPort = requireInteger(this, 'targetPort', props.targetPort, 1, 65535);
+
+    const annotations: Record<string, string> = { [CceElbAnnotations.CLASS]: elbClass };
+
+    if (props.existingElbId !== undefined && props.autoCreate !== undefined) {
+      invalidProp(this, 'existingElbId', props.existingElbId,
+        'either existingElbId or autoCreate, not both: CCE would treat the existing ELB as auto-created and may delete it with the Service');
+    }
+    let network: 'inner' | 'public' | 'existing' = 'existing';
+    if (props.existingElbId !== undefined) {
+      if (typeof props.existingElbId !== 'string' || !ELB_ID.test(props.existingElbId)) {
+        invalidProp(this, 'existingElbId', props.existingElbId, 'an ELB ID (UUID, e.g. 5083f225-9bf8-48fa-9c8b-67bd9693c4c0)');
+      }
+      annotations[CceElbAnnotations.ID] = props.existingElbId;
+    } else {
+      const autoCreate = props.autoCreate ?? {};
+      network = requireOneOf(this, 'autoCreate.network', autoCreate.network ?? 'inner', ['inner', 'public'] as const);
+      annotations[CceElbAnnotations.AUTOCREATE] = JSON.stringify(this.autoCreateJson(autoCreate, elbClass, network, props.https !== undefined));
+    }
+
+    if (network === 'public') {
+      const allowList = props.accessControl && (props.accessControl.mode ?? 'allow') === 'allow';
+      if (!allowList && !props.authenticatedBy) {
+        invalidProp(this, 'autoCreate.network', 'public',
+          "a public ELB only with accessControl in 'allow' mode or with authenticatedBy naming the layer that authenticates requests (MemOS's /product API has no authentication)");
+      }
+    }
+    if (props.authenticatedBy !== undefined) requireNonEmpty(this, 'authenticatedBy', props.authenticatedBy);
+
+    annotations[CceElbAnnotations.ALGORITHM] = algorithm;
+
+    if (props.sessionAffinityMinutes !== undefined) {
+      if (algorithm === 'SOURCE_IP') {
+        invalidProp(this, 'sessionAffinityMinutes', props.sessionAffinityMinutes, "no session affinity with the 'SOURCE_IP' algorithm, which already pins clients");
+      }
+      if (props.https) {
+        invalidProp(this, 'sessionAffinityMinutes', props.sessionAffinityMinutes, 'no source-IP session affinity on an HTTPS listener (TCP/UDP listeners only, cce_10_0681)');
+      }
+      const minutes = requireInteger(this, 'sessionAffinityMinutes', props.sessionAffinityMinutes, 1, 60);
+      annotations[CceElbAnnotations.SESSION_AFFINITY_MODE] = 'SOURCE_IP';
+      annotations[CceElbAnnotations.SESSION_AFFINITY_OPTION] = JSON.stringify({ persistence_timeout: String(minutes) });
+    }
+
+    if (props.healthCheck === false) {
+      annotations[CceElbAnnotations.HEALTH_CHECK_FLAG] = 'off';
+    } else {
+      annotations[CceElbAnnotations.HEALTH_CHECK_FLAG] = 'on';
+      annotations[CceElbAnnotations.HEALTH_CHECK_OPTION] = JSON.stringify(this.healthCheckJson(props.healthCheck ?? {}));
+    }
+
+    if (props.https) {
+      annotations[CceElbAnnotations.PROTOCOL_PORT] = `https:${this.port}`;
+      annotations[CceElbAnnotations.CERT_ID] = this.cloudId('https.certificateId', props.https.certificateId);
+      const sni = props.https.sniCertificateIds ?? [];
+      if (sni.length) {
+        annotations[CceElbAnnotations.TLS_CERTIFICATE_IDS] = sni.map((c, i) => this.cloudId(`https.sniCertificateIds[${i}]`, c)).join(',');
+      }
+      annotations[CceElbAnnotations.HTTP2_ENABLE] = String(props.https.http2 ?? false);
+    }
+
+    if (props.accessControl) {
+      const ids = props.accessControl.ipAddressGroupIds ?? [];
+      const max = elbClass === 'performance' ? 5 : 1;
+      if (ids.length < 1 || ids.length > max) {
+        invalidProp(this, 'accessControl.ipAddressGroupIds', ids, `1 to ${max} IP address group IDs on a ${elbClass === 'performance' ? 'dedicated' : 'shared'} ELB`);
+      }
+      const mode = requireOneOf(this, 'accessControl.mode', props.accessControl.mode ?? 'allow', ['allow', 'deny'] as const);
+      annotations[CceElbAnnotations.ACL_ID] = ids.map((g, i) => this.cloudId(`accessControl.ipAddressGroupIds[${i}]`, g)).join(',');
+      annotations[CceElbAnnotations.ACL_STATUS] = 'on';
+      annotations[CceElbAnnotations.ACL_TYPE] = mode === 'allow' ? 'white' : 'black';
+    }
+
+    this.annotations = annotations;
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name: props.name, labels: props.labels, annotations },
+      type: kplus.ServiceType.LOAD_BALANCER,
+      ports: [{ name: props.portName ?? 'http', port: this.port, targetPort }],
+    });
+    for (const [key, value] of Object.entries(props.selector)) this.service.selectLabel(key, value);
+  }
+
+  private autoCreateJson(options: ElbAutoCreateOptions, elbClass: ElbClass, network: 'inner' | 'public', https: boolean): Record<string, unknown> {
+    const json: Record<string, unknown> = { type: network };
+    if (options.name !== undefined) {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) invalidProp(this, 'autoCreate.name', options.name, "1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
+      json.name = options.name;
+    }
+    if (network === 'public') {
+      json.bandwidth_chargemode = requireOneOf(this, 'autoCreate.bandwidthChargeMode', options.bandwidthChargeMode ?? 'bandwidth', ['bandwidth', 'traffic'] as const);
+      json.bandwidth_size = requireInteger(this, 'autoCreate.bandwidthMbit', options.bandwidthMbit, 1, 2000);
+      json.bandwidth_sharetype = 'PER';
+      const eipType = options.eipType ?? '5_bgp';
+      if (!/^5_[a-z0-9-]+$/.test(eipType)) invalidProp(this, 'autoCreate.eipType', eipType, "an EIP type such as '5_bgp', '5_sbgp', '5_telcom', '5_union' (region-dependent)");
+      json.eip_type = eipType;
+    } else {
+      for (const key of ['bandwidthMbit', 'bandwidthChargeMode', 'eipType'] as const) {
+        if (options[key] !== undefined) invalidProp(this, `autoCreate.${key}`, options[key], "nothing on an 'inner' ELB: it has no EIP");
+      }
+    }
+    if (elbClass === 'performance') {
+      const zones = options.availabilityZones ?? [];
+      if (zones.length === 0) invalidProp(this, 'autoCreate.availabilityZones', options.availabilityZones, "at least one availability zone (e.g. 'cn-north-4a') for a dedicated ('performance') ELB");
+      json.available_zone = zones.map((z, i) => {
+        if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(z)) invalidProp(this, `autoCreate.availabilityZones[${i}]`, z, "an availability zone name such as 'cn-north-4a'");
+        return z;
+      });
+      if (https) {
+        json.l7_flavor_name = this.requireFlavor('autoCreate.l7FlavorName', options.l7FlavorName, 'an L7 flavor (e.g. L7_flavor.elb.s1.small) for an HTTPS listener on a dedicated ELB');
+        if (options.l4FlavorName !== undefined) json.l4_flavor_name = this.requireFlavor('autoCreate.l4FlavorName', options.l4FlavorName, 'an L4 flavor name');
+      } else {
+        json.l4_flavor_name = this.requireFlavor('autoCreate.l4FlavorName', options.l4FlavorName, 'an L4 flavor (e.g. L4_flavor.elb.s1.small) for a TCP listener on a dedicated ELB');
+        if (options.l7FlavorName !== undefined) json.l7_flavor_name = this.requireFlavor('autoCreate.l7FlavorName', options.l7FlavorName, 'an L7 flavor name');
+      }
+    } else {
+      for (const key of ['availabilityZones', 'l4FlavorName', 'l7FlavorName'] as const) {
+        if (options[key] !== undefined) invalidProp(this, `autoCreate.${key}`, options[key], "nothing on a shared ('union') ELB: zones and flavors are for dedicated ('performance') ELBs");
+      }
+    }
+    if (options.subnetId !== undefined) json.vip_subnet_cidr_id = this.cloudId('autoCreate.subnetId', options.subnetId);
+    return json;
+  }
+
+  private healthCheckJson(check: ElbHealthCheck): Record<string, string> {
+    const protocol = requireOneOf(this, 'healthCheck.protocol', check.protocol ?? 'HTTP', ['TCP', 'HTTP'] as const);
+    const json: Record<string, string> = {
+      protocol,
+      delay: String(requireInteger(this, 'healthCheck.intervalSeconds', check.intervalSeconds ?? 5, 1, 50)),
+      timeout: String(requireInteger(this, 'healthCheck.timeoutSeconds', check.timeoutSeconds ?? 10, 1, 50)),
+      max_retries: String(requireInteger(this, 'healthCheck.maxRetries', check.maxRetries ?? 3, 1, 10)),
+    };
+    if (protocol === 'HTTP') {
+      const path = check.path ?? '/';
+      if (!/^\/[\x21-\x7e]{0,79}$/.test(path)) invalidProp(this, 'healthCheck.path', path, "a path starting with '/', 1-80 printable characters");
+      json.path = path;
+    } else if (check.path !== undefined) {
+      invalidProp(this, 'healthCheck.path', check.path, "no path on a 'TCP' health check");
+    }
+    return json;
+  }
+
+  private requireFlavor(property: string, value: unknown, allowed: string): string {
+    if (typeof value === 'string' && /^L[47]_flavor\.[\w.-]+$/.test(value)) return value;
+    return invalidProp(this, property, value, allowed);
+  }
+
+  private cloudId(property: string, value: unknown): string {
+    if (typeof value === 'string' && CLOUD_ID.test(value)) return value;
+    return invalidProp(this, property, value, 'a Huawei Cloud resource ID');
+  }
+}
