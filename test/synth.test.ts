@@ -50,6 +50,7 @@ describe('synthEnvironments', () => {
   const invalid: [string, MemosEnvironment[], RegExp][] = [
     ['an unknown size', [{ name: 'small', size: 'small' }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
     ['replicas below 1', [{ name: 'small', size: 'small', api: { replicas: 0 } }], /MemosApi 'small\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
+    ['an invalid ELB combination', [{ name: 'small', size: 'small', api: { loadBalancer: { existingElbId: '5083f225-9bf8-48fa-9c8b-67bd9693c4c0', autoCreate: { network: 'inner' } } } }], /ElbService 'small\/Api\/Elb': invalid existingElbId "5083f225-9bf8-48fa-9c8b-67bd9693c4c0"; allowed: either existingElbId or autoCreate, not both/],
     ['a duplicate name', [{ name: 'small', size: 'small' }, { name: 'small', size: 'large' }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
     ['a bad name', [{ name: 'Prod/EU', size: 'small' }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
   ];
