@@ -1,26 +1,14 @@
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosPodProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';
-import { CCE_SWR_PULL_SECRET, CceNodeLabels, swrImage } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels } from '../src/kubernetes';
-import {
-  MEMOS_APP_MODULE,
-  MEMOS_HEALTH_PATH,
-  MEMOS_HTTP_PORT,
-  MEMOS_UID,
-  MEMOS_VERSION,
-  MEMOS_WRITABLE_PATHS,
-} from '../src/memos';
+import { CCE_SWR_PULL_SECRET } from '../src/cce';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread } from '../src/kubernetes';
+import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
-
-/**
- * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
- * MemOS v2.0.31 and push it to your SWR organization (README, "Building the MemOS image").
- */
-export const DEFAULT_MEMOS_IMAGE = swrImage({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
 
 /** Seed §2.5: each API pod requests 2 CPU / 4Gi and may burst to 4 CPU / 8Gi. */
 export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
@@ -96,7 +84,7 @@ export interface MemosApiProps {
    * in another (pods stay Pending instead); `preferred` only tries.
    * @default 'required'
    */
-  readonly zoneSpread?: 'required' | 'preferred';
+  readonly zoneSpread?: ZoneSpread;
   /**
    * CPU, memory and ephemeral storage of the MemOS container.
    * @default - seed §2.5: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi
@@ -146,86 +134,40 @@ export class MemosApi extends Construct {
     const autoscaling = replicas === undefined ? (props.autoscaling ?? { minReplicas: 3, maxReplicas: 10 }) : undefined;
     const consumesQueue = props.consumesQueue ?? true;
     const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
-    const pullSecrets = (props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET])
-      .map((name, i) => requireDnsLabel(this, `imagePullSecrets[${i}]`, name, 253));
     const name = `${instance}-api`;
     this.selectorLabels = selectorLabels(instance, 'memos-api');
     const labels = componentLabels(instance, 'memos-api');
 
+    const pod = memosPodProps(props.config, props.terminationGracePeriod);
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, labels },
       // Unset under an HPA: the HPA owns the count and kplus leaves the field out.
       replicas,
       // Explicit, path-independent selector: renaming a construct must not change it (immutable).
       select: false,
-      podMetadata: { labels, annotations: { 'checksum/memos-config': props.config.checksum } },
+      podMetadata: { labels, annotations: pod.podMetadataAnnotations },
       // Never drop below the desired count during a rollout; surge one quarter.
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      securityContext: hardenedPodSecurityContext(MEMOS_UID),
-      automountServiceAccountToken: false,
-      terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(60),
+      securityContext: pod.securityContext,
+      automountServiceAccountToken: pod.automountServiceAccountToken,
+      terminationGracePeriod: pod.terminationGracePeriod,
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
 
-    const container = this.deployment.addContainer({
+    addMemosServerContainer(this, this.deployment, {
       name: 'memos-api',
       image,
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      // One worker per pod: every uvicorn worker runs its own init_server(), scheduler threads and
-      // DB clients (memos-runtime.md §3). Scale with replicas instead.
-      command: ['uvicorn'],
-      args: [MEMOS_APP_MODULE, '--host', '0.0.0.0', '--port', String(MEMOS_HTTP_PORT), '--workers', '1'],
-      ports: [{ number: MEMOS_HTTP_PORT, name: 'http' }],
+      config: props.config,
       resources: props.resources ?? MEMOS_API_DEFAULT_RESOURCES,
-      securityContext: hardenedContainerSecurityContext(MEMOS_UID),
-      // init_server() connects to every backend, creates indexes and may download a tokenizer
-      // before the port opens: allow up to 5 minutes, then probe the static /health route.
-      startup: kplus.Probe.fromHttpGet(MEMOS_HEALTH_PATH, {
-        port: MEMOS_HTTP_PORT,
-        periodSeconds: Duration.seconds(5),
-        timeoutSeconds: Duration.seconds(3),
-        failureThreshold: 60,
-      }),
-      readiness: kplus.Probe.fromHttpGet(MEMOS_HEALTH_PATH, {
-        port: MEMOS_HTTP_PORT,
-        periodSeconds: Duration.seconds(10),
-        timeoutSeconds: Duration.seconds(3),
-        failureThreshold: 3,
-      }),
-      liveness: kplus.Probe.fromHttpGet(MEMOS_HEALTH_PATH, {
-        port: MEMOS_HTTP_PORT,
-        periodSeconds: Duration.seconds(20),
-        timeoutSeconds: Duration.seconds(5),
-        failureThreshold: 3,
-      }),
-      // Let endpoints and load balancers drop the pod before uvicorn stops accepting requests.
-      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
+      consumesQueue,
     });
-    props.config.bind(container);
-    // The in-process MemScheduler consumes the shared Redis queue unless turned off (trap 1).
-    container.env.addVariable('API_SCHEDULER_ON', kplus.EnvValue.fromValue(String(consumesQueue)));
 
-    const writable: [string, string, Size][] = [
-      ['memos-state', MEMOS_WRITABLE_PATHS.state, Size.gibibytes(1)],
-      ['tmp', MEMOS_WRITABLE_PATHS.tmp, Size.gibibytes(1)],
-      ['cache', MEMOS_WRITABLE_PATHS.cache, Size.gibibytes(1)],
-    ];
-    for (const [volumeName, path, sizeLimit] of writable) {
-      container.mount(path, kplus.Volume.fromEmptyDir(this, `Volume-${volumeName}`, volumeName, { sizeLimit }));
-    }
+    setImagePullSecrets(this, this.deployment, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
 
-    // kplus models a single registry secret; the pod spec takes a list.
-    ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/imagePullSecrets', pullSecrets.map((secretName) => ({ name: secretName }))),
-    );
-
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
-      spreadConstraint(CceNodeLabels.ZONE, zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway', this.selectorLabels),
-      spreadConstraint(CceNodeLabels.HOSTNAME, 'ScheduleAnyway', this.selectorLabels),
-    ]));
+    spreadAcrossZones(this.deployment, this.selectorLabels, zoneSpread);
 
     if (props.loadBalancer === false) {
       this.service = new kplus.Service(this, 'Service', {
@@ -251,17 +193,7 @@ export class MemosApi extends Construct {
 
     // One pod at a time through drains and upgrades. With a single pod a budget would either
     // block node drains forever or protect nothing, so none is created.
-    if (minReplicas >= 2) {
-      new kplus.k8s.KubePodDisruptionBudget(this, 'Budget', {
-        metadata: { name, labels },
-        spec: {
-          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
-          selector: { matchLabels: this.selectorLabels },
-          // Pods that never became ready may always be evicted (stuck rollouts do not block drains).
-          unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        },
-      });
-    }
+    if (minReplicas >= 2) addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
   }
 
   private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: Record<string, string>): kplus.HorizontalPodAutoscaler {
@@ -309,7 +241,3 @@ export class MemosApi extends Construct {
   }
 }
 
-function spreadConstraint(topologyKey: string, whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway', matchLabels: Record<string, string>) {
-  // matchLabelKeys: count each ReplicaSet on its own, so a rollout does not skew the spread.
-  return { maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels }, matchLabelKeys: ['pod-template-hash'] };
-}

@@ -1,11 +1,11 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
+import { Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP } from '../src/memos';
 import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
@@ -116,8 +116,7 @@ export class QueueDepthMetric extends Construct {
       terminationGracePeriod: Duration.seconds(10),
     });
     this.exporter.select(kplus.LabelSelector.of({ labels: selector }));
-    const pullSecrets = (props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]).map((s, i) => requireDnsLabel(this, `imagePullSecrets[${i}]`, s, 253));
-    ApiObject.of(this.exporter).addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', pullSecrets.map((n) => ({ name: n }))));
+    setImagePullSecrets(this, this.exporter, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
 
     const health = { port: EXPORTER_PORT, timeoutSeconds: Duration.seconds(3) };
     this.exporter.addContainer({

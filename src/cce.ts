@@ -106,3 +106,29 @@ export type ElbAlgorithm = typeof ELB_ALGORITHMS[number];
 
 /** EIP types documented for auto-created public ELBs (region-dependent). */
 export const ELB_EIP_TYPES = ['5_bgp', '5_sbgp', '5_telcom', '5_union'] as const;
+
+/**
+ * Everest block-storage classes for StatefulSet volumes (cce-platform.md §3.1). Both create EVS
+ * disks; `csi-disk-topology` waits for the pod to be scheduled and creates the disk in its zone,
+ * which is what a StatefulSet spread across zones needs. `csi-disk` binds immediately and needs
+ * the region and zone on the claim.
+ */
+export const EVS_STORAGE_CLASSES = ['csi-disk-topology', 'csi-disk'] as const;
+export type EvsStorageClass = typeof EVS_STORAGE_CLASSES[number];
+
+/**
+ * EVS disk types (`everest.io/disk-volume-type`, cce_10_0615): SATA common I/O, SAS high I/O,
+ * SSD ultra-high I/O, GPSSD general-purpose SSD, ESSD extreme SSD, GPSSD2 (Everest >= 2.4.4).
+ */
+export const EVS_DISK_TYPES = ['SSD', 'GPSSD', 'ESSD', 'GPSSD2', 'SAS', 'SATA'] as const;
+export type EvsDiskType = typeof EVS_DISK_TYPES[number];
+
+/** Everest PVC annotations and labels (cce_10_0615). */
+export const EverestClaimMetadata = {
+  DISK_VOLUME_TYPE: 'everest.io/disk-volume-type',
+  /** KMS key of an encrypted disk. */
+  CRYPT_KEY_ID: 'everest.io/crypt-key-id',
+  /** Labels required by `csi-disk` (not by `csi-disk-topology`). */
+  REGION_LABEL: 'failure-domain.beta.kubernetes.io/region',
+  ZONE_LABEL: 'failure-domain.beta.kubernetes.io/zone',
+} as const;

@@ -8,6 +8,7 @@ export * from './synth';
 export * from '../charts/presets';
 export * from '../charts/memos-chart';
 export * from '../constructs/memos-config';
+export * from '../constructs/memos-server';
 export * from '../constructs/memos-api';
 export * from '../constructs/elb-service';
 export * from '../constructs/queue-depth-metric';

@@ -1,4 +1,8 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { CceNodeLabels } from './cce';
+import { requireDnsLabel } from './validation';
 
 /**
  * Kubernetes conventions shared by every construct: recommended labels, Pod Security Admission
@@ -75,4 +79,54 @@ export function hardenedContainerSecurityContext(uid: number, gid = uid): kplus.
     capabilities: { drop: [kplus.Capability.ALL] },
     seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
   };
+}
+
+/** A Deployment or StatefulSet: the workloads the helpers below patch. */
+export type PodWorkload = kplus.Deployment | kplus.StatefulSet;
+
+/**
+ * Sets the pod's image pull secrets (kplus models only one) after validating each name.
+ * CCE's SWR secret (`default-secret`) is the usual one.
+ */
+export function setImagePullSecrets(scope: IConstruct, workload: PodWorkload, names: readonly string[]): void {
+  const checked = names.map((name, i) => requireDnsLabel(scope, `imagePullSecrets[${i}]`, name, 253));
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', checked.map((name) => ({ name }))));
+}
+
+/** `required`: pods stay Pending rather than pile into one zone; `preferred`: best effort. */
+export type ZoneSpread = 'required' | 'preferred';
+
+/**
+ * Spreads a workload's pods evenly across availability zones and, best effort, across nodes
+ * (topologySpreadConstraints; kplus has no API for them). `matchLabelKeys: [pod-template-hash]`
+ * counts each ReplicaSet on its own, so a rollout does not skew the spread; StatefulSet pods
+ * carry no such label and are counted together, which is what they need.
+ */
+export function spreadAcrossZones(workload: PodWorkload, selector: Record<string, string>, zoneSpread: ZoneSpread): void {
+  const constraint = (topologyKey: string, whenUnsatisfiable: string) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable,
+    labelSelector: { matchLabels: selector },
+    ...(workload instanceof kplus.Deployment ? { matchLabelKeys: ['pod-template-hash'] } : {}),
+  });
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+    constraint(CceNodeLabels.ZONE, zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway'),
+    constraint(CceNodeLabels.HOSTNAME, 'ScheduleAnyway'),
+  ]));
+}
+
+/**
+ * A PodDisruptionBudget letting one pod go at a time. Pods that never became ready may always
+ * be evicted, so a stuck rollout does not block node drains (`unhealthyPodEvictionPolicy`).
+ */
+export function addDisruptionBudget(scope: Construct, id: string, options: { name: string; labels: Record<string, string>; selector: Record<string, string> }): kplus.k8s.KubePodDisruptionBudget {
+  return new kplus.k8s.KubePodDisruptionBudget(scope, id, {
+    metadata: { name: options.name, labels: options.labels },
+    spec: {
+      maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+      selector: { matchLabels: options.selector },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  });
 }

@@ -1,0 +1,100 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { MemosConfig } from './memos-config';
+import { swrImage } from '../src/cce';
+import { hardenedContainerSecurityContext, hardenedPodSecurityContext } from '../src/kubernetes';
+import {
+  MEMOS_APP_MODULE,
+  MEMOS_HEALTH_PATH,
+  MEMOS_HTTP_PORT,
+  MEMOS_UID,
+  MEMOS_VERSION,
+  MEMOS_WRITABLE_PATHS,
+  MemosEnvVar,
+} from '../src/memos';
+
+/**
+ * The MemOS server process, shared by every workload that runs it: memos-api (Deployment) and
+ * mem-scheduler (StatefulSet) are the same image and command (memos-runtime.md §6), told apart
+ * only by `API_SCHEDULER_ON` and their scaling.
+ */
+
+/**
+ * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
+ * MemOS v2.0.31 and push it to your SWR organization (README, "Building the MemOS image").
+ */
+export const DEFAULT_MEMOS_IMAGE = swrImage({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
+
+/** Pod-level settings of a MemOS pod: UID 1000, no service-account token, graceful stop. */
+export function memosPodProps(config: MemosConfig, terminationGracePeriod?: Duration) {
+  return {
+    // A settings change rolls the pods.
+    podMetadataAnnotations: { 'checksum/memos-config': config.checksum },
+    securityContext: hardenedPodSecurityContext(MEMOS_UID),
+    automountServiceAccountToken: false,
+    // MemOS stops its scheduler threads in its shutdown hook; LLM calls in flight take a while.
+    terminationGracePeriod: terminationGracePeriod ?? Duration.seconds(60),
+  };
+}
+
+/** What differs between MemOS containers. */
+export interface MemosServerContainerOptions {
+  readonly name: string;
+  readonly image: string;
+  readonly config: MemosConfig;
+  readonly resources: kplus.ContainerResources;
+  /** `API_SCHEDULER_ON`: this process consumes the scheduler queue. */
+  readonly consumesQueue: boolean;
+  /** Per-workload settings that override the ConfigMap (explicit env wins over envFrom). */
+  readonly env?: Partial<Record<MemosEnvVar, string>>;
+}
+
+/**
+ * Adds the MemOS server container (`uvicorn memos.api.server_api:app`, one worker, port 8000)
+ * to a workload: probes sized for a slow start, hardened, emptyDirs where MemOS writes, all
+ * settings and credentials from the {@link MemosConfig}.
+ */
+export function addMemosServerContainer(scope: Construct, workload: kplus.Deployment | kplus.StatefulSet, options: MemosServerContainerOptions): kplus.Container {
+  const health = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet(MEMOS_HEALTH_PATH, {
+    port: MEMOS_HTTP_PORT,
+    periodSeconds: Duration.seconds(periodSeconds),
+    timeoutSeconds: Duration.seconds(timeoutSeconds),
+    failureThreshold,
+  });
+  const container = workload.addContainer({
+    name: options.name,
+    image: options.image,
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    // One worker per pod: every uvicorn worker runs its own init_server(), scheduler threads and
+    // DB clients (memos-runtime.md §3). Scale with replicas instead.
+    command: ['uvicorn'],
+    args: [MEMOS_APP_MODULE, '--host', '0.0.0.0', '--port', String(MEMOS_HTTP_PORT), '--workers', '1'],
+    ports: [{ number: MEMOS_HTTP_PORT, name: 'http' }],
+    resources: options.resources,
+    securityContext: hardenedContainerSecurityContext(MEMOS_UID),
+    // init_server() connects to every backend, creates indexes and may download a tokenizer
+    // before the port opens: allow up to 5 minutes, then probe the static /health route.
+    startup: health(5, 3, 60),
+    readiness: health(10, 3, 3),
+    liveness: health(20, 5, 3),
+    // Let endpoints and load balancers drop the pod before uvicorn stops accepting requests.
+    lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
+  });
+  options.config.bind(container);
+  // The in-process MemScheduler consumes the shared Redis queue unless turned off (trap 1).
+  container.env.addVariable('API_SCHEDULER_ON', kplus.EnvValue.fromValue(String(options.consumesQueue)));
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value !== undefined) container.env.addVariable(name, kplus.EnvValue.fromValue(value));
+  }
+
+  const writable: [string, string][] = [
+    ['memos-state', MEMOS_WRITABLE_PATHS.state],
+    ['tmp', MEMOS_WRITABLE_PATHS.tmp],
+    ['cache', MEMOS_WRITABLE_PATHS.cache],
+  ];
+  for (const [volumeName, path] of writable) {
+    container.mount(path, kplus.Volume.fromEmptyDir(scope, `Volume-${volumeName}`, volumeName, { sizeLimit: Size.gibibytes(1) }));
+  }
+  return container;
+}
