@@ -1,13 +1,16 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MEMOS_SIZES, MemosSize, MemosSizePreset, SIZE_PRESETS } from './presets';
 import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps } from '../constructs/memos-config';
+import { MemScheduler } from '../constructs/mem-scheduler';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
-import { MANAGED_BY, PART_OF, POD_SECURITY_LEVELS, PodSecurityLevel, podSecurityLabels } from '../src/kubernetes';
-import { requireDnsLabel, requireOneOf } from '../src/validation';
+import { RedisServer, RedisServerProps } from '../constructs/redis-server';
+import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
+import { MANAGED_BY, PART_OF, POD_SECURITY_LEVELS, PodSecurityLevel, podSecurityLabels, ZoneSpread } from '../src/kubernetes';
+import { invalidProp, requireDnsLabel, requireOneOf } from '../src/validation';
 
 /** Overrides for the memos-api tier. */
 export interface MemosApiOptions {
@@ -50,19 +53,82 @@ export interface MemosApiOptions {
    * Zone spreading of the API pods.
    * @default 'required'
    */
-  readonly zoneSpread?: 'required' | 'preferred';
+  readonly zoneSpread?: ZoneSpread;
   /**
    * Resources of each API pod.
    * @default - the size preset's (requests 2 CPU / 4Gi, limits 4 CPU / 8Gi)
    */
   readonly resources?: kplus.ContainerResources;
+  /**
+   * API pods also consume the scheduler queue, so the queue-depth autoscaler adds consumers.
+   * With `false` they only serve HTTP, the HPA scales them on CPU alone, and the mem-scheduler
+   * pods are the only consumers.
+   * @default true
+   */
+  readonly consumesQueue?: boolean;
+}
+
+/** Overrides for the dedicated mem-scheduler StatefulSet. */
+export interface MemosSchedulerOptions {
+  /**
+   * Consumer pods.
+   * @default - the size preset's (small and medium 1, large 3)
+   */
+  readonly replicas?: number;
+  /**
+   * Resources of each pod.
+   * @default - the size preset's (requests 1 CPU / 2Gi, limits 2 CPU / 4Gi)
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Tasks every consumer process (scheduler and consuming API pods) runs at once.
+   * @default - the size preset's (small 50, medium 200, large 300)
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Sleep between polls of the queue, seconds.
+   * @default - MemOS's default, 0.01
+   */
+  readonly consumeIntervalSeconds?: number;
+}
+
+/** Where the scheduler queue lives: a managed DCS instance, or a Redis in the namespace. */
+export interface MemosRedisOptions {
+  /**
+   * `dcs`: Huawei Cloud DCS for Redis 6.2+ (primary/standby or single-node; not Cluster: MemOS
+   * uses a plain client and multi-key SCAN). `in-cluster`: a Redis StatefulSet in the namespace.
+   */
+  readonly mode: 'dcs' | 'in-cluster';
+  /**
+   * DCS connection address (domain name or IP). Required with `dcs`.
+   * @default - none
+   */
+  readonly host?: string;
+  /**
+   * DCS port.
+   * @default 6379
+   */
+  readonly port?: number;
+  /**
+   * Database index.
+   * @default 0
+   */
+  readonly db?: number;
+  /**
+   * In-cluster Redis: its image, memory and volume; see {@link RedisServerProps}.
+   * @default - redis 7.2, memory from the size preset's DCS size, 10Gi SSD
+   */
+  readonly inCluster?: Pick<RedisServerProps, 'image' | 'memory' | 'storage'>;
 }
 
 /** How the scheduler queue depth reaches the autoscaler; see {@link QueueDepthMetricProps}. */
 export type MemosMonitoringOptions = Omit<QueueDepthMetricProps, 'instance' | 'config' | 'imagePullSecrets'>;
 
-/** Non-secret MemOS settings and where its credentials live; see {@link MemosConfigProps}. */
-export type MemosSettings = Omit<MemosConfigProps, 'instance'>;
+/**
+ * Non-secret MemOS settings and where its credentials live; see {@link MemosConfigProps}.
+ * Redis and consumer tuning come from the chart's `redis` and `scheduler` props.
+ */
+export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer'>;
 
 /** Properties of {@link MemosChart}: one deployable MemOS stack. */
 export interface MemosChartProps {
@@ -105,6 +171,16 @@ export interface MemosChartProps {
    */
   readonly api?: MemosApiOptions;
   /**
+   * mem-scheduler overrides.
+   * @default - from the size preset
+   */
+  readonly scheduler?: MemosSchedulerOptions;
+  /**
+   * The Redis of the scheduler queue. Switch to `{ mode: 'in-cluster' }` for clusters without DCS.
+   * @default { mode: 'in-cluster' }
+   */
+  readonly redis?: MemosRedisOptions;
+  /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub, CCE's `monitoring` namespace, adapter config and
    * external metrics API registration on
@@ -137,6 +213,12 @@ export class MemosChart extends Chart {
   public readonly api: MemosApi;
   /** The scheduler-queue depth metric pipeline. */
   public readonly queueDepth: QueueDepthMetric;
+  /** The dedicated queue consumers. */
+  public readonly scheduler: MemScheduler;
+  /** The in-cluster Redis, when `redis.mode` is `in-cluster`. */
+  public readonly redis?: RedisServer;
+  /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
+  public readonly queueCapacity: QueueCapacityEstimate;
 
   constructor(scope: Construct, id: string, props: MemosChartProps) {
     const namespace = props.namespace ?? 'memos';
@@ -158,7 +240,35 @@ export class MemosChart extends Chart {
       ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
 
-    this.config = new MemosConfig(this, 'Config', { ...props.memos, instance: this.instance });
+    const redis = props.redis ?? { mode: 'in-cluster' };
+    const redisMode = requireOneOf(this, 'redis.mode', redis.mode, ['dcs', 'in-cluster'] as const);
+    if (redisMode === 'dcs' && !redis.host) invalidProp(this, 'redis.host', redis.host, "the DCS instance's connection address when redis.mode is 'dcs'");
+    if (redisMode === 'in-cluster' && (redis.host !== undefined || redis.port !== undefined)) {
+      invalidProp(this, 'redis.host', redis.host ?? redis.port, "no host or port with redis.mode 'in-cluster': MemOS uses the in-cluster Service");
+    }
+    if (redisMode === 'dcs' && redis.inCluster !== undefined) invalidProp(this, 'redis.inCluster', redis.inCluster, "nothing with redis.mode 'dcs'");
+    const scheduler = props.scheduler ?? {};
+    const { redis: _ignoredRedis, consumer: _ignoredConsumer, ...memos } = (props.memos ?? {}) as MemosConfigProps;
+    if (_ignoredRedis !== undefined) invalidProp(this, 'memos.redis', _ignoredRedis, 'nothing: set the chart\'s redis prop');
+
+    this.config = new MemosConfig(this, 'Config', {
+      ...memos,
+      instance: this.instance,
+      redis: redisMode === 'dcs' ? { host: redis.host, port: redis.port, db: redis.db } : { db: redis.db },
+      consumer: {
+        threadPoolSize: scheduler.threadPoolSize ?? this.preset.scheduler.threadPoolSize,
+        consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
+      },
+    });
+    if (redisMode === 'in-cluster') {
+      this.redis = new RedisServer(this, 'Redis', {
+        memory: Size.gibibytes(this.preset.redis.memoryGiB),
+        ...redis.inCluster,
+        instance: this.instance,
+        config: this.config,
+        imagePullSecrets: props.imagePullSecrets,
+      });
+    }
     this.queueDepth = new QueueDepthMetric(this, 'QueueDepth', {
       ...props.monitoring,
       instance: this.instance,
@@ -166,6 +276,7 @@ export class MemosChart extends Chart {
       imagePullSecrets: props.imagePullSecrets,
     });
     const api = props.api ?? {};
+    const apiConsumes = api.consumesQueue ?? true;
     this.api = new MemosApi(this, 'Api', {
       instance: this.instance,
       config: this.config,
@@ -175,13 +286,35 @@ export class MemosChart extends Chart {
         minReplicas: api.minReplicas ?? this.preset.api.minReplicas,
         maxReplicas: api.maxReplicas ?? this.preset.api.maxReplicas,
         targetCpuUtilization: api.targetCpuUtilization,
-        queueDepth: this.queueDepth,
+        // Queue depth adds API pods only where API pods consume.
+        queueDepth: apiConsumes ? this.queueDepth : undefined,
         targetQueueDepthPerReplica: api.targetQueueDepthPerReplica,
       } : undefined,
       resources: api.resources ?? this.preset.api.resources,
       loadBalancer: api.loadBalancer,
       zoneSpread: api.zoneSpread,
+      consumesQueue: apiConsumes,
       imagePullSecrets: props.imagePullSecrets,
+    });
+    this.scheduler = new MemScheduler(this, 'Scheduler', {
+      instance: this.instance,
+      config: this.config,
+      image: api.image,
+      replicas: scheduler.replicas ?? this.preset.scheduler.replicas,
+      resources: scheduler.resources ?? this.preset.scheduler.resources,
+      zoneSpread: api.zoneSpread,
+      imagePullSecrets: props.imagePullSecrets,
+    });
+
+    const hpa = this.api.autoscaler;
+    this.queueCapacity = estimateQueueCapacity({
+      designQps: this.preset.designedFor.qps,
+      apiMinReplicas: hpa?.minReplicas ?? api.replicas!,
+      apiMaxReplicas: hpa?.maxReplicas ?? api.replicas!,
+      apiConsumes,
+      queueDepthPerApiPod: hpa && apiConsumes ? api.targetQueueDepthPerReplica ?? 100 : undefined,
+      schedulerReplicas: this.scheduler.replicas,
+      threadPoolSize: scheduler.threadPoolSize ?? this.preset.scheduler.threadPoolSize,
     });
   }
 }

@@ -1,5 +1,5 @@
-import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { MEM_SCHEDULER_DEFAULT_RESOURCES } from '../constructs/mem-scheduler';
 import { MEMOS_API_DEFAULT_RESOURCES } from '../constructs/memos-api';
 import { CceNodeFlavor } from '../src/cce';
 
@@ -40,8 +40,12 @@ export interface MemosSizePreset {
     readonly maxReplicas: number;
     readonly resources: kplus.ContainerResources;
   };
-  /** mem-scheduler: stateful queue consumer ("分片任务" = sharded in large). */
-  readonly scheduler: { readonly replicas: number; readonly resources: kplus.ContainerResources };
+  /**
+   * mem-scheduler: stateful queue consumer ("分片任务" = sharded in large), and the tasks every
+   * consumer process (API pods included) runs at once, sized so a 15-minute backlog at the
+   * designed load drains in well under an hour (src/queue-capacity.ts).
+   */
+  readonly scheduler: { readonly replicas: number; readonly resources: kplus.ContainerResources; readonly threadPoolSize: number };
   /** Qdrant, text-memory vectors. */
   readonly qdrant: StorePreset;
   /** Milvus, preference vectors: standalone below 3 replicas, distributed from 3. */
@@ -58,11 +62,7 @@ export interface MemosSizePreset {
 const API_RESOURCES = MEMOS_API_DEFAULT_RESOURCES;
 
 /** Seed §2.5: mem-scheduler requests 1 CPU / 2Gi, limits 2 CPU / 4Gi. */
-const SCHEDULER_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) },
-  memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
-  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
-};
+const SCHEDULER_RESOURCES = MEM_SCHEDULER_DEFAULT_RESOURCES;
 
 /** The seed's numbers, one preset per size. */
 export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
@@ -72,7 +72,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     designedFor: { users: 100, memories: 20_000, qps: 50 },
     nodePool: { flavor: 's7.2xlarge.4', nodes: 3, maxNodes: 3 },
     api: { minReplicas: 3, maxReplicas: 10, resources: API_RESOURCES },
-    scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES },
+    scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 50 },
     qdrant: { replicas: 1, flavor: 's7.large.4', storageGiB: 100 },
     milvus: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 200 },
     neo4j: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 100 },
@@ -85,7 +85,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     designedFor: { users: 1_000, memories: 200_000, qps: 500 },
     nodePool: { flavor: 's7.2xlarge.4', nodes: 6, maxNodes: 10 },
     api: { minReplicas: 6, maxReplicas: 10, resources: API_RESOURCES },
-    scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES },
+    scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 200 },
     qdrant: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300 },
     milvus: { replicas: 3, flavor: 's7.2xlarge.4', storageGiB: 500 },
     neo4j: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300 },
@@ -98,7 +98,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     designedFor: { users: 10_000, memories: 2_000_000, qps: 2_000 },
     nodePool: { flavor: 's7.2xlarge.4', nodes: 15, maxNodes: 20 },
     api: { minReplicas: 15, maxReplicas: 20, resources: API_RESOURCES },
-    scheduler: { replicas: 3, resources: SCHEDULER_RESOURCES },
+    scheduler: { replicas: 3, resources: SCHEDULER_RESOURCES, threadPoolSize: 300 },
     qdrant: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 1024 },
     milvus: { replicas: 5, flavor: 's7.2xlarge.8', storageGiB: 1024 },
     neo4j: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 500 },

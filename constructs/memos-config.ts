@@ -137,6 +137,20 @@ export interface MemosRedisSettings {
   readonly db?: number;
 }
 
+/** How every MemOS process consumes the scheduler queue (API pods and mem-scheduler alike). */
+export interface MemosConsumerSettings {
+  /**
+   * Tasks one process runs at once (`MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS`).
+   * @default - MemOS's default, 50
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Sleep between polls of the queue, seconds (`MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS`).
+   * @default - MemOS's default, 0.01
+   */
+  readonly consumeIntervalSeconds?: number;
+}
+
 /** The user-provided Secret holding MemOS's credentials. Never created by this library. */
 export interface MemosSecretSettings {
   /**
@@ -185,6 +199,11 @@ export interface MemosConfigProps {
    * @default - `<instance>-redis:6379`, db 0
    */
   readonly redis?: MemosRedisSettings;
+  /**
+   * Queue consumer tuning shared by every MemOS process.
+   * @default - MemOS's defaults
+   */
+  readonly consumer?: MemosConsumerSettings;
   /**
    * Where the credentials live.
    * @default - Secret `memos-secrets`, keys named after the variables
@@ -298,6 +317,8 @@ export class MemosConfig extends Construct {
       MEMSCHEDULER_REDIS_PORT: String(requireInteger(this, 'redis.port', redis.port ?? 6379, 1, 65535)),
       MEMSCHEDULER_REDIS_DB: String(requireInteger(this, 'redis.db', redis.db ?? 0, 0, 255)),
 
+      ...consumerSettings(this, props.consumer ?? {}),
+
       MEMOS_BASE_PATH,
       HF_HOME: MEMOS_HF_HOME,
       HF_ENDPOINT: requireUrl(this, 'huggingFaceEndpoint', props.huggingFaceEndpoint ?? 'https://hf-mirror.com'),
@@ -361,6 +382,22 @@ export class MemosConfig extends Construct {
     container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
     for (const { name, optional } of this.secretEnv) container.env.addVariable(name, this.secretValue(name, { optional }));
   }
+}
+
+/** The consumer settings as MemOS variables, validated; `prefix` is the property path for errors. */
+export function consumerSettings(scope: Construct, consumer: MemosConsumerSettings, prefix = 'consumer.'): Partial<Record<MemosEnvVar, string>> {
+  const out: Partial<Record<MemosEnvVar, string>> = {};
+  if (consumer.threadPoolSize !== undefined) {
+    out.MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS = String(requireInteger(scope, `${prefix}threadPoolSize`, consumer.threadPoolSize, 1, 10000));
+  }
+  if (consumer.consumeIntervalSeconds !== undefined) {
+    const interval = consumer.consumeIntervalSeconds;
+    if (typeof interval !== 'number' || !(interval > 0 && interval <= 10)) {
+      invalidProp(scope, `${prefix}consumeIntervalSeconds`, interval, 'a number of seconds above 0 and at most 10');
+    }
+    out.MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS = String(interval);
+  }
+  return out;
 }
 
 const MEMOS_SECRET_KEY_NAMES = 'the credential variables in MEMOS_SECRET_ENV_VARS (src/memos.ts)';

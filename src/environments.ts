@@ -15,9 +15,14 @@ export interface MemosEnvironment extends MemosChartProps {
   readonly name: string;
 }
 
-/** The shipped environments: the seed's three architectures (seed §4.1-4.3), one per size. */
+/**
+ * The shipped environments: the seed's three architectures (seed §4.1-4.3), one per size, with
+ * the scheduler queue on Huawei DCS for Redis as the seed plans (§2.4). The DCS addresses are
+ * placeholders (`.example` is a reserved domain): put your instance's connection address here,
+ * or switch to `redis: { mode: 'in-cluster' }`.
+ */
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
-  { name: 'small', size: 'small' },
-  { name: 'medium', size: 'medium' },
-  { name: 'large', size: 'large' },
+  { name: 'small', size: 'small', redis: { mode: 'dcs', host: 'memos-small.dcs.example' } },
+  { name: 'medium', size: 'medium', redis: { mode: 'dcs', host: 'memos-medium.dcs.example' } },
+  { name: 'large', size: 'large', redis: { mode: 'dcs', host: 'memos-large.dcs.example' } },
 ];

@@ -77,6 +77,22 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(only(objects, 'ConfigMap', 'user-adapter-config').data['config.yaml']).toContain('as: redis_queue_depth');
   });
 
+  test('mem-scheduler: seed replicas, consuming the same DCS Redis as memos-api', () => {
+    const objects = objectsOf(name);
+    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
+    expect(scheduler.spec.replicas).toBe(preset.scheduler.replicas);
+    const consumer = scheduler.spec.template.spec.containers[0];
+    const api = only(objects, 'Deployment', 'memos-api').spec.template.spec.containers[0];
+    expect(consumer.envFrom).toEqual(api.envFrom);
+    expect(consumer.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'true' });
+    expect(api.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'true' });
+    const data = only(objects, 'ConfigMap', 'memos-config').data;
+    expect(data.MEMSCHEDULER_USE_REDIS_QUEUE).toBe('true');
+    expect(data.MEMSCHEDULER_REDIS_HOST).toBe(`memos-${name}.dcs.example`);
+    expect(objects.filter((o) => o.metadata.name === 'memos-redis')).toEqual([]);
+  });
+
   test('matches the snapshot', () => {
     expect(rendered.get(name)!.yaml).toMatchSnapshot();
   });

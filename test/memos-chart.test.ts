@@ -1,6 +1,9 @@
-import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosChartProps } from '../charts/memos-chart';
+import { Size, Testing } from 'cdk8s';
+import { MemosChart } from '../charts/memos-chart';
+import { policyViolations } from './support/policy';
+import { validateManifests } from './support/schema';
 import { container, only, synthChart } from './support/synth';
 
 describe('MemosChart', () => {
@@ -30,6 +33,9 @@ describe('MemosChart', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`)).toEqual([
       'Namespace/-/memos-prod',
       'ConfigMap/memos-prod/memos-config',
+      'Service/memos-prod/memos-redis',
+      'Service/memos-prod/memos-redis-headless',
+      'StatefulSet/memos-prod/memos-redis',
       'Deployment/memos-prod/memos-queue-exporter',
       'Service/memos-prod/memos-queue-exporter',
       'ServiceMonitor/monitoring/memos-prod-memos-queue-depth',
@@ -40,6 +46,8 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-api',
       'HorizontalPodAutoscaler/memos-prod/memos-api',
       'PodDisruptionBudget/memos-prod/memos-api',
+      'Service/memos-prod/memos-scheduler',
+      'StatefulSet/memos-prod/memos-scheduler',
     ]);
   });
 
@@ -98,6 +106,54 @@ describe('MemosChart', () => {
     expect(only(objects, 'ConfigMap', 'mem-config').data).toMatchObject({ MOS_CHAT_MODEL: 'deepseek-reasoner', NEO4J_URI: 'bolt://mem-neo4j:7687' });
   });
 
+  test('the scheduler StatefulSet consumes the same Redis as memos-api, with the preset replicas and thread pool', () => {
+    for (const [size, replicas, threads] of [['small', 1, '50'], ['medium', 1, '200'], ['large', 3, '300']] as const) {
+      const objects = synthChart({ size, redis: { mode: 'dcs', host: 'redis-1.dcs.example' } });
+      const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
+      expect(scheduler.spec.replicas).toBe(replicas);
+      const api = container(only(objects, 'Deployment', 'memos-api'), 'memos-api');
+      const consumer = container(scheduler, 'mem-scheduler');
+      expect(consumer.envFrom).toEqual(api.envFrom);
+      expect(consumer.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'true' });
+      const data = only(objects, 'ConfigMap', 'memos-config').data;
+      expect(data).toMatchObject({ MEMSCHEDULER_USE_REDIS_QUEUE: 'true', MEMSCHEDULER_REDIS_HOST: 'redis-1.dcs.example', MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS: threads });
+      expect(objects.filter((o) => o.metadata.name === 'memos-redis')).toEqual([]);
+      expect(container(only(objects, 'Deployment', 'memos-queue-exporter'), 'redis-exporter').env[0]).toEqual({ name: 'REDIS_ADDR', value: 'redis://redis-1.dcs.example:6379' });
+    }
+  });
+
+  test('switching to in-cluster Redis is one prop: a Redis StatefulSet that MemOS and the exporter use', () => {
+    const objects = synthChart({ size: 'medium', redis: { mode: 'in-cluster' } });
+    const redis = only(objects, 'StatefulSet', 'memos-redis');
+    expect(redis.spec.template.spec.containers[0].resources.limits.memory).toBe('2048Mi');
+    expect(only(objects, 'ConfigMap', 'memos-config').data.MEMSCHEDULER_REDIS_HOST).toBe('memos-redis');
+    expect(container(only(objects, 'Deployment', 'memos-queue-exporter'), 'redis-exporter').env[0].value).toBe('redis://memos-redis:6379');
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('DCS port and db, scheduler overrides and API pods that do not consume', () => {
+    const objects = synthChart({
+      size: 'large',
+      redis: { mode: 'dcs', host: '192.168.0.12', port: 6380, db: 4 },
+      scheduler: { replicas: 5, threadPoolSize: 400, consumeIntervalSeconds: 0.05 },
+      api: { consumesQueue: false },
+    });
+    const data = only(objects, 'ConfigMap', 'memos-config').data;
+    expect(data).toMatchObject({ MEMSCHEDULER_REDIS_PORT: '6380', MEMSCHEDULER_REDIS_DB: '4', MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS: '400', MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS: '0.05' });
+    expect(only(objects, 'StatefulSet', 'memos-scheduler').spec.replicas).toBe(5);
+    expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'false' });
+    expect(only(objects, 'HorizontalPodAutoscaler').spec.metrics.map((m: any) => m.type)).toEqual(['Resource']);
+  });
+
+  test('the queue drains a 15-minute backlog at the designed load within half an hour', () => {
+    for (const size of ['small', 'medium', 'large'] as const) {
+      const chart = new MemosChart(Testing.app(), 'test', { size, redis: { mode: 'dcs', host: 'r.dcs.example' } });
+      expect(chart.queueCapacity.keepsUpAtMin).toBe(true);
+      expect(chart.queueCapacity.drainMinutes).toBeLessThan(30);
+    }
+  });
+
   const invalid: [string, MemosChartProps, RegExp][] = [
     ['an unknown size', { size: 'xl' as never }, /MemosChart 'test': invalid size "xl"; allowed: small, medium, large/],
     ['a missing size', {} as MemosChartProps, /MemosChart 'test': invalid size \(missing\); allowed: small, medium, large/],
@@ -106,6 +162,13 @@ describe('MemosChart', () => {
     ['an unknown Pod Security level', { size: 'small', podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
     ['api replicas below 1', { size: 'small', api: { replicas: 0 } }, /MemosApi 'test\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
     ['maxReplicas below minReplicas', { size: 'small', api: { minReplicas: 5, maxReplicas: 4 } }, /MemosApi 'test\/Api': invalid autoscaling.maxReplicas 4; allowed: an integer from 5 to 1000/],
+    ['DCS without a host', { size: 'small', redis: { mode: 'dcs' } }, /MemosChart 'test': invalid redis.host \(missing\); allowed: the DCS instance's connection address when redis.mode is 'dcs'/],
+    ['an unknown Redis mode', { size: 'small', redis: { mode: 'cluster' as never } }, /invalid redis.mode "cluster"; allowed: dcs, in-cluster/],
+    ['a host with in-cluster Redis', { size: 'small', redis: { mode: 'in-cluster', host: 'x' } }, /invalid redis.host "x"; allowed: no host or port with redis.mode 'in-cluster'/],
+    ['in-cluster options with DCS', { size: 'small', redis: { mode: 'dcs', host: 'x', inCluster: {} } }, /invalid redis.inCluster \{\}; allowed: nothing with redis.mode 'dcs'/],
+    ['Redis in the MemOS settings', { size: 'small', memos: { redis: { host: 'x' } } as never }, /invalid memos.redis \{"host":"x"\}; allowed: nothing: set the chart's redis prop/],
+    ['a scheduler thread pool of 0', { size: 'small', scheduler: { threadPoolSize: 0 } }, /MemosConfig 'test\/Config': invalid consumer.threadPoolSize 0; allowed: an integer from 1 to 10000/],
+    ['no scheduler replicas', { size: 'small', scheduler: { replicas: 0 } }, /MemScheduler 'test\/Scheduler': invalid replicas 0; allowed: an integer from 1 to 100/],
     ['an invalid ELB combination', { size: 'small', api: { loadBalancer: { elbClass: 'performance' } } }, /ElbService 'test\/Api\/Elb': invalid autoCreate.availabilityZones \(missing\)/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {

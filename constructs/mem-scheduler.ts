@@ -1,0 +1,139 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { consumerSettings, MemosConfig } from './memos-config';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosPodProps } from './memos-server';
+import { CCE_SWR_PULL_SECRET } from '../src/cce';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread } from '../src/kubernetes';
+import { MEMOS_HTTP_PORT } from '../src/memos';
+import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+
+/** Seed §2.5: mem-scheduler requests 1 CPU / 2Gi, limits 2 CPU / 4Gi. */
+export const MEM_SCHEDULER_DEFAULT_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) },
+  memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
+};
+
+/** Properties of {@link MemScheduler}. */
+export interface MemSchedulerProps {
+  /** Instance name: prefix of object names and value of `app.kubernetes.io/instance`. */
+  readonly instance: string;
+  /** Settings and credentials every MemOS pod gets; its Redis settings are the queue consumed. */
+  readonly config: MemosConfig;
+  /**
+   * MemOS image (the same as memos-api), pinned by tag or digest.
+   * @default DEFAULT_MEMOS_IMAGE
+   */
+  readonly image?: string;
+  /**
+   * Consumer pods. All join the same consumer group, so Redis shares the streams' entries among
+   * them ("sharded" in the seed).
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Resources of each pod.
+   * @default - seed §2.5: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Tasks one pod runs at once (`MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS`); the consumer stops
+   * pulling while this many run. Tasks wait on LLM and embedding calls, so threads are cheap.
+   * @default - the ConfigMap's value (MemOS default 50)
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Sleep between polls of the queue, seconds (`MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS`).
+   * @default - the ConfigMap's value (MemOS default 0.01)
+   */
+  readonly consumeIntervalSeconds?: number;
+  /**
+   * Image pull secrets.
+   * @default ['default-secret']
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Zone spreading of the pods.
+   * @default 'required'
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Time between SIGTERM and SIGKILL: running tasks finish or are reclaimed by another consumer
+   * after MemOS's 1-hour idle threshold, so give them room.
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
+}
+
+/**
+ * A dedicated MemScheduler: the MemOS server image run as a queue consumer
+ * (`API_SCHEDULER_ON=true`, Redis queue on) in a StatefulSet with a headless Service (stable pod
+ * identities, no external exposure), hardened like memos-api, spread across zones, with a
+ * PodDisruptionBudget from two pods up.
+ *
+ * MemOS has no separate worker binary: a scheduler pod is the same process as an API pod and
+ * still serves HTTP on 8000 (used only for its probes here).
+ */
+export class MemScheduler extends Construct {
+  /** The StatefulSet. */
+  public readonly statefulSet: kplus.StatefulSet;
+  /** Its headless governing Service. */
+  public readonly service: kplus.Service;
+  /** Labels selecting the scheduler pods. */
+  public readonly selectorLabels: Record<string, string>;
+  /** Consumer pods. */
+  public readonly replicas: number;
+
+  constructor(scope: Construct, id: string, props: MemSchedulerProps) {
+    super(scope, id);
+    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_MEMOS_IMAGE);
+    this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1, 100);
+    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    // Per-pod overrides of the ConfigMap's consumer settings (explicit env wins over envFrom).
+    const env = consumerSettings(this, { threadPoolSize: props.threadPoolSize, consumeIntervalSeconds: props.consumeIntervalSeconds }, '');
+    if (props.config.settings.MEMSCHEDULER_USE_REDIS_QUEUE !== 'true') {
+      invalidProp(this, 'config', props.config.settings.MEMSCHEDULER_USE_REDIS_QUEUE,
+        'a MemosConfig with the Redis queue on: with the in-memory queue a dedicated scheduler never sees the API\'s tasks');
+    }
+
+    const name = `${instance}-scheduler`;
+    this.selectorLabels = selectorLabels(instance, 'mem-scheduler');
+    const labels = componentLabels(instance, 'mem-scheduler');
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name, labels },
+      clusterIP: 'None',
+      ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
+    });
+    for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+
+    const pod = memosPodProps(props.config, props.terminationGracePeriod ?? Duration.minutes(2));
+    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+      metadata: { name, labels },
+      service: this.service,
+      replicas: this.replicas,
+      select: false,
+      // Consumers do not depend on each other: start and replace them all at once.
+      podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+      podMetadata: { labels, annotations: pod.podMetadataAnnotations },
+      securityContext: pod.securityContext,
+      automountServiceAccountToken: pod.automountServiceAccountToken,
+      terminationGracePeriod: pod.terminationGracePeriod,
+    });
+    this.statefulSet.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+
+    addMemosServerContainer(this, this.statefulSet, {
+      name: 'mem-scheduler',
+      image,
+      config: props.config,
+      resources: props.resources ?? MEM_SCHEDULER_DEFAULT_RESOURCES,
+      consumesQueue: true,
+      env,
+    });
+    setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
+    spreadAcrossZones(this.statefulSet, this.selectorLabels, zoneSpread);
+    if (this.replicas >= 2) addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
+  }
+}

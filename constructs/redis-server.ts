@@ -1,0 +1,151 @@
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { MemosConfig } from './memos-config';
+import { CCE_SWR_PULL_SECRET } from '../src/cce';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets } from '../src/kubernetes';
+import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
+import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
+
+/**
+ * Redis 7.2 (BSD-licensed line), Alpine variant: user `redis` is UID 999 in group 1000, and the
+ * image has `sh`, `od` and `redis-cli` for the start-up wrapper and probes.
+ */
+export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7-alpine';
+const REDIS_UID = 999;
+const REDIS_GID = 1000;
+const REDIS_PORT = 6379;
+
+/** Properties of {@link RedisServer}. */
+export interface RedisServerProps {
+  /** Instance name: the Service is `<instance>-redis`, the host MemOS uses by default. */
+  readonly instance: string;
+  /** MemOS configuration: the password is its `MEMSCHEDULER_REDIS_PASSWORD` Secret key. */
+  readonly config: MemosConfig;
+  /**
+   * Redis image, pinned.
+   * @default DEFAULT_REDIS_IMAGE
+   */
+  readonly image?: string;
+  /**
+   * Memory of the container (request = limit). Redis may use 75% of it (`maxmemory`); the rest
+   * covers the fork of AOF rewrites and RDB saves.
+   * @default Size.gibibytes(1)
+   */
+  readonly memory?: Size;
+  /**
+   * The data volume (AOF and RDB files).
+   * @default - 10Gi SSD EVS disk on `csi-disk-topology`
+   */
+  readonly storage?: Partial<EvsVolumeOptions>;
+  /**
+   * Image pull secrets.
+   * @default ['default-secret']
+   */
+  readonly imagePullSecrets?: string[];
+}
+
+/**
+ * A single in-cluster Redis for clusters without DCS: a one-pod StatefulSet with an EVS volume,
+ * AOF persistence (fsync every second), `noeviction` (queue entries must never be evicted), a
+ * password from the MemOS Secret, probes, and the same hardening as MemOS. It has no replica:
+ * use DCS primary/standby where the queue must survive a node loss without waiting for the
+ * disk to reattach.
+ */
+export class RedisServer extends Construct {
+  /** Host MemOS and the exporter connect to. */
+  public readonly host: string;
+  /** The StatefulSet. */
+  public readonly statefulSet: kplus.StatefulSet;
+  /** The client Service (`<instance>-redis:6379`). */
+  public readonly service: kplus.Service;
+
+  constructor(scope: Construct, id: string, props: RedisServerProps) {
+    super(scope, id);
+    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
+    const memory = props.memory ?? Size.gibibytes(1);
+    const memoryMiB = memory instanceof Size ? memory.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
+    if (!(Number.isInteger(memoryMiB) && memoryMiB >= 256 && memoryMiB <= 65536)) {
+      invalidProp(this, 'memory', memory instanceof Size ? `${memoryMiB}Mi` : memory, 'a whole number of MiB from 256Mi to 64Gi');
+    }
+    const name = `${instance}-redis`;
+    this.host = name;
+    if (props.config.redis.host !== name || props.config.redis.port !== REDIS_PORT) {
+      invalidProp(this, 'config', `${props.config.redis.host}:${props.config.redis.port}`, `a MemosConfig whose Redis is this server, ${name}:${REDIS_PORT}`);
+    }
+    const selector = selectorLabels(instance, 'redis');
+    const labels = componentLabels(instance, 'redis');
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name, labels },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'redis', port: REDIS_PORT, targetPort: REDIS_PORT }],
+    });
+    const headless = new kplus.Service(this, 'Headless', {
+      metadata: { name: `${name}-headless`, labels },
+      clusterIP: 'None',
+      ports: [{ name: 'redis', port: REDIS_PORT, targetPort: REDIS_PORT }],
+    });
+    for (const svc of [this.service, headless]) {
+      for (const [key, value] of Object.entries(selector)) svc.selectLabel(key, value);
+    }
+
+    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+      metadata: { name, labels },
+      service: headless,
+      replicas: 1,
+      select: false,
+      podMetadata: { labels },
+      securityContext: hardenedPodSecurityContext(REDIS_UID, REDIS_GID),
+      automountServiceAccountToken: false,
+      // Room for the final AOF fsync on SIGTERM.
+      terminationGracePeriod: Duration.seconds(60),
+    });
+    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+
+    // The password goes into a config file in a memory-backed emptyDir, hex-escaped so any
+    // character is safe, never onto the command line (where `ps` would show it).
+    const start = [
+      'set -eu',
+      'umask 077',
+      'hex=$(printf %s "$REDIS_PASSWORD" | od -An -v -tx1 | tr -d " \\n" | sed "s/../\\\\\\\\x&/g")',
+      'printf "requirepass \\"%s\\"\\n" "$hex" > /run/redis/redis.conf',
+      'exec redis-server /run/redis/redis.conf --port 6379 --dir /data --appendonly yes --appendfsync everysec'
+        + ` --maxmemory ${Math.floor(memoryMiB * 0.75)}mb --maxmemory-policy noeviction`,
+    ].join('\n');
+    const ping = kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], {
+      periodSeconds: Duration.seconds(10),
+      timeoutSeconds: Duration.seconds(5),
+      failureThreshold: 3,
+    });
+    const container = this.statefulSet.addContainer({
+      name: 'redis',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['sh', '-c', start],
+      ports: [{ number: REDIS_PORT, name: 'redis' }],
+      envVariables: { REDIS_PASSWORD: props.config.secretValue('MEMSCHEDULER_REDIS_PASSWORD') },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+        memory: { request: memory, limit: memory },
+      },
+      securityContext: hardenedContainerSecurityContext(REDIS_UID, REDIS_GID),
+      // Loading a large AOF takes time: up to 5 minutes before liveness applies.
+      startup: kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], {
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(5),
+        failureThreshold: 60,
+      }),
+      readiness: ping,
+      liveness: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(20), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),
+    });
+    container.mount('/run/redis', kplus.Volume.fromEmptyDir(this, 'Runtime', 'runtime', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }));
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
+    setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
+    addVolumeClaimTemplates(this.statefulSet, [{
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(10), ...props.storage }, labels),
+      mountPath: '/data',
+    }]);
+  }
+}

@@ -1,0 +1,96 @@
+import { Chart, Duration, Testing } from 'cdk8s';
+import { MemScheduler, MemSchedulerProps } from '../constructs/mem-scheduler';
+import { MemosConfig } from '../constructs/memos-config';
+import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
+import { policyViolations } from './support/policy';
+import { validateManifests } from './support/schema';
+import { container, only } from './support/synth';
+
+function synthScheduler(props: Partial<MemSchedulerProps> = {}, configExtra: Record<string, string> = {}) {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+  const config = new MemosConfig(chart, 'Config', { instance: 'memos', extraSettings: configExtra });
+  new MemScheduler(chart, 'Scheduler', { instance: 'memos', config, ...props });
+  const objects = Testing.synth(chart);
+  const statefulSet = only(objects, 'StatefulSet');
+  return { objects, statefulSet, pod: statefulSet.spec.template.spec, main: container(statefulSet, 'mem-scheduler') };
+}
+
+const selector = { 'app.kubernetes.io/name': 'mem-scheduler', 'app.kubernetes.io/instance': 'memos' };
+
+describe('MemScheduler', () => {
+  test('a StatefulSet behind a headless Service, nothing exposed', () => {
+    const { objects, statefulSet } = synthScheduler();
+    const service = only(objects, 'Service');
+    expect(service.metadata.name).toBe('memos-scheduler');
+    expect(service.spec.clusterIP).toBe('None');
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(service.spec.selector).toMatchObject(selector);
+    expect(statefulSet.spec.serviceName).toBe('memos-scheduler');
+    expect(statefulSet.spec.selector).toEqual({ matchLabels: selector });
+    expect(statefulSet.spec.podManagementPolicy).toBe('Parallel');
+    expect(statefulSet.spec.replicas).toBe(1);
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('runs the MemOS server as a queue consumer with the shared settings', () => {
+    const { main } = synthScheduler();
+    expect(main.image).toBe('swr.cn-north-4.myhuaweicloud.com/memos/memos:2.0.31');
+    expect([...main.command, ...main.args]).toEqual(['uvicorn', 'memos.api.server_api:app', '--host', '0.0.0.0', '--port', '8000', '--workers', '1']);
+    expect(main.envFrom).toEqual([{ configMapRef: { name: 'memos-config' } }]);
+    expect(main.env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'true' });
+    for (const env of main.env) expect(MEMOS_SERVER_ENV_VARS).toContain(env.name);
+    expect(main.startupProbe.httpGet.path).toBe('/health');
+    expect(main.readinessProbe.httpGet.path).toBe('/health');
+    expect(main.livenessProbe.httpGet.path).toBe('/health');
+  });
+
+  test('hardened like memos-api, seed resources, two-minute grace period, zone spread without pod-template-hash', () => {
+    const { pod, main } = synthScheduler();
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
+    expect(main.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(main.resources).toEqual({
+      requests: { cpu: '1', memory: '2048Mi', 'ephemeral-storage': '1Gi' },
+      limits: { cpu: '2', memory: '4096Mi', 'ephemeral-storage': '4Gi' },
+    });
+    expect(pod.terminationGracePeriodSeconds).toBe(120);
+    expect(pod.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ]);
+    expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
+  });
+
+  test('sharded: three consumers get a PodDisruptionBudget; one does not', () => {
+    const three = synthScheduler({ replicas: 3 });
+    expect(three.statefulSet.spec.replicas).toBe(3);
+    expect(only(three.objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(synthScheduler().objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('consumer tuning overrides the ConfigMap per pod', () => {
+    const { main } = synthScheduler({ threadPoolSize: 120, consumeIntervalSeconds: 0.05 });
+    expect(main.env).toContainEqual({ name: 'MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS', value: '120' });
+    expect(main.env).toContainEqual({ name: 'MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS', value: '0.05' });
+  });
+
+  test('image, grace period, zone spread and pull secrets are props', () => {
+    const { pod, main } = synthScheduler({ image: 'swr.cn-east-3.myhuaweicloud.com/acme/memos:2.0.31', terminationGracePeriod: Duration.minutes(5), zoneSpread: 'preferred', imagePullSecrets: ['acme'] });
+    expect(main.image).toBe('swr.cn-east-3.myhuaweicloud.com/acme/memos:2.0.31');
+    expect(pod.terminationGracePeriodSeconds).toBe(300);
+    expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'acme' }]);
+  });
+
+  const invalid: [string, Partial<MemSchedulerProps>, RegExp][] = [
+    ['0 replicas', { replicas: 0 }, /MemScheduler 'test\/Scheduler': invalid replicas 0; allowed: an integer from 1 to 100/],
+    ['a thread pool of 0', { threadPoolSize: 0 }, /invalid threadPoolSize 0; allowed: an integer from 1 to 10000/],
+    ['a zero consume interval', { consumeIntervalSeconds: 0 }, /invalid consumeIntervalSeconds 0; allowed: a number of seconds above 0 and at most 10/],
+    ['an unpinned image', { image: 'memos' }, /invalid image "memos"/],
+    ['an unknown zone spread', { zoneSpread: 'strict' as never }, /invalid zoneSpread "strict"/],
+  ];
+  test.each(invalid)('rejects %s', (_name, props, message) => {
+    expect(() => synthScheduler(props)).toThrow(message);
+  });
+});
