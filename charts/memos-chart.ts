@@ -6,6 +6,7 @@ import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps } from '../constructs/memos-config';
 import { MemScheduler } from '../constructs/mem-scheduler';
+import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
@@ -121,6 +122,9 @@ export interface MemosRedisOptions {
   readonly inCluster?: Pick<RedisServerProps, 'image' | 'memory' | 'storage'>;
 }
 
+/** Overrides for the in-cluster Qdrant; see {@link QdrantProps}. */
+export type MemosQdrantOptions = Omit<QdrantProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
+
 /** How the scheduler queue depth reaches the autoscaler; see {@link QueueDepthMetricProps}. */
 export type MemosMonitoringOptions = Omit<QueueDepthMetricProps, 'instance' | 'config' | 'imagePullSecrets'>;
 
@@ -176,6 +180,12 @@ export interface MemosChartProps {
    */
   readonly scheduler?: MemosSchedulerOptions;
   /**
+   * In-cluster Qdrant for MemOS's text-memory vectors, or `false` to use the Qdrant given in
+   * `memos.qdrant` instead.
+   * @default - the size preset's (small 1 node, medium 3, large 5)
+   */
+  readonly qdrant?: MemosQdrantOptions | false;
+  /**
    * The Redis of the scheduler queue. Switch to `{ mode: 'in-cluster' }` for clusters without DCS.
    * @default { mode: 'in-cluster' }
    */
@@ -215,6 +225,8 @@ export class MemosChart extends Chart {
   public readonly queueDepth: QueueDepthMetric;
   /** The dedicated queue consumers. */
   public readonly scheduler: MemScheduler;
+  /** The in-cluster Qdrant, unless `qdrant: false`. */
+  public readonly qdrant?: Qdrant;
   /** The in-cluster Redis, when `redis.mode` is `in-cluster`. */
   public readonly redis?: RedisServer;
   /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
@@ -251,8 +263,15 @@ export class MemosChart extends Chart {
     const { redis: _ignoredRedis, consumer: _ignoredConsumer, ...memos } = (props.memos ?? {}) as MemosConfigProps;
     if (_ignoredRedis !== undefined) invalidProp(this, 'memos.redis', _ignoredRedis, 'nothing: set the chart\'s redis prop');
 
+    const qdrant = props.qdrant ?? {};
+    if (qdrant !== false && memos.qdrant !== undefined) {
+      invalidProp(this, 'memos.qdrant', memos.qdrant, 'nothing while the chart runs Qdrant in-cluster: set qdrant: false to use another Qdrant');
+    }
+    const qdrantApiKey = qdrant === false ? memos.qdrant?.apiKey : qdrant.apiKey ?? true;
+
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
+      qdrant: qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
       instance: this.instance,
       redis: redisMode === 'dcs' ? { host: redis.host, port: redis.port, db: redis.db } : { db: redis.db },
       consumer: {
@@ -260,6 +279,20 @@ export class MemosChart extends Chart {
         consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
       },
     });
+    if (qdrant !== false) {
+      this.qdrant = new Qdrant(this, 'Qdrant', {
+        replicas: this.preset.qdrant.replicas,
+        resources: { cpu: kplus.Cpu.units(this.preset.qdrant.cpu), memory: Size.gibibytes(this.preset.qdrant.memoryGiB) },
+        ...qdrant,
+        storage: { size: Size.gibibytes(this.preset.qdrant.storageGiB), ...qdrant.storage },
+        apiKey: qdrantApiKey,
+        instance: this.instance,
+        config: this.config,
+        zoneSpread: props.api?.zoneSpread,
+        monitoringNamespace: props.monitoring?.monitoringNamespace,
+        imagePullSecrets: props.imagePullSecrets,
+      });
+    }
     if (redisMode === 'in-cluster') {
       this.redis = new RedisServer(this, 'Redis', {
         memory: Size.gibibytes(this.preset.redis.memoryGiB),

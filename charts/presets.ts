@@ -25,6 +25,13 @@ export interface StorePreset {
   readonly flavor: CceNodeFlavor;
   /** Data volume per server, GiB (seed storage figures). */
   readonly storageGiB: number;
+  /**
+   * CPU and memory per server pod (requests = limits). The seed gives each server its own ECS
+   * of `flavor`; in-cluster pods get that flavor's size where it fits a pool node, and otherwise
+   * what a s7.2xlarge.4 node can hold after system reservations (6 vCPU / 24 GiB).
+   */
+  readonly cpu: number;
+  readonly memoryGiB: number;
 }
 
 /** Everything the seed fixes for one size. Constructs take their defaults from here. */
@@ -73,9 +80,9 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     nodePool: { flavor: 's7.2xlarge.4', nodes: 3, maxNodes: 3 },
     api: { minReplicas: 3, maxReplicas: 10, resources: API_RESOURCES },
     scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 50 },
-    qdrant: { replicas: 1, flavor: 's7.large.4', storageGiB: 100 },
-    milvus: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 200 },
-    neo4j: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 100 },
+    qdrant: { replicas: 1, flavor: 's7.large.4', storageGiB: 100, cpu: 2, memoryGiB: 8 },
+    milvus: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 200, cpu: 4, memoryGiB: 16 },
+    neo4j: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 100, cpu: 4, memoryGiB: 16 },
     redis: { memoryGiB: 1 },
     embeddingAccelerator: 'cpu',
   },
@@ -86,9 +93,9 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     nodePool: { flavor: 's7.2xlarge.4', nodes: 6, maxNodes: 10 },
     api: { minReplicas: 6, maxReplicas: 10, resources: API_RESOURCES },
     scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 200 },
-    qdrant: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300 },
-    milvus: { replicas: 3, flavor: 's7.2xlarge.4', storageGiB: 500 },
-    neo4j: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300 },
+    qdrant: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300, cpu: 4, memoryGiB: 16 },
+    milvus: { replicas: 3, flavor: 's7.2xlarge.4', storageGiB: 500, cpu: 6, memoryGiB: 24 },
+    neo4j: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300, cpu: 4, memoryGiB: 16 },
     redis: { memoryGiB: 2 },
     embeddingAccelerator: 'cpu',
   },
@@ -99,9 +106,9 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     nodePool: { flavor: 's7.2xlarge.4', nodes: 15, maxNodes: 20 },
     api: { minReplicas: 15, maxReplicas: 20, resources: API_RESOURCES },
     scheduler: { replicas: 3, resources: SCHEDULER_RESOURCES, threadPoolSize: 300 },
-    qdrant: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 1024 },
-    milvus: { replicas: 5, flavor: 's7.2xlarge.8', storageGiB: 1024 },
-    neo4j: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 500 },
+    qdrant: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 1024, cpu: 6, memoryGiB: 24 },
+    milvus: { replicas: 5, flavor: 's7.2xlarge.8', storageGiB: 1024, cpu: 6, memoryGiB: 24 },
+    neo4j: { replicas: 5, flavor: 's7.2xlarge.4', storageGiB: 500, cpu: 6, memoryGiB: 24 },
     // The seed's 8 GB DCS is a Redis Cluster; MemOS's plain client and multi-key SCAN need a
     // standalone or primary/standby endpoint (memos-runtime.md §7), so size the primary/standby.
     redis: { memoryGiB: 8 },

@@ -116,6 +116,12 @@ export interface MemosQdrantSettings {
    * @default 6333
    */
   readonly port?: number;
+  /**
+   * Qdrant requires an API key. MemOS only sends `QDRANT_API_KEY` together with `QDRANT_URL`,
+   * so the URL `http://<host>:<port>` replaces host and port, and the key comes from the Secret.
+   * @default false
+   */
+  readonly apiKey?: boolean;
 }
 
 /** Redis for MemScheduler's shared task queue (Redis Streams, Redis >= 6.2, standalone or primary/standby). */
@@ -307,8 +313,7 @@ export class MemosConfig extends Construct {
       NEO4J_URI: requireUrl(this, 'neo4j.uri', neo4j.uri ?? `bolt://${instance}-neo4j:7687`, ['bolt:', 'bolt+s:', 'neo4j:', 'neo4j+s:']),
       NEO4J_USER: requireNonEmpty(this, 'neo4j.user', neo4j.user ?? 'neo4j'),
       NEO4J_DB_NAME: requireNonEmpty(this, 'neo4j.database', neo4j.database ?? 'neo4j'),
-      QDRANT_HOST: requireNonEmpty(this, 'qdrant.host', qdrant.host ?? `${instance}-qdrant`),
-      QDRANT_PORT: String(requireInteger(this, 'qdrant.port', qdrant.port ?? 6333, 1, 65535)),
+      ...qdrantSettings(this, qdrant, instance),
 
       // The Redis Streams queue is shared by every MemOS pod; without it tasks live in one pod's
       // memory and die with it (trap 3). The variable MemOS really reads is this one (trap 2).
@@ -369,12 +374,18 @@ export class MemosConfig extends Construct {
       // Keyless in-cluster embedders need no key; a password-free Redis needs no password.
       { name: 'MOS_EMBEDDER_API_KEY', optional: true },
       { name: 'MEMSCHEDULER_REDIS_PASSWORD', optional: true },
+      ...(qdrant.apiKey ? [{ name: 'QDRANT_API_KEY', optional: false } as const] : []),
     ];
   }
 
   /** A credential from the Secret, for containers that need one of MemOS's credentials. */
   public secretValue(name: MemosSecretEnvVar, options: { optional?: boolean } = {}): kplus.EnvValue {
-    return kplus.EnvValue.fromSecretValue({ secret: this.secret, key: this.secretKeys[name] ?? name }, { optional: options.optional ?? false });
+    return this.secretKey(this.secretKeys[name] ?? name, options);
+  }
+
+  /** Any key of the Secret, for credentials of the backing services that MemOS itself does not read. */
+  public secretKey(key: string, options: { optional?: boolean } = {}): kplus.EnvValue {
+    return kplus.EnvValue.fromSecretValue({ secret: this.secret, key }, { optional: options.optional ?? false });
   }
 
   /** Gives a MemOS container every setting: envFrom the ConfigMap, credentials from the Secret. */
@@ -382,6 +393,14 @@ export class MemosConfig extends Construct {
     container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
     for (const { name, optional } of this.secretEnv) container.env.addVariable(name, this.secretValue(name, { optional }));
   }
+}
+
+/** Qdrant connection variables: host and port, or the URL MemOS needs to send an API key. */
+function qdrantSettings(scope: Construct, qdrant: MemosQdrantSettings, instance: string): Partial<Record<MemosEnvVar, string>> {
+  const host = requireNonEmpty(scope, 'qdrant.host', qdrant.host ?? `${instance}-qdrant`);
+  const port = requireInteger(scope, 'qdrant.port', qdrant.port ?? 6333, 1, 65535);
+  // QDRANT_URL wins over host and port in MemOS, and the key is only used with it.
+  return qdrant.apiKey ? { QDRANT_URL: `http://${host}:${port}` } : { QDRANT_HOST: host, QDRANT_PORT: String(port) };
 }
 
 /** The consumer settings as MemOS variables, validated; `prefix` is the property path for errors. */

@@ -130,3 +130,18 @@ export function addDisruptionBudget(scope: Construct, id: string, options: { nam
     },
   });
 }
+
+/** Never two pods of the workload on one node (required pod anti-affinity on the hostname). */
+export function requireSeparateNodes(workload: PodWorkload, selector: Record<string, string>): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: CceNodeLabels.HOSTNAME }],
+    },
+  }));
+}
+
+/** Schedule only on one CCE node pool (`cce.cloud.com/cce-nodepool`, cce_10_0004). */
+export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: string): void {
+  const name = requireDnsLabel(scope, 'nodePool', pool);
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', { [CceNodeLabels.NODE_POOL]: name }));
+}

@@ -72,7 +72,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
   test('the queue-depth pipeline: exporter, ServiceMonitor, recording rule, adapter rule', () => {
     const objects = objectsOf(name);
     expect(only(objects, 'Deployment', 'memos-queue-exporter')).toBeDefined();
-    expect(only(objects, 'ServiceMonitor').spec.endpoints[0].port).toBe('metrics');
+    expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').spec.endpoints[0].port).toBe('metrics');
     expect(only(objects, 'PrometheusRule').spec.groups[0].rules[0].record).toBe('memos:redis_queue_depth:sum');
     expect(only(objects, 'ConfigMap', 'user-adapter-config').data['config.yaml']).toContain('as: redis_queue_depth');
   });
@@ -91,6 +91,19 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(data.MEMSCHEDULER_USE_REDIS_QUEUE).toBe('true');
     expect(data.MEMSCHEDULER_REDIS_HOST).toBe(`memos-${name}.dcs.example`);
     expect(objects.filter((o) => o.metadata.name === 'memos-redis')).toEqual([]);
+  });
+
+  test('Qdrant: preset node count, EVS volume templates, PDB, anti-affinity, probes; MemOS points at it', () => {
+    const objects = objectsOf(name);
+    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const qdrant = only(objects, 'StatefulSet', 'memos-qdrant');
+    expect(qdrant.spec.replicas).toBe(preset.qdrant.replicas);
+    expect(qdrant.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'csi-disk-topology', resources: { requests: { storage: `${preset.qdrant.storageGiB}Gi` } } });
+    expect(qdrant.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+    const main = qdrant.spec.template.spec.containers[0];
+    expect([main.readinessProbe.httpGet.path, main.livenessProbe.httpGet.path]).toEqual(['/readyz', '/livez']);
+    expect(only(objects, 'PodDisruptionBudget', 'memos-qdrant').spec.maxUnavailable).toBe(1);
+    expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_URL).toBe('http://memos-qdrant:6333');
   });
 
   test('matches the snapshot', () => {

@@ -33,6 +33,11 @@ describe('MemosChart', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`)).toEqual([
       'Namespace/-/memos-prod',
       'ConfigMap/memos-prod/memos-config',
+      'Service/memos-prod/memos-qdrant',
+      'Service/memos-prod/memos-qdrant-headless',
+      'StatefulSet/memos-prod/memos-qdrant',
+      'PodDisruptionBudget/memos-prod/memos-qdrant',
+      'ServiceMonitor/monitoring/memos-prod-memos-qdrant',
       'Service/memos-prod/memos-redis',
       'Service/memos-prod/memos-redis-headless',
       'StatefulSet/memos-prod/memos-redis',
@@ -66,7 +71,7 @@ describe('MemosChart', () => {
     const objects = synthChart({ size: 'small', api: { replicas: 2 } });
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBe(2);
-    expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);
   });
 
   test('autoscaler overrides reach the HPA', () => {
@@ -83,7 +88,8 @@ describe('MemosChart', () => {
       monitoring: { monitoringNamespace: 'observability', adapterConfig: false, registerExternalMetricsApi: false },
       api: { loadBalancer: false },
     });
-    expect(only(objects, 'ServiceMonitor').metadata.namespace).toBe('observability');
+    expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').metadata.namespace).toBe('observability');
+    expect(only(objects, 'ServiceMonitor', 'memos-memos-qdrant').metadata.namespace).toBe('observability');
     expect(objects.map((o) => o.kind)).not.toContain('APIService');
     expect(objects.filter((o) => o.metadata.name === 'user-adapter-config')).toEqual([]);
     expect(only(objects, 'Service', 'memos-api').spec.type).toBe('ClusterIP');

@@ -108,7 +108,7 @@ describe('policy checks', () => {
   test('reject an HPA whose target fixes replicas, a PDB or Service selecting nothing', () => {
     const objects = synthChart().map((o) => structuredClone(o));
     only(objects, 'Deployment', 'memos-api').spec.replicas = 3;
-    only(objects, 'PodDisruptionBudget').spec.selector.matchLabels = { 'app.kubernetes.io/name': 'nothing' };
+    only(objects, 'PodDisruptionBudget', 'memos-api').spec.selector.matchLabels = { 'app.kubernetes.io/name': 'nothing' };
     only(objects, 'Service', 'memos-queue-exporter').spec.selector = { 'app.kubernetes.io/name': 'nothing' };
     expect(policyViolations(objects)).toEqual([
       'Service/memos/memos-queue-exporter: selects no pods',

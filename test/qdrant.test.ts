@@ -1,0 +1,165 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Chart, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { MemosConfig } from '../constructs/memos-config';
+import { Qdrant, QdrantProps } from '../constructs/qdrant';
+import { policyViolations } from './support/policy';
+import { validateManifests } from './support/schema';
+import { only, synthChart } from './support/synth';
+
+function synthQdrant(props: Partial<QdrantProps> = {}) {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+  const config = new MemosConfig(chart, 'Config', { instance: 'memos', qdrant: { apiKey: props.apiKey ?? true } });
+  new Qdrant(chart, 'Qdrant', { instance: 'memos', config, ...props });
+  const objects = Testing.synth(chart).filter((o) => o.kind !== 'ConfigMap');
+  const sts = only(objects, 'StatefulSet');
+  return { objects, sts, pod: sts.spec.template.spec, main: sts.spec.template.spec.containers[0] };
+}
+
+const selector = { 'app.kubernetes.io/name': 'qdrant', 'app.kubernetes.io/instance': 'memos' };
+
+/** Runs the synthesized start script as pod `hostname` with a stub entrypoint; returns its arguments. */
+function bootstrapArgs(script: string, hostname: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qdrant-'));
+  fs.writeFileSync(path.join(dir, 'entrypoint.sh'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+  return execFileSync('/bin/bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH, HOSTNAME: hostname }, encoding: 'utf8' }).trim();
+}
+
+describe('Qdrant', () => {
+  test('a StatefulSet with a client Service and a headless Service publishing not-ready peers; all valid', () => {
+    const { objects, sts } = synthQdrant({ replicas: 3 });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/memos-qdrant', 'Service/memos-qdrant-headless', 'StatefulSet/memos-qdrant', 'PodDisruptionBudget/memos-qdrant', 'ServiceMonitor/memos-memos-qdrant',
+    ]);
+    const client = only(objects, 'Service', 'memos-qdrant');
+    expect(client.spec.ports).toEqual([{ name: 'http', port: 6333, targetPort: 6333 }, { name: 'grpc', port: 6334, targetPort: 6334 }]);
+    const headless = only(objects, 'Service', 'memos-qdrant-headless');
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    expect(headless.spec.ports.map((p: any) => p.port)).toEqual([6333, 6334, 6335]);
+    expect(sts.spec).toMatchObject({ replicas: 3, serviceName: 'memos-qdrant-headless', podManagementPolicy: 'Parallel', selector: { matchLabels: selector } });
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('peers bootstrap by DNS name: pod 0 announces itself, the others join pod 0', () => {
+    const script = synthQdrant({ replicas: 3 }).main.command[2];
+    expect(bootstrapArgs(script, 'memos-qdrant-0')).toBe('--uri http://memos-qdrant-0.memos-qdrant-headless:6335');
+    expect(bootstrapArgs(script, 'memos-qdrant-2')).toBe('--bootstrap http://memos-qdrant-0.memos-qdrant-headless:6335 --uri http://memos-qdrant-2.memos-qdrant-headless:6335');
+  });
+
+  test('unprivileged pinned image, cluster mode, telemetry off, API keys from the Secret', () => {
+    const { main } = synthQdrant();
+    expect(main.image).toBe('docker.io/qdrant/qdrant:v1.19.0-unprivileged');
+    const env = Object.fromEntries(main.env.map((e: any) => [e.name, e.value ?? e.valueFrom.secretKeyRef]));
+    expect(env).toEqual({
+      QDRANT__CLUSTER__ENABLED: 'true',
+      QDRANT__CLUSTER__P2P__PORT: '6335',
+      QDRANT__TELEMETRY_DISABLED: 'true',
+      QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR: '1',
+      QDRANT__STORAGE__COLLECTION__WRITE_CONSISTENCY_FACTOR: '1',
+      QDRANT_INIT_FILE_PATH: '/qdrant/init/.qdrant-initialized',
+      QDRANT_ALLOW_RECOVERY_MODE: 'true',
+      QDRANT__SERVICE__API_KEY: { name: 'memos-secrets', key: 'QDRANT_API_KEY', optional: false },
+      QDRANT__SERVICE__READ_ONLY_API_KEY: { name: 'memos-secrets', key: 'QDRANT_READ_ONLY_API_KEY', optional: false },
+    });
+    expect(main.ports.map((p: any) => [p.name, p.containerPort])).toEqual([['http', 6333], ['grpc', 6334], ['p2p', 6335]]);
+  });
+
+  test('collections replicate twice from 3 nodes up', () => {
+    const env = (replicas: number) => synthQdrant({ replicas }).main.env.find((e: any) => e.name === 'QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR').value;
+    expect([env(1), env(3), env(5)]).toEqual(['1', '2', '2']);
+    expect(synthQdrant({ replicas: 5, replicationFactor: 3 }).main.env.find((e: any) => e.name === 'QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR').value).toBe('3');
+  });
+
+  test('probes: readiness /readyz, liveness /livez, a 20-minute startup budget', () => {
+    const { main } = synthQdrant();
+    expect(main.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 6333, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 6 });
+    expect(main.livenessProbe.httpGet.path).toBe('/livez');
+    expect(main.startupProbe.periodSeconds * main.startupProbe.failureThreshold).toBe(1200);
+    expect(main.lifecycle.preStop.exec.command).toEqual(['sleep', '3']);
+  });
+
+  test('EVS volumes for data and snapshots on csi-disk-topology SSD', () => {
+    const { sts, main } = synthQdrant();
+    expect(sts.spec.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.storageClassName, t.metadata.annotations['everest.io/disk-volume-type'], t.spec.resources.requests.storage]))
+      .toEqual([['qdrant-storage', 'csi-disk-topology', 'SSD', '100Gi'], ['qdrant-snapshots', 'csi-disk-topology', 'SSD', '50Gi']]);
+    expect(main.volumeMounts).toEqual([
+      { mountPath: '/qdrant/init', name: 'qdrant-init' },
+      { mountPath: '/tmp', name: 'tmp' },
+      { name: 'qdrant-storage', mountPath: '/qdrant/storage' },
+      { name: 'qdrant-snapshots', mountPath: '/qdrant/snapshots' },
+    ]);
+  });
+
+  test('storage class, disk type, sizes are props', () => {
+    const { sts } = synthQdrant({ storage: { size: Size.gibibytes(300), diskType: 'ESSD' }, snapshotStorage: Size.gibibytes(300) });
+    expect(sts.spec.volumeClaimTemplates.map((t: any) => [t.metadata.annotations['everest.io/disk-volume-type'], t.spec.resources.requests.storage])).toEqual([['ESSD', '300Gi'], ['ESSD', '300Gi']]);
+  });
+
+  test('hard anti-affinity across nodes, zone spread, PDB maxUnavailable 1, hardened, Guaranteed resources', () => {
+    const { objects, pod, main } = synthQdrant({ replicas: 3, resources: { cpu: kplus.Cpu.units(4), memory: Size.gibibytes(16) } });
+    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }]);
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
+    expect(main.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(main.resources).toEqual({ requests: { cpu: '4', memory: '16384Mi' }, limits: { cpu: '4', memory: '16384Mi' } });
+    expect(pod.terminationGracePeriodSeconds).toBe(60);
+  });
+
+  test('a node pool pins the pods', () => {
+    expect(synthQdrant({ nodePool: 'memos-db' }).pod.nodeSelector).toEqual({ 'cce.cloud.com/cce-nodepool': 'memos-db' });
+  });
+
+  test('the ServiceMonitor scrapes every node with the read-only key; without keys, no authorization', () => {
+    const monitor = only(synthQdrant().objects, 'ServiceMonitor');
+    expect(monitor.metadata.namespace).toBe('monitoring');
+    expect(monitor.spec.selector.matchLabels).toEqual({ ...selector, 'app.kubernetes.io/component': 'cluster-discovery' });
+    expect(monitor.spec.endpoints[0]).toEqual({
+      port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true,
+      authorization: { type: 'Bearer', credentials: { name: 'memos-memos-qdrant-metrics', key: 'QDRANT_READ_ONLY_API_KEY' } },
+    });
+    const open = synthQdrant({ apiKey: false });
+    expect(only(open.objects, 'ServiceMonitor').spec.endpoints[0].authorization).toBeUndefined();
+    expect(open.main.env.map((e: any) => e.name)).not.toContain('QDRANT__SERVICE__API_KEY');
+  });
+
+  const invalid: [string, Partial<QdrantProps>, RegExp][] = [
+    ['0 nodes', { replicas: 0 }, /Qdrant 'test\/Qdrant': invalid replicas 0; allowed: an integer from 1 to 100/],
+    ['2 nodes', { replicas: 2 }, /invalid replicas 2; allowed: 1, or 3 and more: a 2-node Raft cluster stops when either node fails/],
+    ['storage below 1Gi', { storage: { size: Size.mebibytes(512) } }, /invalid storage.size "512Mi"; allowed: a whole number of GiB from 1Gi to 32768Gi/],
+    ['an unknown storage class', { storage: { storageClass: 'csi-nas' as never } }, /invalid storage.storageClass "csi-nas"; allowed: csi-disk-topology, csi-disk/],
+    ['an unknown disk type', { storage: { diskType: 'ssd' as never } }, /invalid storage.diskType "ssd"; allowed: SSD, GPSSD, ESSD, GPSSD2, SAS, SATA/],
+    ['a replication factor above the node count', { replicas: 3, replicationFactor: 4 }, /invalid replicationFactor 4; allowed: an integer from 1 to 3/],
+    ['a bad node pool', { nodePool: 'DB Pool' }, /invalid nodePool "DB Pool"/],
+    ['an unpinned image', { image: 'qdrant/qdrant:latest' }, /invalid image "qdrant\/qdrant:latest"/],
+  ];
+  test.each(invalid)('rejects %s', (_name, props, message) => {
+    expect(() => synthQdrant(props)).toThrow(message);
+  });
+});
+
+describe('Qdrant in MemosChart', () => {
+  test('MemOS gets QDRANT_URL and the key when Qdrant requires one, host and port otherwise', () => {
+    const withKey = only(synthChart({ size: 'small' }), 'ConfigMap', 'memos-config').data;
+    expect(withKey.QDRANT_URL).toBe('http://memos-qdrant:6333');
+    expect(withKey.QDRANT_HOST).toBeUndefined();
+    const api = only(synthChart({ size: 'small' }), 'Deployment', 'memos-api').spec.template.spec.containers[0];
+    expect(api.env).toContainEqual({ name: 'QDRANT_API_KEY', valueFrom: { secretKeyRef: { name: 'memos-secrets', key: 'QDRANT_API_KEY', optional: false } } });
+    const without = only(synthChart({ size: 'small', qdrant: { apiKey: false } }), 'ConfigMap', 'memos-config').data;
+    expect([without.QDRANT_HOST, without.QDRANT_PORT, without.QDRANT_URL]).toEqual(['memos-qdrant', '6333', undefined]);
+  });
+
+  test('qdrant: false uses an external Qdrant and emits no Qdrant objects', () => {
+    const objects = synthChart({ size: 'medium', qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
+    expect(objects.filter((o) => o.metadata.name.includes('qdrant'))).toEqual([]);
+    expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_HOST).toBe('qdrant.example.com');
+  });
+
+  test('rejects memos.qdrant while the chart runs Qdrant', () => {
+    expect(() => synthChart({ size: 'small', memos: { qdrant: { host: 'x' } } })).toThrow(/MemosChart 'test': invalid memos.qdrant \{"host":"x"\}; allowed: nothing while the chart runs Qdrant in-cluster/);
+  });
+});
