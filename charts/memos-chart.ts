@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { MEMOS_SIZES, MemosSize, MemosSizePreset, SIZE_PRESETS } from './presets';
 import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
-import { MemosConfig, MemosConfigProps } from '../constructs/memos-config';
+import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
+import { Neo4j, Neo4jProps, neo4jUri } from '../constructs/neo4j';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
@@ -122,6 +123,9 @@ export interface MemosRedisOptions {
   readonly inCluster?: Pick<RedisServerProps, 'image' | 'memory' | 'storage'>;
 }
 
+/** Overrides for the in-cluster Neo4j; see {@link Neo4jProps}. */
+export type MemosNeo4jOptions = Omit<Neo4jProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
+
 /** Overrides for the in-cluster Qdrant; see {@link QdrantProps}. */
 export type MemosQdrantOptions = Omit<QdrantProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
 
@@ -132,7 +136,7 @@ export type MemosMonitoringOptions = Omit<QueueDepthMetricProps, 'instance' | 'c
  * Non-secret MemOS settings and where its credentials live; see {@link MemosConfigProps}.
  * Redis and consumer tuning come from the chart's `redis` and `scheduler` props.
  */
-export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer'>;
+export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer' | 'postgres'>;
 
 /** Properties of {@link MemosChart}: one deployable MemOS stack. */
 export interface MemosChartProps {
@@ -180,6 +184,20 @@ export interface MemosChartProps {
    */
   readonly scheduler?: MemosSchedulerOptions;
   /**
+   * In-cluster Neo4j for MemOS's memory graph (`neo4j-community` backend), or `false` to use the
+   * Neo4j given in `memos.neo4j`. Clusters (3+ servers, as the medium and large presets have) run
+   * Enterprise Edition and need `licenseAgreement`.
+   * @default - the size preset's (small 1 server, medium 3, large 5)
+   */
+  readonly neo4j?: MemosNeo4jOptions | false;
+  /**
+   * An external PostgreSQL-compatible database (RDS for PostgreSQL, GaussDB) as MemOS's graph
+   * and vector store (`postgres` backend) instead of Neo4j and Qdrant: no Neo4j or Qdrant objects
+   * are emitted.
+   * @default - Neo4j + Qdrant in-cluster
+   */
+  readonly postgres?: MemosPostgresSettings;
+  /**
    * In-cluster Qdrant for MemOS's text-memory vectors, or `false` to use the Qdrant given in
    * `memos.qdrant` instead.
    * @default - the size preset's (small 1 node, medium 3, large 5)
@@ -225,7 +243,9 @@ export class MemosChart extends Chart {
   public readonly queueDepth: QueueDepthMetric;
   /** The dedicated queue consumers. */
   public readonly scheduler: MemScheduler;
-  /** The in-cluster Qdrant, unless `qdrant: false`. */
+  /** The in-cluster Neo4j, unless `neo4j: false` or `postgres`. */
+  public readonly neo4j?: Neo4j;
+  /** The in-cluster Qdrant, unless `qdrant: false` or `postgres`. */
   public readonly qdrant?: Qdrant;
   /** The in-cluster Redis, when `redis.mode` is `in-cluster`. */
   public readonly redis?: RedisServer;
@@ -263,15 +283,28 @@ export class MemosChart extends Chart {
     const { redis: _ignoredRedis, consumer: _ignoredConsumer, ...memos } = (props.memos ?? {}) as MemosConfigProps;
     if (_ignoredRedis !== undefined) invalidProp(this, 'memos.redis', _ignoredRedis, 'nothing: set the chart\'s redis prop');
 
-    const qdrant = props.qdrant ?? {};
+    const postgres = props.postgres;
+    if (postgres !== undefined) {
+      if (props.neo4j !== undefined && props.neo4j !== false) invalidProp(this, 'postgres', postgres.host, 'either postgres or neo4j as the graph backend, not both (drop neo4j)');
+      if (props.qdrant !== undefined && props.qdrant !== false) invalidProp(this, 'qdrant', props.qdrant, 'nothing with postgres: MemOS keeps vectors in pgvector then');
+      if (memos.neo4j !== undefined || memos.qdrant !== undefined) invalidProp(this, 'memos.neo4j', memos.neo4j ?? memos.qdrant, 'nothing with postgres');
+    }
+    const neo4j = postgres ? false : props.neo4j ?? {};
+    const qdrant = postgres ? false : props.qdrant ?? {};
+    if (neo4j !== false && memos.neo4j !== undefined) {
+      invalidProp(this, 'memos.neo4j', memos.neo4j, 'nothing while the chart runs Neo4j in-cluster: set neo4j: false to use another Neo4j');
+    }
     if (qdrant !== false && memos.qdrant !== undefined) {
       invalidProp(this, 'memos.qdrant', memos.qdrant, 'nothing while the chart runs Qdrant in-cluster: set qdrant: false to use another Qdrant');
     }
     const qdrantApiKey = qdrant === false ? memos.qdrant?.apiKey : qdrant.apiKey ?? true;
+    const neo4jServers = neo4j === false ? 0 : neo4j.servers ?? this.preset.neo4j.replicas;
 
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
-      qdrant: qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
+      postgres,
+      neo4j: neo4j === false ? memos.neo4j : { uri: neo4jUri(this.instance, neo4jServers) },
+      qdrant: postgres ? undefined : qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
       instance: this.instance,
       redis: redisMode === 'dcs' ? { host: redis.host, port: redis.port, db: redis.db } : { db: redis.db },
       consumer: {
@@ -279,6 +312,19 @@ export class MemosChart extends Chart {
         consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
       },
     });
+    if (neo4j !== false) {
+      this.neo4j = new Neo4j(this, 'Neo4j', {
+        servers: neo4jServers,
+        resources: { cpu: kplus.Cpu.units(this.preset.neo4j.cpu), memory: Size.gibibytes(this.preset.neo4j.memoryGiB) },
+        ...neo4j,
+        storage: { size: Size.gibibytes(this.preset.neo4j.storageGiB), ...neo4j.storage },
+        instance: this.instance,
+        config: this.config,
+        zoneSpread: props.api?.zoneSpread,
+        monitoringNamespace: props.monitoring?.monitoringNamespace,
+        imagePullSecrets: props.imagePullSecrets,
+      });
+    }
     if (qdrant !== false) {
       this.qdrant = new Qdrant(this, 'Qdrant', {
         replicas: this.preset.qdrant.replicas,

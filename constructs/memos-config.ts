@@ -104,6 +104,42 @@ export interface MemosNeo4jSettings {
   readonly database?: string;
 }
 
+/**
+ * An external PostgreSQL-compatible database (RDS for PostgreSQL, GaussDB) with pgvector, as
+ * MemOS's `postgres` graph backend: graph and vectors both live there, so no Neo4j and no Qdrant.
+ * At start-up MemOS runs `CREATE SCHEMA IF NOT EXISTS`, `CREATE EXTENSION IF NOT EXISTS vector`
+ * and creates its tables: the user needs those privileges, or pre-create them.
+ */
+export interface MemosPostgresSettings {
+  /** Host (`POSTGRES_HOST`). */
+  readonly host: string;
+  /**
+   * Port (`POSTGRES_PORT`).
+   * @default 5432
+   */
+  readonly port?: number;
+  /**
+   * Database (`POSTGRES_DB`).
+   * @default 'memos'
+   */
+  readonly database?: string;
+  /**
+   * User (`POSTGRES_USER`); the password is the Secret's `POSTGRES_PASSWORD`.
+   * @default 'memos'
+   */
+  readonly user?: string;
+  /**
+   * Schema of MemOS's tables (`MEMOS_SCHEMA`).
+   * @default 'memos'
+   */
+  readonly schema?: string;
+  /**
+   * Connection pool size per MemOS process (`POSTGRES_MAX_CONN`).
+   * @default 20
+   */
+  readonly maxConnections?: number;
+}
+
 /** Qdrant, where the `neo4j-community` backend keeps its vectors (collection `neo4j_vec_db`). */
 export interface MemosQdrantSettings {
   /**
@@ -196,6 +232,12 @@ export interface MemosConfigProps {
    */
   readonly neo4j?: MemosNeo4jSettings;
   /**
+   * Use an external PostgreSQL-compatible database as the graph backend (`postgres`) instead of
+   * Neo4j + Qdrant. Not together with `neo4j` or `qdrant`.
+   * @default - Neo4j (`neo4j-community`) with Qdrant
+   */
+  readonly postgres?: MemosPostgresSettings;
+  /**
    * Qdrant connection.
    * @default - in-cluster Qdrant on 6333
    */
@@ -286,6 +328,10 @@ export class MemosConfig extends Construct {
     const rerankerModel = requireNonEmpty(this, 'reranker.model', reranker.model ?? 'bge-reranker-v2-m3');
     const neo4j = props.neo4j ?? {};
     const qdrant = props.qdrant ?? {};
+    if (props.postgres !== undefined) {
+      if (props.neo4j !== undefined) invalidProp(this, 'postgres', props.postgres.host, 'either postgres or neo4j as the graph backend, not both');
+      if (props.qdrant !== undefined) invalidProp(this, 'qdrant', props.qdrant.host, "nothing with the postgres backend: it keeps vectors in pgvector, not Qdrant");
+    }
     const redis = props.redis ?? {};
 
     const settings: Partial<Record<MemosEnvVar, string>> = {
@@ -309,11 +355,13 @@ export class MemosConfig extends Construct {
       MOS_FEEDBACK_RERANKER_MODEL: rerankerModel,
       ...(rerankerBackend === 'http_bge' ? { MOS_RERANKER_URL: requireUrl(this, 'reranker.url', reranker.url) } : {}),
 
-      NEO4J_BACKEND: 'neo4j-community',
-      NEO4J_URI: requireUrl(this, 'neo4j.uri', neo4j.uri ?? `bolt://${instance}-neo4j:7687`, ['bolt:', 'bolt+s:', 'neo4j:', 'neo4j+s:']),
-      NEO4J_USER: requireNonEmpty(this, 'neo4j.user', neo4j.user ?? 'neo4j'),
-      NEO4J_DB_NAME: requireNonEmpty(this, 'neo4j.database', neo4j.database ?? 'neo4j'),
-      ...qdrantSettings(this, qdrant, instance),
+      ...(props.postgres ? postgresSettings(this, props.postgres) : {
+        NEO4J_BACKEND: 'neo4j-community',
+        NEO4J_URI: requireUrl(this, 'neo4j.uri', neo4j.uri ?? `bolt://${instance}-neo4j:7687`, ['bolt:', 'bolt+s:', 'neo4j:', 'neo4j+s:']),
+        NEO4J_USER: requireNonEmpty(this, 'neo4j.user', neo4j.user ?? 'neo4j'),
+        NEO4J_DB_NAME: requireNonEmpty(this, 'neo4j.database', neo4j.database ?? 'neo4j'),
+        ...qdrantSettings(this, qdrant, instance),
+      }),
 
       // The Redis Streams queue is shared by every MemOS pod; without it tasks live in one pod's
       // memory and die with it (trap 3). The variable MemOS really reads is this one (trap 2).
@@ -370,11 +418,11 @@ export class MemosConfig extends Construct {
     this.secretEnv = [
       { name: 'OPENAI_API_KEY', optional: false },
       { name: 'MEMRADER_API_KEY', optional: false },
-      { name: 'NEO4J_PASSWORD', optional: false },
+      { name: props.postgres ? 'POSTGRES_PASSWORD' : 'NEO4J_PASSWORD', optional: false },
       // Keyless in-cluster embedders need no key; a password-free Redis needs no password.
       { name: 'MOS_EMBEDDER_API_KEY', optional: true },
       { name: 'MEMSCHEDULER_REDIS_PASSWORD', optional: true },
-      ...(qdrant.apiKey ? [{ name: 'QDRANT_API_KEY', optional: false } as const] : []),
+      ...(qdrant.apiKey && !props.postgres ? [{ name: 'QDRANT_API_KEY', optional: false } as const] : []),
     ];
   }
 
@@ -393,6 +441,20 @@ export class MemosConfig extends Construct {
     container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
     for (const { name, optional } of this.secretEnv) container.env.addVariable(name, this.secretValue(name, { optional }));
   }
+}
+
+/** The `postgres` graph backend's variables (`get_postgres_config`, memos-runtime.md §5.4). */
+function postgresSettings(scope: Construct, pg: MemosPostgresSettings): Partial<Record<MemosEnvVar, string>> {
+  const identifier = (property: string, value: string) => (/^[a-z_][a-z0-9_]{0,62}$/.test(value) ? value : invalidProp(scope, property, value, 'a lowercase PostgreSQL identifier (letters, digits, _)'));
+  return {
+    NEO4J_BACKEND: 'postgres',
+    POSTGRES_HOST: requireNonEmpty(scope, 'postgres.host', pg.host),
+    POSTGRES_PORT: String(requireInteger(scope, 'postgres.port', pg.port ?? 5432, 1, 65535)),
+    POSTGRES_DB: identifier('postgres.database', pg.database ?? 'memos'),
+    POSTGRES_USER: identifier('postgres.user', pg.user ?? 'memos'),
+    MEMOS_SCHEMA: identifier('postgres.schema', pg.schema ?? 'memos'),
+    POSTGRES_MAX_CONN: String(requireInteger(scope, 'postgres.maxConnections', pg.maxConnections ?? 20, 1, 1000)),
+  };
 }
 
 /** Qdrant connection variables: host and port, or the URL MemOS needs to send an API key. */

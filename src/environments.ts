@@ -16,13 +16,27 @@ export interface MemosEnvironment extends MemosChartProps {
 }
 
 /**
- * The shipped environments: the seed's three architectures (seed §4.1-4.3), one per size, with
- * the scheduler queue on Huawei DCS for Redis as the seed plans (§2.4). The DCS addresses are
- * placeholders (`.example` is a reserved domain): put your instance's connection address here,
- * or switch to `redis: { mode: 'in-cluster' }`.
+ * The shipped environments: the seed's three architectures (seed §4.1-4.3), one per size.
+ *
+ * - The scheduler queue is on Huawei DCS for Redis, as the seed plans (§2.4). The DCS addresses
+ *   are placeholders (`.example` is a reserved domain): put your instance's connection address
+ *   here, or switch to `redis: { mode: 'in-cluster' }`.
+ * - medium and large run Neo4j as a cluster, which needs Neo4j Enterprise Edition. They accept
+ *   its *evaluation* terms; set `licenseAgreement: 'commercial'` once you hold a licence, or run
+ *   a single Community server (`neo4j: { servers: 1 }`).
  */
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
   { name: 'small', size: 'small', redis: { mode: 'dcs', host: 'memos-small.dcs.example' } },
-  { name: 'medium', size: 'medium', redis: { mode: 'dcs', host: 'memos-medium.dcs.example' } },
-  { name: 'large', size: 'large', redis: { mode: 'dcs', host: 'memos-large.dcs.example' } },
+  {
+    name: 'medium',
+    size: 'medium',
+    redis: { mode: 'dcs', host: 'memos-medium.dcs.example' },
+    neo4j: { licenseAgreement: 'evaluation' },
+  },
+  {
+    name: 'large',
+    size: 'large',
+    redis: { mode: 'dcs', host: 'memos-large.dcs.example' },
+    neo4j: { licenseAgreement: 'evaluation' },
+  },
 ];

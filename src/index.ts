@@ -17,6 +17,7 @@ export * from '../constructs/queue-depth-metric';
 export * from '../constructs/mem-scheduler';
 export * from '../constructs/redis-server';
 export * from '../constructs/qdrant';
+export * from '../constructs/neo4j';
 export * as servicemonitor from '../imports/servicemonitor-monitoring.coreos.com';
 export * as podmonitor from '../imports/podmonitor-monitoring.coreos.com';
 export * as prometheusrule from '../imports/prometheusrule-monitoring.coreos.com';

@@ -106,6 +106,19 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_URL).toBe('http://memos-qdrant:6333');
   });
 
+  test('Neo4j: standalone in small, a cluster with discovery RBAC in medium and large; PVCs and PDB', () => {
+    const objects = objectsOf(name);
+    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const neo4j = only(objects, 'StatefulSet', 'memos-neo4j');
+    expect(neo4j.spec.replicas).toBe(preset.neo4j.replicas);
+    expect(neo4j.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${preset.neo4j.storageGiB}Gi`);
+    expect(only(objects, 'PodDisruptionBudget', 'memos-neo4j').spec.maxUnavailable).toBe(1);
+    const clustered = preset.neo4j.replicas >= 3;
+    expect(objects.filter((o) => o.kind === 'Role').length).toBe(clustered ? 1 : 0);
+    expect(neo4j.spec.template.spec.containers[0].image).toBe(`docker.io/library/neo4j:5.26.6${clustered ? '-enterprise' : ''}`);
+    expect(only(objects, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe(`${clustered ? 'neo4j' : 'bolt'}://memos-neo4j:7687`);
+  });
+
   test('matches the snapshot', () => {
     expect(rendered.get(name)!.yaml).toMatchSnapshot();
   });

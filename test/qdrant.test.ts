@@ -154,7 +154,7 @@ describe('Qdrant in MemosChart', () => {
   });
 
   test('qdrant: false uses an external Qdrant and emits no Qdrant objects', () => {
-    const objects = synthChart({ size: 'medium', qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
+    const objects = synthChart({ size: 'medium', neo4j: { licenseAgreement: 'evaluation' }, qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
     expect(objects.filter((o) => o.metadata.name.includes('qdrant'))).toEqual([]);
     expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_HOST).toBe('qdrant.example.com');
   });

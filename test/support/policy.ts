@@ -16,8 +16,13 @@ export function podSpecOf(obj: Obj): Obj | undefined {
   return WORKLOADS.includes(obj.kind) ? obj.spec?.template?.spec : undefined;
 }
 
+/** Labels controllers put on pods at run time, so they are absent from pod templates. */
+const RUNTIME_POD_LABELS = ['statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index', 'pod-template-hash', 'controller-revision-hash'];
+
 function selects(matchLabels: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  return !!matchLabels && Object.keys(matchLabels).length > 0 && Object.entries(matchLabels).every(([k, v]) => labels?.[k] === v);
+  const static_ = Object.entries(matchLabels ?? {}).filter(([k]) => !RUNTIME_POD_LABELS.includes(k));
+  const runtime = Object.keys(matchLabels ?? {}).length - static_.length;
+  return (static_.length > 0 || runtime > 0) && static_.every(([k, v]) => labels?.[k] === v);
 }
 
 /** Rules between objects: what an HPA, a PDB or a Service points at must exist and fit. */

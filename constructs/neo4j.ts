@@ -1,0 +1,344 @@
+import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { MemosConfig } from './memos-config';
+import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
+import {
+  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+} from '../src/kubernetes';
+import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
+import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+
+/** Neo4j 5.26, the LTS line MemOS's own manifests use (compose 5.26.6). */
+export const NEO4J_VERSION = '5.26.6';
+const NEO4J_UID = 7474;
+/** Label the StatefulSet controller puts on each pod; per-server Services select by it. */
+const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+
+export const Neo4jPorts = {
+  HTTP: 7474,
+  BOLT: 7687,
+  /** Cluster ports (Enterprise): discovery v1, cluster/discovery v2, Raft, routing, backup, metrics. */
+  DISCOVERY: 5000,
+  CLUSTER: 6000,
+  RAFT: 7000,
+  ROUTING: 7688,
+  BACKUP: 6362,
+  METRICS: 2004,
+} as const;
+
+export const NEO4J_EDITIONS = ['community', 'enterprise'] as const;
+export type Neo4jEdition = typeof NEO4J_EDITIONS[number];
+
+/** How the Enterprise licence is accepted (`NEO4J_ACCEPT_LICENSE_AGREEMENT` = `yes` or `eval`). */
+export const NEO4J_LICENSE_AGREEMENTS = ['commercial', 'evaluation'] as const;
+export type Neo4jLicenseAgreement = typeof NEO4J_LICENSE_AGREEMENTS[number];
+
+/** Properties of {@link Neo4j}. */
+export interface Neo4jProps {
+  /** Instance name: the client Service is `<instance>-neo4j`. */
+  readonly instance: string;
+  /** MemOS configuration: the password is its Secret's `NEO4J_PASSWORD`. */
+  readonly config: MemosConfig;
+  /**
+   * Servers. 1 = standalone; 3 or more = a cluster of primaries (Enterprise). 2 is rejected.
+   * @default 1
+   */
+  readonly servers?: number;
+  /**
+   * Edition. Clusters need Enterprise.
+   * @default - `community` for one server, `enterprise` for a cluster
+   */
+  readonly edition?: Neo4jEdition;
+  /**
+   * Acceptance of the Neo4j Enterprise licence: `commercial` (you hold a licence) or `evaluation`.
+   * Required with Enterprise; synth fails without it. Community Edition ignores it.
+   * @default - none
+   */
+  readonly licenseAgreement?: Neo4jLicenseAgreement;
+  /**
+   * Image, pinned.
+   * @default - `neo4j:5.26.6` or `neo4j:5.26.6-enterprise`
+   */
+  readonly image?: string;
+  /**
+   * CPU and memory per server (requests = limits). Heap and page cache are derived from memory.
+   * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
+   */
+  readonly resources?: { readonly cpu: kplus.Cpu; readonly memory: Size };
+  /**
+   * Data volume per server (`/data`).
+   * @default - 100Gi SSD EVS disk on `csi-disk-topology`
+   */
+  readonly storage?: Partial<EvsVolumeOptions>;
+  /**
+   * Only schedule on this CCE node pool.
+   * @default - any node
+   */
+  readonly nodePool?: string;
+  /**
+   * Zone spreading.
+   * @default 'required'
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Image pull secrets.
+   * @default ['default-secret']
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Namespace of the monitoring add-on (ServiceMonitor; Enterprise only).
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+}
+
+/** The URI MemOS connects with: `bolt://` to one server, `neo4j://` (routing: writes reach the leader) to a cluster. */
+export function neo4jUri(instance: string, servers: number): string {
+  return `${servers >= 3 ? 'neo4j' : 'bolt'}://${instance}-neo4j:${Neo4jPorts.BOLT}`;
+}
+
+/** Heap and page cache for a container of `memoryMiB`: a quarter (at least 1 GiB) stays for the JVM's native memory and the OS. */
+export function neo4jMemorySettings(memoryMiB: number): { heapMiB: number; pageCacheMiB: number } {
+  const reserve = Math.max(1024, Math.floor(memoryMiB / 4));
+  // Heap above 31g loses compressed object pointers.
+  const heapMiB = Math.min(31 * 1024, Math.floor((memoryMiB - reserve) / 2));
+  return { heapMiB, pageCacheMiB: memoryMiB - reserve - heapMiB };
+}
+
+/**
+ * Neo4j 5.26 as a StatefulSet: standalone Community, or an Enterprise cluster of primaries that
+ * discover each other through Kubernetes (per-server Services, a ServiceAccount allowed to read
+ * Services and Endpoints in the namespace), EVS data volumes, `NEO4J_AUTH` built from the Secret
+ * in the pod, heap and page cache sized from the memory, no plugins fetched at start-up, a long
+ * startup budget, hardened pods on a read-only root, anti-affinity, zone spread, a PDB, and a
+ * ServiceMonitor where the edition exposes metrics (Enterprise).
+ */
+export class Neo4j extends Construct {
+  /** Client Service name. */
+  public readonly host: string;
+  /** URI MemOS uses: `bolt://` for one server, `neo4j://` (routing, writes to the leader) for a cluster. */
+  public readonly uri: string;
+  public readonly servers: number;
+  public readonly edition: Neo4jEdition;
+  public readonly statefulSet: kplus.StatefulSet;
+
+  constructor(scope: Construct, id: string, props: Neo4jProps) {
+    super(scope, id);
+    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    this.servers = requireInteger(this, 'servers', props.servers ?? 1, 1, 9);
+    if (this.servers === 2) invalidProp(this, 'servers', 2, '1 (standalone), or 3 and more (a cluster: 2 primaries cannot elect a leader when one fails)');
+    const clustered = this.servers >= 3;
+    this.edition = requireOneOf(this, 'edition', props.edition ?? (clustered ? 'enterprise' : 'community'), NEO4J_EDITIONS);
+    if (clustered && this.edition !== 'enterprise') invalidProp(this, 'edition', this.edition, "'enterprise' for a cluster: Community Edition has no clustering");
+    let license: Neo4jLicenseAgreement | undefined;
+    if (this.edition === 'enterprise') {
+      license = requireOneOf(this, 'licenseAgreement', props.licenseAgreement, NEO4J_LICENSE_AGREEMENTS);
+    } else if (props.licenseAgreement !== undefined) {
+      // Community Edition needs no acceptance; a shared setting across sizes is fine.
+      requireOneOf(this, 'licenseAgreement', props.licenseAgreement, NEO4J_LICENSE_AGREEMENTS);
+    }
+    const image = requirePinnedImage(this, 'image', props.image ?? `docker.io/library/neo4j:${NEO4J_VERSION}${this.edition === 'enterprise' ? '-enterprise' : ''}`);
+    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
+    const memory = props.resources?.memory ?? Size.gibibytes(16);
+    const memoryMiB = memory instanceof Size ? memory.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
+    if (!(Number.isInteger(memoryMiB) && memoryMiB >= 2048)) invalidProp(this, 'resources.memory', `${memoryMiB}Mi`, 'at least 2Gi, in whole MiB');
+    const { heapMiB, pageCacheMiB } = neo4jMemorySettings(memoryMiB);
+    const namespace = Chart.of(this).namespace ?? 'default';
+
+    const name = `${instance}-neo4j`;
+    this.host = name;
+    this.uri = neo4jUri(instance, this.servers);
+    const selector = selectorLabels(instance, 'neo4j');
+    const labels = componentLabels(instance, 'neo4j');
+
+    const client = new kplus.Service(this, 'Service', {
+      metadata: { name, labels },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'tcp-bolt', port: Neo4jPorts.BOLT, targetPort: Neo4jPorts.BOLT }, { name: 'tcp-http', port: Neo4jPorts.HTTP, targetPort: Neo4jPorts.HTTP }],
+    });
+    const headless = new kplus.Service(this, 'Headless', {
+      metadata: { name: `${name}-headless`, labels },
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      ports: [{ name: 'tcp-bolt', port: Neo4jPorts.BOLT, targetPort: Neo4jPorts.BOLT }],
+    });
+    for (const svc of [client, headless]) for (const [k, v] of Object.entries(selector)) svc.selectLabel(k, v);
+
+    let serviceAccount: kplus.ServiceAccount | undefined;
+    if (clustered) serviceAccount = this.addDiscoveryPermissions(name, labels);
+
+    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+      metadata: { name, labels },
+      service: headless,
+      replicas: this.servers,
+      select: false,
+      // A cluster forms only when its members start together.
+      podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+      podMetadata: { labels },
+      securityContext: hardenedPodSecurityContext(NEO4J_UID),
+      // Kubernetes discovery reads Services with the pod's token; a standalone server needs none.
+      serviceAccount,
+      automountServiceAccountToken: clustered,
+      // A clean shutdown checkpoints the store; cutting it short means a long recovery.
+      terminationGracePeriod: Duration.minutes(10),
+    });
+    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+
+    const settings: Record<string, string> = {
+      server_default__listen__address: '0.0.0.0',
+      server_memory_heap_initial__size: `${heapMiB}m`,
+      server_memory_heap_max__size: `${heapMiB}m`,
+      server_memory_pagecache_size: `${pageCacheMiB}m`,
+      // Drivers behind Services and ELBs: detect dead connections before the 5-minute default.
+      server_bolt_connection__keep__alive: '30s',
+      server_logs_debug_enabled: 'true',
+    };
+    if (this.edition === 'enterprise') {
+      // Prometheus instead of the default CSV files (which would need a writable metrics dir).
+      settings.server_metrics_csv_enabled = 'false';
+      settings.server_metrics_prometheus_enabled = 'true';
+      settings.server_metrics_prometheus_endpoint = `0.0.0.0:${Neo4jPorts.METRICS}`;
+      settings.server_backup_listen__address = `0.0.0.0:${Neo4jPorts.BACKUP}`;
+    }
+    if (clustered) {
+      const advertised = (port: number) => `$(POD_NAME)-internals:${port}`;
+      Object.assign(settings, {
+        dbms_cluster_discovery_resolver__type: 'K8S',
+        dbms_kubernetes_label__selector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/component=neo4j-internals`,
+        dbms_kubernetes_service__port__name: 'tcp-discovery',
+        dbms_kubernetes_discovery_v2_service__port__name: 'tcp-tx',
+        dbms_cluster_minimum__initial__system__primaries__count: String(this.servers),
+        initial_dbms_default__primaries__count: String(Math.min(this.servers, 5)),
+        dbms_routing_enabled: 'true',
+        dbms_routing_default__router: 'SERVER',
+        server_discovery_advertised__address: advertised(Neo4jPorts.DISCOVERY),
+        server_cluster_advertised__address: advertised(Neo4jPorts.CLUSTER),
+        server_cluster_raft_advertised__address: advertised(Neo4jPorts.RAFT),
+        server_routing_advertised__address: advertised(Neo4jPorts.ROUTING),
+        server_bolt_advertised__address: advertised(Neo4jPorts.BOLT),
+      });
+    }
+
+    // Order matters: $(VAR) only expands variables defined earlier in the list.
+    const env: Record<string, kplus.EnvValue> = {
+      POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+      // Not NEO4J_-prefixed: the image's entrypoint turns every NEO4J_* variable into a setting.
+      AUTH_PASSWORD: props.config.secretValue('NEO4J_PASSWORD'),
+      // The initial password of user neo4j (applied while /data is empty); never written to YAML.
+      NEO4J_AUTH: kplus.EnvValue.fromValue('neo4j/$(AUTH_PASSWORD)'),
+      ...(license ? { NEO4J_ACCEPT_LICENSE_AGREEMENT: kplus.EnvValue.fromValue(license === 'commercial' ? 'yes' : 'eval') } : {}),
+    };
+    for (const [key, value] of Object.entries(settings)) env[`NEO4J_${key}`] = kplus.EnvValue.fromValue(value);
+
+    const tcp = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => kplus.Probe.fromTcpSocket({
+      port: Neo4jPorts.BOLT, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(timeoutSeconds), failureThreshold,
+    });
+    const ports: kplus.ContainerPort[] = [
+      { number: Neo4jPorts.HTTP, name: 'tcp-http' },
+      { number: Neo4jPorts.BOLT, name: 'tcp-bolt' },
+    ];
+    if (clustered) {
+      ports.push(
+        { number: Neo4jPorts.DISCOVERY, name: 'tcp-discovery' },
+        { number: Neo4jPorts.CLUSTER, name: 'tcp-tx' },
+        { number: Neo4jPorts.RAFT, name: 'tcp-raft' },
+        { number: Neo4jPorts.ROUTING, name: 'tcp-routing' },
+      );
+    }
+    if (this.edition === 'enterprise') ports.push({ number: Neo4jPorts.BACKUP, name: 'tcp-backup' }, { number: Neo4jPorts.METRICS, name: 'metrics' });
+
+    const securityContext = hardenedContainerSecurityContext(NEO4J_UID);
+    // The image's entrypoint writes the settings into conf/neo4j.conf: copy the image's defaults
+    // into a writable emptyDir first, so the root filesystem stays read-only.
+    const conf = kplus.Volume.fromEmptyDir(this, 'Conf', 'conf', { sizeLimit: Size.mebibytes(16) });
+    this.statefulSet.addInitContainer({
+      name: 'copy-default-config',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['sh', '-c', 'cp -R /var/lib/neo4j/conf/. /conf-rw/'],
+      securityContext,
+      resources: { cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) } },
+      volumeMounts: [{ path: '/conf-rw', volume: conf }],
+    });
+    const container = this.statefulSet.addContainer({
+      name: 'neo4j',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      ports,
+      envVariables: env,
+      resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
+      securityContext,
+      // Recovery after a crash and cluster formation can take long: up to 30 minutes.
+      startup: tcp(5, 5, 360),
+      readiness: tcp(10, 5, 3),
+      liveness: tcp(10, 10, 20),
+    });
+    container.mount('/var/lib/neo4j/conf', conf);
+    container.mount('/logs', kplus.Volume.fromEmptyDir(this, 'Logs', 'logs', { sizeLimit: Size.gibibytes(2) }));
+    container.mount('/run', kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(16) }));
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+    addVolumeClaimTemplates(this.statefulSet, [{
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(100), ...props.storage }, labels),
+      mountPath: '/data',
+    }]);
+
+    setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
+    requireSeparateNodes(this.statefulSet, selector);
+    spreadAcrossZones(this.statefulSet, selector, zoneSpread);
+    if (props.nodePool !== undefined) requireNodePool(this, this.statefulSet, props.nodePool);
+    addDisruptionBudget(this, 'Budget', { name, labels, selector });
+
+    if (clustered) {
+      for (let i = 0; i < this.servers; i++) {
+        const internals = new kplus.Service(this, `Internals${i}`, {
+          metadata: { name: `${name}-${i}-internals`, labels: { ...labels, 'app.kubernetes.io/component': 'neo4j-internals' } },
+          type: kplus.ServiceType.CLUSTER_IP,
+          // Members must reach each other before they are ready to form the cluster.
+          publishNotReadyAddresses: true,
+          ports: ports.filter((p) => p.name !== 'metrics').map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
+        });
+        internals.selectLabel(POD_NAME_LABEL, `${name}-${i}`);
+      }
+    }
+
+    if (this.edition === 'enterprise') {
+      const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
+      const metrics = new kplus.Service(this, 'Metrics', {
+        metadata: { name: `${name}-metrics`, labels: { ...labels, 'app.kubernetes.io/component': 'neo4j-metrics' } },
+        clusterIP: 'None',
+        ports: [{ name: 'metrics', port: Neo4jPorts.METRICS, targetPort: Neo4jPorts.METRICS }],
+      });
+      for (const [k, v] of Object.entries(selector)) metrics.selectLabel(k, v);
+      new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
+        spec: {
+          namespaceSelector: { matchNames: [namespace] },
+          selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'neo4j-metrics' } },
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+        },
+      });
+    }
+  }
+
+  /** The ServiceAccount and namespace Role Kubernetes discovery needs: read Services and Endpoints. */
+  private addDiscoveryPermissions(name: string, labels: Record<string, string>): kplus.ServiceAccount {
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name, labels },
+      automountToken: false,
+    });
+    const role = new kplus.k8s.KubeRole(this, 'DiscoveryRole', {
+      metadata: { name: `${name}-discovery`, labels },
+      rules: [{ apiGroups: [''], resources: ['services', 'endpoints'], verbs: ['get', 'list', 'watch'] }],
+    });
+    new kplus.k8s.KubeRoleBinding(this, 'DiscoveryRoleBinding', {
+      metadata: { name: `${name}-discovery`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name }],
+    });
+    return serviceAccount;
+  }
+}
