@@ -135,7 +135,11 @@ export class Neo4j extends Construct {
     if (clustered && this.edition !== 'enterprise') invalidProp(this, 'edition', this.edition, "'enterprise' for a cluster: Community Edition has no clustering");
     let license: Neo4jLicenseAgreement | undefined;
     if (this.edition === 'enterprise') {
-      license = requireOneOf(this, 'licenseAgreement', props.licenseAgreement, NEO4J_LICENSE_AGREEMENTS);
+      if (!(NEO4J_LICENSE_AGREEMENTS as readonly unknown[]).includes(props.licenseAgreement)) {
+        invalidProp(this, 'licenseAgreement', props.licenseAgreement,
+          "'commercial' or 'evaluation': Enterprise Edition (which a cluster needs) runs only with its licence accepted; or run one Community server (servers: 1)");
+      }
+      license = props.licenseAgreement;
     } else if (props.licenseAgreement !== undefined) {
       // Community Edition needs no acceptance; a shared setting across sizes is fine.
       requireOneOf(this, 'licenseAgreement', props.licenseAgreement, NEO4J_LICENSE_AGREEMENTS);

@@ -160,7 +160,7 @@ describe('size presets follow the seed (section 4)', () => {
 
 test('a chart in a user app synthesizes with app.synth()', () => {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'memos-')) });
-  new MemosChart(app, 'prod', { size: 'medium', namespace: 'memos-prod' });
+  new MemosChart(app, 'prod', { size: 'medium', namespace: 'memos-prod', neo4j: { licenseAgreement: 'commercial' } });
   app.synth();
   expect(fs.readdirSync(app.outdir)).toEqual(['prod.k8s.yaml']);
   expect(validateManifests(parseManifests(fs.readFileSync(path.join(app.outdir, 'prod.k8s.yaml'), 'utf8')))).toEqual([]);

@@ -169,10 +169,10 @@ describe('Neo4j cluster (Enterprise)', () => {
   const invalid: [string, Partial<Neo4jProps>, RegExp][] = [
     ['a cluster of 2', { servers: 2 }, /Neo4j 'test\/Neo4j': invalid servers 2; allowed: 1 \(standalone\), or 3 and more/],
     ['0 servers', { servers: 0 }, /invalid servers 0; allowed: an integer from 1 to 9/],
-    ['a cluster without licence acceptance', { servers: 3 }, /invalid licenseAgreement \(missing\); allowed: commercial, evaluation/],
-    ['Enterprise without licence acceptance', { edition: 'enterprise' }, /invalid licenseAgreement \(missing\); allowed: commercial, evaluation/],
+    ['a cluster without licence acceptance', { servers: 3 }, /invalid licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation': Enterprise Edition \(which a cluster needs\) runs only with its licence accepted; or run one Community server \(servers: 1\)/],
+    ['Enterprise without licence acceptance', { edition: 'enterprise' }, /invalid licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation'/],
     ['a Community cluster', { servers: 3, edition: 'community', licenseAgreement: 'commercial' }, /invalid edition "community"; allowed: 'enterprise' for a cluster/],
-    ['an unknown licence answer', { edition: 'enterprise', licenseAgreement: 'yes' as never }, /invalid licenseAgreement "yes"; allowed: commercial, evaluation/],
+    ['an unknown licence answer', { edition: 'enterprise', licenseAgreement: 'yes' as never }, /invalid licenseAgreement "yes"; allowed: 'commercial' or 'evaluation'/],
     ['too little memory', { resources: { cpu: kplus.Cpu.units(1), memory: Size.gibibytes(1) } }, /invalid resources.memory "1024Mi"; allowed: at least 2Gi/],
     ['an unknown disk type', { storage: { diskType: 'NVMe' as never } }, /invalid storage.diskType "NVMe"/],
   ];
