@@ -7,6 +7,7 @@ import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
 import { Neo4j, Neo4jProps, neo4jUri } from '../constructs/neo4j';
 import { MemScheduler } from '../constructs/mem-scheduler';
+import { Milvus, MilvusProps } from '../constructs/milvus';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
@@ -126,6 +127,9 @@ export interface MemosRedisOptions {
 /** Overrides for the in-cluster Neo4j; see {@link Neo4jProps}. */
 export type MemosNeo4jOptions = Omit<Neo4jProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
 
+/** Overrides for the in-cluster Milvus; see {@link MilvusProps}. */
+export type MemosMilvusOptions = Omit<MilvusProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
+
 /** Overrides for the in-cluster Qdrant; see {@link QdrantProps}. */
 export type MemosQdrantOptions = Omit<QdrantProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
 
@@ -136,7 +140,7 @@ export type MemosMonitoringOptions = Omit<QueueDepthMetricProps, 'instance' | 'c
  * Non-secret MemOS settings and where its credentials live; see {@link MemosConfigProps}.
  * Redis and consumer tuning come from the chart's `redis` and `scheduler` props.
  */
-export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer' | 'postgres'>;
+export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer' | 'postgres' | 'milvus'>;
 
 /** Properties of {@link MemosChart}: one deployable MemOS stack. */
 export interface MemosChartProps {
@@ -198,6 +202,12 @@ export interface MemosChartProps {
    */
   readonly postgres?: MemosPostgresSettings;
   /**
+   * In-cluster Milvus for preference memory, or `false` for none. medium and large run it
+   * distributed, which needs `objectStorage` (OBS) and `kafka` (DMS for Kafka).
+   * @default - the size preset's (small standalone; medium 3 and large 5 query nodes, distributed)
+   */
+  readonly milvus?: MemosMilvusOptions | false;
+  /**
    * In-cluster Qdrant for MemOS's text-memory vectors, or `false` to use the Qdrant given in
    * `memos.qdrant` instead.
    * @default - the size preset's (small 1 node, medium 3, large 5)
@@ -245,6 +255,8 @@ export class MemosChart extends Chart {
   public readonly scheduler: MemScheduler;
   /** The in-cluster Neo4j, unless `neo4j: false` or `postgres`. */
   public readonly neo4j?: Neo4j;
+  /** The in-cluster Milvus, unless `milvus: false`. */
+  public readonly milvus?: Milvus;
   /** The in-cluster Qdrant, unless `qdrant: false` or `postgres`. */
   public readonly qdrant?: Qdrant;
   /** The in-cluster Redis, when `redis.mode` is `in-cluster`. */
@@ -300,9 +312,13 @@ export class MemosChart extends Chart {
     const qdrantApiKey = qdrant === false ? memos.qdrant?.apiKey : qdrant.apiKey ?? true;
     const neo4jServers = neo4j === false ? 0 : neo4j.servers ?? this.preset.neo4j.replicas;
 
+    const milvus = props.milvus ?? {};
+    const milvusMode = milvus === false ? undefined : milvus.mode ?? (this.preset.milvus.replicas >= 3 ? 'distributed' : 'standalone');
+
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
       postgres,
+      milvus: milvus === false ? undefined : { uri: `http://${this.instance}-milvus:19530` },
       neo4j: neo4j === false ? memos.neo4j : { uri: neo4jUri(this.instance, neo4jServers) },
       qdrant: postgres ? undefined : qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
       instance: this.instance,
@@ -318,6 +334,20 @@ export class MemosChart extends Chart {
         resources: { cpu: kplus.Cpu.units(this.preset.neo4j.cpu), memory: Size.gibibytes(this.preset.neo4j.memoryGiB) },
         ...neo4j,
         storage: { size: Size.gibibytes(this.preset.neo4j.storageGiB), ...neo4j.storage },
+        instance: this.instance,
+        config: this.config,
+        zoneSpread: props.api?.zoneSpread,
+        monitoringNamespace: props.monitoring?.monitoringNamespace,
+        imagePullSecrets: props.imagePullSecrets,
+      });
+    }
+    if (milvus !== false) {
+      this.milvus = new Milvus(this, 'Milvus', {
+        resources: { cpu: kplus.Cpu.units(this.preset.milvus.cpu), memory: Size.gibibytes(this.preset.milvus.memoryGiB) },
+        ...(milvusMode === 'distributed' ? { queryNodes: this.preset.milvus.replicas } : {}),
+        ...milvus,
+        ...(milvusMode === 'standalone' ? { storage: { size: Size.gibibytes(this.preset.milvus.storageGiB), ...milvus.storage } } : {}),
+        mode: milvusMode,
         instance: this.instance,
         config: this.config,
         zoneSpread: props.api?.zoneSpread,

@@ -140,6 +140,21 @@ export interface MemosPostgresSettings {
   readonly maxConnections?: number;
 }
 
+/**
+ * Milvus for preference memory. MemOS's SDK/MOS path reads these (collections
+ * `explicit_preference`, `implicit_preference`); `server_api` keeps preferences in the graph DB
+ * since v2.0.8, so the REST server itself does not connect.
+ */
+export interface MemosMilvusSettings {
+  /** `MILVUS_URI`, e.g. `http://memos-milvus:19530`. */
+  readonly uri: string;
+  /**
+   * `MILVUS_USER_NAME`; the password is the Secret's `MILVUS_PASSWORD`.
+   * @default 'root'
+   */
+  readonly user?: string;
+}
+
 /** Qdrant, where the `neo4j-community` backend keeps its vectors (collection `neo4j_vec_db`). */
 export interface MemosQdrantSettings {
   /**
@@ -237,6 +252,11 @@ export interface MemosConfigProps {
    * @default - Neo4j (`neo4j-community`) with Qdrant
    */
   readonly postgres?: MemosPostgresSettings;
+  /**
+   * Milvus connection for preference memory.
+   * @default - none
+   */
+  readonly milvus?: MemosMilvusSettings;
   /**
    * Qdrant connection.
    * @default - in-cluster Qdrant on 6333
@@ -371,6 +391,10 @@ export class MemosConfig extends Construct {
       MEMSCHEDULER_REDIS_DB: String(requireInteger(this, 'redis.db', redis.db ?? 0, 0, 255)),
 
       ...consumerSettings(this, props.consumer ?? {}),
+      ...(props.milvus ? {
+        MILVUS_URI: requireUrl(this, 'milvus.uri', props.milvus.uri),
+        MILVUS_USER_NAME: requireNonEmpty(this, 'milvus.user', props.milvus.user ?? 'root'),
+      } : {}),
 
       MEMOS_BASE_PATH,
       HF_HOME: MEMOS_HF_HOME,
@@ -423,6 +447,7 @@ export class MemosConfig extends Construct {
       { name: 'MOS_EMBEDDER_API_KEY', optional: true },
       { name: 'MEMSCHEDULER_REDIS_PASSWORD', optional: true },
       ...(qdrant.apiKey && !props.postgres ? [{ name: 'QDRANT_API_KEY', optional: false } as const] : []),
+      ...(props.milvus ? [{ name: 'MILVUS_PASSWORD', optional: false } as const] : []),
     ];
   }
 

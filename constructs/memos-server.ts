@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { swrImage } from '../src/cce';
-import { hardenedContainerSecurityContext, hardenedPodSecurityContext } from '../src/kubernetes';
+import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext } from '../src/kubernetes';
 import {
   MEMOS_APP_MODULE,
   MEMOS_HEALTH_PATH,
@@ -82,6 +82,7 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
   });
   options.config.bind(container);
+  disableServiceLinks(workload);
   // The in-process MemScheduler consumes the shared Redis queue unless turned off (trap 1).
   container.env.addVariable('API_SCHEDULER_ON', kplus.EnvValue.fromValue(String(options.consumesQueue)));
   for (const [name, value] of Object.entries(options.env ?? {})) {

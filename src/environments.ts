@@ -24,6 +24,8 @@ export interface MemosEnvironment extends MemosChartProps {
  * - medium and large run Neo4j as a cluster, which needs Neo4j Enterprise Edition. They accept
  *   its *evaluation* terms; set `licenseAgreement: 'commercial'` once you hold a licence, or run
  *   a single Community server (`neo4j: { servers: 1 }`).
+ * - medium and large run a distributed Milvus on OBS (bucket per environment, create it first)
+ *   and Huawei DMS for Kafka (placeholder broker addresses, like the DCS ones).
  */
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
   { name: 'small', size: 'small', redis: { mode: 'dcs', host: 'memos-small.dcs.example' } },
@@ -32,11 +34,19 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     size: 'medium',
     redis: { mode: 'dcs', host: 'memos-medium.dcs.example' },
     neo4j: { licenseAgreement: 'evaluation' },
+    milvus: {
+      objectStorage: { bucket: 'memos-medium-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },
+      kafka: { brokers: ['memos-medium-1.dms.example:9092', 'memos-medium-2.dms.example:9092', 'memos-medium-3.dms.example:9092'] },
+    },
   },
   {
     name: 'large',
     size: 'large',
     redis: { mode: 'dcs', host: 'memos-large.dcs.example' },
     neo4j: { licenseAgreement: 'evaluation' },
+    milvus: {
+      objectStorage: { bucket: 'memos-large-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },
+      kafka: { brokers: ['memos-large-1.dms.example:9092', 'memos-large-2.dms.example:9092', 'memos-large-3.dms.example:9092'] },
+    },
   },
 ];

@@ -145,3 +145,11 @@ export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: 
   const name = requireDnsLabel(scope, 'nodePool', pool);
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', { [CceNodeLabels.NODE_POOL]: name }));
 }
+
+/**
+ * No service-link variables (`<SERVICE>_PORT=tcp://...`) in the pod: applications that read
+ * their configuration from the environment (MemOS, Milvus) could mistake them for settings.
+ */
+export function disableServiceLinks(workload: PodWorkload): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
+}

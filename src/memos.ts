@@ -74,6 +74,8 @@ export const MEMOS_SERVER_ENV_VARS = [
   'MOS_ENABLE_DEFAULT_CUBE_CONFIG', 'MOS_ENABLE_REORGANIZE', 'ASYNC_MODE', 'MOS_WORKING_MEMORY', 'MOS_LONGTERM_MEMORY',
   'MOS_USER_MEMORY', 'MOS_MAX_TURNS_WINDOW', 'MEM_READER_BACKEND', 'FILE_PARSER_CHUNK_SIZE', 'FILE_PARSER_CHUNK_OVERLAP',
   'MEMOS_EMBEDDING_OPTIMIZATION_ENABLED', 'MOS_EMBEDDER_HEADERS_EXTRA',
+  // Milvus (§5.6): read by the MOS/SDK preference path; server_api has not used Milvus since v2.0.8.
+  'MILVUS_URI', 'MILVUS_USER_NAME', 'MILVUS_PASSWORD',
 ] as const;
 
 export type MemosEnvVar = typeof MEMOS_SERVER_ENV_VARS[number];
@@ -90,14 +92,13 @@ export const MEMOS_IGNORED_ENV_VARS: Readonly<Record<string, string>> = {
   MOS_CUBE_PATH: 'nothing: not read by server_api',
   SEARCH_MODE: 'the `mode` field of /product/search requests',
   MOS_TEXT_MEM_TYPE: 'nothing: read only by the SDK and mcp_serve.py',
-  MILVUS_URI: 'nothing: server_api has not used Milvus since v2.0.8',
 };
 
 /** Environment variables whose values are credentials: they must come from a Secret, never a ConfigMap. */
 export const MEMOS_SECRET_ENV_VARS = [
   'OPENAI_API_KEY', 'MEMRADER_API_KEY', 'MOS_EMBEDDER_API_KEY', 'NEO4J_PASSWORD', 'QDRANT_API_KEY',
   'MEMSCHEDULER_REDIS_PASSWORD', 'POSTGRES_PASSWORD', 'QWEN_API_KEY', 'CHAT_MODEL_LIST', 'MOS_RERANKER_HEADERS_EXTRA',
-  'MOS_EMBEDDER_HEADERS_EXTRA', 'BOCHA_API_KEY', 'TAVILY_API_KEY', 'CUSTOM_LOGGER_TOKEN',
+  'MOS_EMBEDDER_HEADERS_EXTRA', 'BOCHA_API_KEY', 'TAVILY_API_KEY', 'CUSTOM_LOGGER_TOKEN', 'MILVUS_PASSWORD',
 ] as const satisfies readonly MemosEnvVar[];
 
 export type MemosSecretEnvVar = typeof MEMOS_SECRET_ENV_VARS[number];

@@ -10,7 +10,7 @@ import { renderEnvironments } from '../src/synth';
 import { CceNodeFlavors } from '../src/cce';
 import { podSpecOf, policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
-import { only } from './support/synth';
+import { CLUSTER_SERVICES, only } from './support/synth';
 
 const rendered = renderEnvironments(ENVIRONMENTS);
 const objectsOf = (name: string) => parseManifests(rendered.get(name)!.yaml);
@@ -119,6 +119,21 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(only(objects, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe(`${clustered ? 'neo4j' : 'bolt'}://memos-neo4j:7687`);
   });
 
+  test('Milvus: standalone StatefulSet with a volume in small, distributed on OBS and Kafka in medium and large', () => {
+    const objects = objectsOf(name);
+    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    if (preset.milvus.replicas === 1) {
+      const sts = only(objects, 'StatefulSet', 'memos-milvus-standalone');
+      expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${preset.milvus.storageGiB}Gi`);
+    } else {
+      expect(only(objects, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBe(preset.milvus.replicas);
+      expect(only(objects, 'StatefulSet', 'memos-milvus-etcd').spec.replicas).toBe(3);
+      for (const c of ['proxy', 'mixcoord', 'datanode', 'streamingnode']) expect(only(objects, 'Deployment', `memos-milvus-${c}`).spec.replicas).toBe(2);
+    }
+    for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) expect(JSON.stringify(cm.data)).not.toMatch(/PASSWORD|SECRETACCESSKEY|ACCESSKEYID/i);
+    expect(rendered.get(name)!.yaml).not.toMatch(/stringData|kind: Secret/);
+  });
+
   test('matches the snapshot', () => {
     expect(rendered.get(name)!.yaml).toMatchSnapshot();
   });
@@ -160,7 +175,7 @@ describe('size presets follow the seed (section 4)', () => {
 
 test('a chart in a user app synthesizes with app.synth()', () => {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'memos-')) });
-  new MemosChart(app, 'prod', { size: 'medium', namespace: 'memos-prod', neo4j: { licenseAgreement: 'commercial' } });
+  new MemosChart(app, 'prod', { size: 'medium', namespace: 'memos-prod', ...CLUSTER_SERVICES, neo4j: { licenseAgreement: 'commercial' } });
   app.synth();
   expect(fs.readdirSync(app.outdir)).toEqual(['prod.k8s.yaml']);
   expect(validateManifests(parseManifests(fs.readFileSync(path.join(app.outdir, 'prod.k8s.yaml'), 'utf8')))).toEqual([]);

@@ -4,7 +4,7 @@ import { Size, Testing } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { container, only, synthChart } from './support/synth';
+import { CLUSTER_SERVICES, container, only, servicesFor, synthChart } from './support/synth';
 
 describe('MemosChart', () => {
   test('creates the namespace first, with restricted Pod Security and no namespace of its own', () => {
@@ -37,6 +37,12 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-neo4j-headless',
       'StatefulSet/memos-prod/memos-neo4j',
       'PodDisruptionBudget/memos-prod/memos-neo4j',
+      'Service/memos-prod/memos-milvus',
+      'Service/memos-prod/memos-milvus-standalone-headless',
+      'StatefulSet/memos-prod/memos-milvus-standalone',
+      'PodDisruptionBudget/memos-prod/memos-milvus-standalone',
+      'Service/memos-prod/memos-milvus-metrics',
+      'ServiceMonitor/monitoring/memos-prod-memos-milvus',
       'Service/memos-prod/memos-qdrant',
       'Service/memos-prod/memos-qdrant-headless',
       'StatefulSet/memos-prod/memos-qdrant',
@@ -66,7 +72,7 @@ describe('MemosChart', () => {
   });
 
   test.each([['small', 3, 10], ['medium', 6, 10], ['large', 15, 20]] as const)('%s autoscales memos-api from %i to %i pods', (size, min, max) => {
-    const objects = synthChart({ size, neo4j: { licenseAgreement: 'evaluation' } });
+    const objects = synthChart({ size, ...servicesFor(size) });
     expect(only(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: min, maxReplicas: max });
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBeUndefined();
   });
@@ -102,7 +108,7 @@ describe('MemosChart', () => {
   test('api overrides and the instance name reach the objects', () => {
     const objects = synthChart({
       size: 'medium',
-      neo4j: { licenseAgreement: 'evaluation' },
+      ...CLUSTER_SERVICES,
       instance: 'mem',
       imagePullSecrets: ['acme-pull'],
       api: { image: 'swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31-1', replicas: 2, resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) }, memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) } } },
@@ -119,7 +125,7 @@ describe('MemosChart', () => {
 
   test('the scheduler StatefulSet consumes the same Redis as memos-api, with the preset replicas and thread pool', () => {
     for (const [size, replicas, threads] of [['small', 1, '50'], ['medium', 1, '200'], ['large', 3, '300']] as const) {
-      const objects = synthChart({ size, redis: { mode: 'dcs', host: 'redis-1.dcs.example' }, neo4j: { licenseAgreement: 'evaluation' } });
+      const objects = synthChart({ size, redis: { mode: 'dcs', host: 'redis-1.dcs.example' }, ...servicesFor(size) });
       const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
       expect(scheduler.spec.replicas).toBe(replicas);
       const api = container(only(objects, 'Deployment', 'memos-api'), 'memos-api');
@@ -134,7 +140,7 @@ describe('MemosChart', () => {
   });
 
   test('switching to in-cluster Redis is one prop: a Redis StatefulSet that MemOS and the exporter use', () => {
-    const objects = synthChart({ size: 'medium', redis: { mode: 'in-cluster' }, neo4j: { licenseAgreement: 'evaluation' } });
+    const objects = synthChart({ size: 'medium', redis: { mode: 'in-cluster' }, ...CLUSTER_SERVICES });
     const redis = only(objects, 'StatefulSet', 'memos-redis');
     expect(redis.spec.template.spec.containers[0].resources.limits.memory).toBe('2048Mi');
     expect(only(objects, 'ConfigMap', 'memos-config').data.MEMSCHEDULER_REDIS_HOST).toBe('memos-redis');
@@ -146,7 +152,7 @@ describe('MemosChart', () => {
   test('DCS port and db, scheduler overrides and API pods that do not consume', () => {
     const objects = synthChart({
       size: 'large',
-      neo4j: { licenseAgreement: 'evaluation' },
+      ...CLUSTER_SERVICES,
       redis: { mode: 'dcs', host: '192.168.0.12', port: 6380, db: 4 },
       scheduler: { replicas: 5, threadPoolSize: 400, consumeIntervalSeconds: 0.05 },
       api: { consumesQueue: false },
@@ -160,7 +166,7 @@ describe('MemosChart', () => {
 
   test('the queue drains a 15-minute backlog at the designed load within half an hour', () => {
     for (const size of ['small', 'medium', 'large'] as const) {
-      const chart = new MemosChart(Testing.app(), 'test', { size, redis: { mode: 'dcs', host: 'r.dcs.example' }, neo4j: { licenseAgreement: 'evaluation' } });
+      const chart = new MemosChart(Testing.app(), 'test', { size, redis: { mode: 'dcs', host: 'r.dcs.example' }, ...servicesFor(size) });
       expect(chart.queueCapacity.keepsUpAtMin).toBe(true);
       expect(chart.queueCapacity.drainMinutes).toBeLessThan(30);
     }

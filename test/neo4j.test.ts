@@ -5,7 +5,7 @@ import { MemosConfig } from '../constructs/memos-config';
 import { Neo4j, neo4jMemorySettings, Neo4jProps } from '../constructs/neo4j';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { only, synthChart } from './support/synth';
+import { CLUSTER_SERVICES, only, synthChart } from './support/synth';
 
 function synthNeo4j(props: Partial<Neo4jProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
@@ -183,7 +183,7 @@ describe('Neo4j cluster (Enterprise)', () => {
 
 describe('graph backends in MemosChart', () => {
   test('the postgres backend: no Neo4j and no Qdrant objects, MemOS configured for postgres', () => {
-    const objects = synthChart({ size: 'medium', postgres: { host: 'gaussdb-memos.example.internal', database: 'memos', user: 'memos' } });
+    const objects = synthChart({ size: 'medium', milvus: CLUSTER_SERVICES.milvus, postgres: { host: 'gaussdb-memos.example.internal', database: 'memos', user: 'memos' } });
     expect(objects.filter((o) => /neo4j|qdrant/.test(o.metadata.name))).toEqual([]);
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect(data).toMatchObject({ NEO4J_BACKEND: 'postgres', POSTGRES_HOST: 'gaussdb-memos.example.internal', POSTGRES_PORT: '5432', POSTGRES_DB: 'memos', POSTGRES_USER: 'memos', MEMOS_SCHEMA: 'memos', POSTGRES_MAX_CONN: '20', EMBEDDING_DIMENSION: '1024' });

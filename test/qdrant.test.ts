@@ -8,7 +8,7 @@ import { MemosConfig } from '../constructs/memos-config';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { only, synthChart } from './support/synth';
+import { CLUSTER_SERVICES, only, synthChart } from './support/synth';
 
 function synthQdrant(props: Partial<QdrantProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
@@ -154,7 +154,7 @@ describe('Qdrant in MemosChart', () => {
   });
 
   test('qdrant: false uses an external Qdrant and emits no Qdrant objects', () => {
-    const objects = synthChart({ size: 'medium', neo4j: { licenseAgreement: 'evaluation' }, qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
+    const objects = synthChart({ size: 'medium', ...CLUSTER_SERVICES, qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
     expect(objects.filter((o) => o.metadata.name.includes('qdrant'))).toEqual([]);
     expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_HOST).toBe('qdrant.example.com');
   });

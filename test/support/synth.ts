@@ -22,3 +22,17 @@ export function container(workload: Obj, name: string): Obj {
   if (!found) throw new Error(`no container ${name} in ${workload.kind}/${workload.metadata.name}`);
   return found;
 }
+
+/** What a medium or large chart needs besides its size: Neo4j licence acceptance, OBS and Kafka for Milvus. */
+export const CLUSTER_SERVICES = {
+  neo4j: { licenseAgreement: 'evaluation' },
+  milvus: {
+    objectStorage: { bucket: 'memos-test-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },
+    kafka: { brokers: ['kafka-1.dms.example:9092'] },
+  },
+} as const satisfies Pick<MemosChartProps, 'neo4j' | 'milvus'>;
+
+/** {@link CLUSTER_SERVICES} where the size needs them (medium, large), nothing for small. */
+export function servicesFor(size: MemosChartProps['size']): Partial<MemosChartProps> {
+  return size === 'small' ? {} : CLUSTER_SERVICES;
+}

@@ -1,0 +1,142 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { CCE_SWR_PULL_SECRET } from '../src/cce';
+import {
+  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+} from '../src/kubernetes';
+import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
+import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+
+/** Upstream etcd (a static binary; every flag also reads `ETCD_<FLAG>` from the environment). */
+export const DEFAULT_ETCD_IMAGE = 'quay.io/coreos/etcd:v3.5.17';
+const ETCD_UID = 1000;
+
+/** Properties of {@link EtcdCluster}. */
+export interface EtcdClusterProps {
+  /** Object name prefix, e.g. `memos-milvus-etcd`. */
+  readonly name: string;
+  /** `app.kubernetes.io/instance` of the pods. */
+  readonly instance: string;
+  /**
+   * Members: 3 or 5 (an odd number keeps a majority through one or two failures).
+   * @default 3
+   */
+  readonly members?: number;
+  /**
+   * Image, pinned.
+   * @default DEFAULT_ETCD_IMAGE
+   */
+  readonly image?: string;
+  /**
+   * Data volume per member; etcd wants fast disks.
+   * @default - 10Gi SSD EVS disk on `csi-disk-topology`
+   */
+  readonly storage?: Partial<EvsVolumeOptions>;
+  /**
+   * Zone spreading.
+   * @default 'required'
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Image pull secrets.
+   * @default ['default-secret']
+   */
+  readonly imagePullSecrets?: string[];
+}
+
+/**
+ * An etcd cluster as a StatefulSet: members bootstrap statically by DNS name through a headless
+ * Service, with Milvus's recommended tuning (4 GiB quota, revision compaction keeping 1000,
+ * heartbeat 500 ms, election 2500 ms), an EVS volume each, `/health` probes, one member per
+ * node, zone spread and a PDB keeping a majority.
+ */
+export class EtcdCluster extends Construct {
+  /** Client endpoints, `<member>.<headless>:2379`. */
+  public readonly endpoints: string[];
+  public readonly statefulSet: kplus.StatefulSet;
+
+  constructor(scope: Construct, id: string, props: EtcdClusterProps) {
+    super(scope, id);
+    const name = requireDnsLabel(this, 'name', props.name, 50);
+    const members = requireInteger(this, 'members', props.members ?? 3, 1, 7);
+    if (members % 2 === 0) invalidProp(this, 'members', members, 'an odd number (1, 3, 5, 7): an even member adds no fault tolerance');
+    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_ETCD_IMAGE);
+    const headlessName = `${name}-headless`;
+    const selector = selectorLabels(props.instance, name);
+    const labels = componentLabels(props.instance, name);
+    const member = (i: number | string) => `${name}-${i}.${headlessName}`;
+    this.endpoints = Array.from({ length: members }, (_, i) => `${member(i)}:2379`);
+
+    const headless = new kplus.Service(this, 'Headless', {
+      metadata: { name: headlessName, labels },
+      clusterIP: 'None',
+      // Members must resolve each other before they are ready to form the cluster.
+      publishNotReadyAddresses: true,
+      ports: [{ name: 'client', port: 2379, targetPort: 2379 }, { name: 'peer', port: 2380, targetPort: 2380 }],
+    });
+    for (const [k, v] of Object.entries(selector)) headless.selectLabel(k, v);
+
+    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+      metadata: { name, labels },
+      service: headless,
+      replicas: members,
+      select: false,
+      podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+      podMetadata: { labels },
+      securityContext: hardenedPodSecurityContext(ETCD_UID),
+      automountServiceAccountToken: false,
+      terminationGracePeriod: Duration.seconds(60),
+    });
+    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+
+    const value = kplus.EnvValue.fromValue;
+    const health = (periodSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet('/health', {
+      port: 2381, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(5), failureThreshold,
+    });
+    const container = this.statefulSet.addContainer({
+      name: 'etcd',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['/usr/local/bin/etcd'],
+      ports: [{ number: 2379, name: 'client' }, { number: 2380, name: 'peer' }, { number: 2381, name: 'metrics' }],
+      envVariables: {
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        ETCD_NAME: value('$(POD_NAME)'),
+        ETCD_DATA_DIR: value('/var/lib/etcd/data'),
+        ETCD_LISTEN_CLIENT_URLS: value('http://0.0.0.0:2379'),
+        ETCD_LISTEN_PEER_URLS: value('http://0.0.0.0:2380'),
+        ETCD_LISTEN_METRICS_URLS: value('http://0.0.0.0:2381'),
+        ETCD_ADVERTISE_CLIENT_URLS: value(`http://$(POD_NAME).${headlessName}:2379`),
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: value(`http://$(POD_NAME).${headlessName}:2380`),
+        ETCD_INITIAL_CLUSTER: value(Array.from({ length: members }, (_, i) => `${name}-${i}=http://${member(i)}:2380`).join(',')),
+        // Ignored once the data dir exists, so restarts rejoin the existing cluster.
+        ETCD_INITIAL_CLUSTER_STATE: value('new'),
+        ETCD_INITIAL_CLUSTER_TOKEN: value(name),
+        ETCD_QUOTA_BACKEND_BYTES: value('4294967296'),
+        ETCD_AUTO_COMPACTION_MODE: value('revision'),
+        ETCD_AUTO_COMPACTION_RETENTION: value('1000'),
+        ETCD_HEARTBEAT_INTERVAL: value('500'),
+        ETCD_ELECTION_TIMEOUT: value('2500'),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(1) },
+        memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
+      },
+      securityContext: hardenedContainerSecurityContext(ETCD_UID),
+      startup: health(5, 60),
+      readiness: health(10, 3),
+      liveness: health(10, 6),
+    });
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
+    addVolumeClaimTemplates(this.statefulSet, [{
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(10), ...props.storage }, labels),
+      mountPath: '/var/lib/etcd',
+    }]);
+    setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
+    requireSeparateNodes(this.statefulSet, selector);
+    spreadAcrossZones(this.statefulSet, selector, props.zoneSpread ?? 'required');
+    addDisruptionBudget(this, 'Budget', { name, labels, selector });
+  }
+}
