@@ -6,6 +6,7 @@ import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
 import { Neo4j, Neo4jProps, neo4jUri } from '../constructs/neo4j';
+import { EmbeddingAccelerator, EmbeddingServer, EmbeddingServerProps } from '../constructs/embedding-server';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { Milvus, MilvusProps } from '../constructs/milvus';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
@@ -13,6 +14,8 @@ import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-dep
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { MANAGED_BY, PART_OF, POD_SECURITY_LEVELS, PodSecurityLevel, podSecurityLabels, ZoneSpread } from '../src/kubernetes';
+import { NpuNodePool } from '../src/cce';
+import { BGE_M3, KNOWN_MODELS } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireOneOf } from '../src/validation';
 
 /** Overrides for the memos-api tier. */
@@ -130,6 +133,15 @@ export type MemosNeo4jOptions = Omit<Neo4jProps, 'instance' | 'config' | 'imageP
 /** Overrides for the in-cluster Milvus; see {@link MilvusProps}. */
 export type MemosMilvusOptions = Omit<MilvusProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
 
+/** Overrides for an in-cluster embedding or reranking server; see {@link EmbeddingServerProps}. */
+export interface MemosModelServerOptions extends Omit<EmbeddingServerProps, 'instance' | 'config' | 'task' | 'npuNodePool' | 'imagePullSecrets' | 'monitoringNamespace'> {
+  /**
+   * With `ascend`: name of one of the chart's `npuNodePools`.
+   * @default - the first declared pool
+   */
+  readonly npuNodePool?: string;
+}
+
 /** Overrides for the in-cluster Qdrant; see {@link QdrantProps}. */
 export type MemosQdrantOptions = Omit<QdrantProps, 'instance' | 'config' | 'imagePullSecrets' | 'monitoringNamespace' | 'zoneSpread'>;
 
@@ -141,6 +153,11 @@ export type MemosMonitoringOptions = Omit<QueueDepthMetricProps, 'instance' | 'c
  * Redis and consumer tuning come from the chart's `redis` and `scheduler` props.
  */
 export type MemosSettings = Omit<MemosConfigProps, 'instance' | 'redis' | 'consumer' | 'postgres' | 'milvus'>;
+
+const EMBEDDING_REPLICA_DEFAULTS = (preset: MemosSizePreset, options: MemosModelServerOptions) => ({
+  replicas: options.replicas ?? preset.embeddingReplicas.min,
+  ...((options.accelerator ?? preset.embeddingAccelerator) === 'cpu' ? { maxReplicas: options.maxReplicas ?? Math.max(preset.embeddingReplicas.max, options.replicas ?? 0) } : {}),
+});
 
 /** Properties of {@link MemosChart}: one deployable MemOS stack. */
 export interface MemosChartProps {
@@ -202,6 +219,23 @@ export interface MemosChartProps {
    */
   readonly postgres?: MemosPostgresSettings;
   /**
+   * The embedding server (bge-m3, OpenAI `/v1/embeddings`), or `false` to use the embedder given
+   * in `memos.embedder`.
+   * @default - the size preset's: CPU (TEI) for small and medium, Ascend 910B for large
+   */
+  readonly embedding?: MemosModelServerOptions | false;
+  /**
+   * The reranker (bge-reranker-v2-m3, `/v1/rerank` for MemOS's `http_bge`), or `false`. Only
+   * Ascend's mis-tei serves the shape MemOS reads; without a reranker MemOS uses `cosine_local`.
+   * @default - deployed when the embedding server runs on Ascend
+   */
+  readonly reranker?: MemosModelServerOptions | false;
+  /**
+   * The environment's Ascend NPU node pools. Required for anything on `ascend`.
+   * @default - none
+   */
+  readonly npuNodePools?: NpuNodePool[];
+  /**
    * In-cluster Milvus for preference memory, or `false` for none. medium and large run it
    * distributed, which needs `objectStorage` (OBS) and `kafka` (DMS for Kafka).
    * @default - the size preset's (small standalone; medium 3 and large 5 query nodes, distributed)
@@ -255,6 +289,10 @@ export class MemosChart extends Chart {
   public readonly scheduler: MemScheduler;
   /** The in-cluster Neo4j, unless `neo4j: false` or `postgres`. */
   public readonly neo4j?: Neo4j;
+  /** The embedding server, unless `embedding: false`. */
+  public readonly embedding?: EmbeddingServer;
+  /** The reranker, when deployed. */
+  public readonly reranker?: EmbeddingServer;
   /** The in-cluster Milvus, unless `milvus: false`. */
   public readonly milvus?: Milvus;
   /** The in-cluster Qdrant, unless `qdrant: false` or `postgres`. */
@@ -315,8 +353,39 @@ export class MemosChart extends Chart {
     const milvus = props.milvus ?? {};
     const milvusMode = milvus === false ? undefined : milvus.mode ?? (this.preset.milvus.replicas >= 3 ? 'distributed' : 'standalone');
 
+    const embedding = props.embedding ?? {};
+    const embeddingAccelerator = embedding === false ? undefined : embedding.accelerator ?? this.preset.embeddingAccelerator;
+    const reranker = props.reranker ?? (embeddingAccelerator === 'ascend' ? {} : false);
+    const rerankerAccelerator = reranker === false ? undefined : reranker.accelerator ?? embeddingAccelerator ?? 'cpu';
+    const pools = props.npuNodePools ?? [];
+    const poolFor = (what: string, options: MemosModelServerOptions) => {
+      if (pools.length === 0) {
+        invalidProp(this, 'npuNodePools', props.npuNodePools,
+          `at least one Ascend NPU node pool ({ name, chip }) for the ${what} on 'ascend', or ${what}: { accelerator: 'cpu' }`);
+      }
+      const pool = options.npuNodePool === undefined ? pools[0] : pools.find((p) => p.name === options.npuNodePool);
+      if (!pool) invalidProp(this, `${what}.npuNodePool`, options.npuNodePool, `one of the declared npuNodePools: ${pools.map((p) => p.name).join(', ')}`);
+      return pool;
+    };
+    let embedderSettings = memos.embedder;
+    if (embedding !== false) {
+      if (memos.embedder?.apiBase !== undefined || memos.embedder?.model !== undefined) {
+        invalidProp(this, 'memos.embedder', memos.embedder, 'no apiBase or model while the chart runs the embedding server: set embedding: false to use another');
+      }
+      const model = embedding.model ?? 'bge-m3';
+      const modelDimension = KNOWN_MODELS[model]?.dimension;
+      const dimension = memos.embedder?.dimension ?? modelDimension ?? BGE_M3.dimension;
+      if (modelDimension !== undefined && dimension !== modelDimension) {
+        invalidProp(this, 'memos.embedder.dimension', dimension,
+          `${modelDimension}: ${model} returns ${modelDimension}-dimensional vectors; EMBEDDING_DIMENSION sizes the Qdrant collection and is sent as \`dimensions\` on every request`);
+      }
+      embedderSettings = { apiBase: `http://${this.instance}-embedding:8080/v1`, model, dimension };
+    }
+
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
+      embedder: embedderSettings,
+      reranker: reranker === false ? memos.reranker : { backend: 'http_bge', url: `http://${this.instance}-reranker:8080/v1/rerank`, model: reranker.model ?? 'bge-reranker-v2-m3' },
       postgres,
       milvus: milvus === false ? undefined : { uri: `http://${this.instance}-milvus:19530` },
       neo4j: neo4j === false ? memos.neo4j : { uri: neo4jUri(this.instance, neo4jServers) },
@@ -341,6 +410,23 @@ export class MemosChart extends Chart {
         imagePullSecrets: props.imagePullSecrets,
       });
     }
+    if (reranker !== false && memos.reranker !== undefined) {
+      invalidProp(this, 'memos.reranker', memos.reranker, 'nothing while the chart runs the reranker: set reranker: false to configure another');
+    }
+    const modelServer = (id: string, task: 'embed' | 'rerank', options: MemosModelServerOptions, accelerator: EmbeddingAccelerator) => new EmbeddingServer(this, id, {
+      ...EMBEDDING_REPLICA_DEFAULTS(this.preset, options),
+      ...options,
+      accelerator,
+      npuNodePool: accelerator === 'ascend' ? poolFor(task === 'embed' ? 'embedding' : 'reranker', options) : undefined,
+      task,
+      instance: this.instance,
+      config: this.config,
+      zoneSpread: options.zoneSpread ?? (accelerator === 'ascend' ? 'preferred' : props.api?.zoneSpread),
+      monitoringNamespace: props.monitoring?.monitoringNamespace,
+      imagePullSecrets: props.imagePullSecrets,
+    });
+    if (embedding !== false) this.embedding = modelServer('Embedding', 'embed', embedding, embeddingAccelerator!);
+    if (reranker !== false) this.reranker = modelServer('Reranker', 'rerank', reranker, rerankerAccelerator!);
     if (milvus !== false) {
       this.milvus = new Milvus(this, 'Milvus', {
         resources: { cpu: kplus.Cpu.units(this.preset.milvus.cpu), memory: Size.gibibytes(this.preset.milvus.memoryGiB) },

@@ -63,6 +63,8 @@ export interface MemosSizePreset {
   readonly redis: { readonly memoryGiB: number };
   /** Where bge-m3 runs: CPU nodes, or Ascend 910B NPUs (seed §4.3 "昇腾910B加速"). */
   readonly embeddingAccelerator: 'cpu' | 'ascend';
+  /** Embedding pods: fixed on Ascend; the CPU autoscaler's range otherwise. */
+  readonly embeddingReplicas: { readonly min: number; readonly max: number };
 }
 
 /** Seed §2.5: every memos-api pod requests 2 CPU / 4Gi and may burst to 4 CPU / 8Gi. */
@@ -85,6 +87,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     neo4j: { replicas: 1, flavor: 's7.xlarge.4', storageGiB: 100, cpu: 4, memoryGiB: 16 },
     redis: { memoryGiB: 1 },
     embeddingAccelerator: 'cpu',
+    embeddingReplicas: { min: 2, max: 4 },
   },
   // Seed §4.2: 1000 users, 200k memories, 500 QPS; nodes autoscale 6-10.
   medium: {
@@ -98,6 +101,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     neo4j: { replicas: 3, flavor: 's7.xlarge.4', storageGiB: 300, cpu: 4, memoryGiB: 16 },
     redis: { memoryGiB: 2 },
     embeddingAccelerator: 'cpu',
+    embeddingReplicas: { min: 2, max: 8 },
   },
   // Seed §4.3: 10k users, 2M memories, 2000 QPS; CCE 15-20 nodes.
   large: {
@@ -113,5 +117,7 @@ export const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     // standalone or primary/standby endpoint (memos-runtime.md §7), so size the primary/standby.
     redis: { memoryGiB: 8 },
     embeddingAccelerator: 'ascend',
+    // Seed §4.3: "5-10 instances" on ModelArts; in-cluster each pod holds a whole 910B.
+    embeddingReplicas: { min: 2, max: 2 },
   },
 };

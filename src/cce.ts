@@ -132,3 +132,39 @@ export const EverestClaimMetadata = {
   REGION_LABEL: 'failure-domain.beta.kubernetes.io/region',
   ZONE_LABEL: 'failure-domain.beta.kubernetes.io/zone',
 } as const;
+
+/**
+ * Ascend NPU chips and the extended resource the CCE AI Suite (Ascend NPU) add-on registers
+ * (cce-platform.md §4.2): `huawei.com/ascend-310` is documented (cce_10_0346);
+ * `huawei.com/ascend-1980` (910B, "NPU1980") is what Huawei Cloud's own vLLM-Ascend CI requests.
+ * Requests must equal limits.
+ */
+export const AscendChips = {
+  '910B': { resource: 'huawei.com/ascend-1980' },
+  '310': { resource: 'huawei.com/ascend-310' },
+} as const;
+export type AscendChip = keyof typeof AscendChips;
+
+/** A node taint an NPU pool may carry (CCE sets none by default; cce-platform.md §4.3). */
+export interface NodeTaint {
+  readonly key: string;
+  /** @default - any value (`Exists`) */
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** A CCE node pool of Ascend NPU nodes, declared by the environment that has one. */
+export interface NpuNodePool {
+  /** Node pool name (label `cce.cloud.com/cce-nodepool`). */
+  readonly name: string;
+  /**
+   * Chip of its nodes.
+   * @default '910B'
+   */
+  readonly chip?: AscendChip;
+  /**
+   * Taints set on the pool, tolerated by NPU workloads.
+   * @default - none
+   */
+  readonly taints?: NodeTaint[];
+}

@@ -24,6 +24,7 @@ export interface MemosEnvironment extends MemosChartProps {
  * - medium and large run Neo4j as a cluster, which needs Neo4j Enterprise Edition. They accept
  *   its *evaluation* terms; set `licenseAgreement: 'commercial'` once you hold a licence, or run
  *   a single Community server (`neo4j: { servers: 1 }`).
+ * - large serves bge-m3 and the reranker on Ascend 910B NPUs: name your NPU node pool here.
  * - medium and large run a distributed Milvus on OBS (bucket per environment, create it first)
  *   and Huawei DMS for Kafka (placeholder broker addresses, like the DCS ones).
  */
@@ -43,6 +44,7 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     name: 'large',
     size: 'large',
     redis: { mode: 'dcs', host: 'memos-large.dcs.example' },
+    npuNodePools: [{ name: 'memos-npu-910b', chip: '910B' }],
     neo4j: { licenseAgreement: 'evaluation' },
     milvus: {
       objectStorage: { bucket: 'memos-large-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },

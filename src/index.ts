@@ -20,6 +20,7 @@ export * from '../constructs/qdrant';
 export * from '../constructs/neo4j';
 export * from '../constructs/milvus';
 export * from '../constructs/etcd-cluster';
+export * from '../constructs/embedding-server';
 export * as servicemonitor from '../imports/servicemonitor-monitoring.coreos.com';
 export * as podmonitor from '../imports/podmonitor-monitoring.coreos.com';
 export * as prometheusrule from '../imports/prometheusrule-monitoring.coreos.com';

@@ -122,3 +122,18 @@ export const MEMOS_STREAM_KEY_PREFIX = 'scheduler:messages:stream:v2.0';
 
 /** Consumer group of every scheduler stream (`redis_queue.py`). */
 export const MEMOS_CONSUMER_GROUP = 'scheduler_group';
+
+/**
+ * Embedding and reranking models MemOS is run with, and what the configuration must agree on:
+ * `EMBEDDING_DIMENSION` is sent as `dimensions` on every request and sizes the Qdrant collection,
+ * so it must equal the model's output size (Hugging Face model cards of BAAI).
+ */
+export const KNOWN_MODELS: Readonly<Record<string, { readonly repository: string; readonly task: 'embed' | 'rerank'; readonly dimension?: number }>> = {
+  'bge-m3': { repository: 'BAAI/bge-m3', task: 'embed', dimension: 1024 },
+  'bge-large-zh-v1.5': { repository: 'BAAI/bge-large-zh-v1.5', task: 'embed', dimension: 1024 },
+  'bge-large-en-v1.5': { repository: 'BAAI/bge-large-en-v1.5', task: 'embed', dimension: 1024 },
+  'bge-base-zh-v1.5': { repository: 'BAAI/bge-base-zh-v1.5', task: 'embed', dimension: 768 },
+  'bge-small-zh-v1.5': { repository: 'BAAI/bge-small-zh-v1.5', task: 'embed', dimension: 512 },
+  'bge-reranker-v2-m3': { repository: 'BAAI/bge-reranker-v2-m3', task: 'rerank' },
+  'bge-reranker-large': { repository: 'BAAI/bge-reranker-large', task: 'rerank' },
+};

@@ -113,7 +113,7 @@ describe('MemosApi', () => {
   test('autoscales 3-10 pods on CPU by default, with no fixed replica count', () => {
     const { objects, deployment } = synthApi();
     expect(deployment.spec.replicas).toBeUndefined();
-    const hpa = only(objects, 'HorizontalPodAutoscaler');
+    const hpa = only(objects, 'HorizontalPodAutoscaler', 'memos-api');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'memos-api' });
     expect(hpa.spec.minReplicas).toBe(3);
     expect(hpa.spec.maxReplicas).toBe(10);
@@ -122,7 +122,7 @@ describe('MemosApi', () => {
 
   test('scales on redis_queue_depth (AverageValue 100) for this instance, and scales down slowly', () => {
     const { objects } = synthApi((queueDepth) => ({ autoscaling: { minReplicas: 3, maxReplicas: 10, queueDepth } }));
-    const hpa = only(objects, 'HorizontalPodAutoscaler');
+    const hpa = only(objects, 'HorizontalPodAutoscaler', 'memos-api');
     expect(hpa.spec.metrics[1]).toEqual({
       type: 'External',
       external: { metric: { name: 'redis_queue_depth', selector: { matchLabels: { memos_instance: 'memos' } } }, target: { type: 'AverageValue', averageValue: 100 } },

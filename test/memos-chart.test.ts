@@ -37,6 +37,11 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-neo4j-headless',
       'StatefulSet/memos-prod/memos-neo4j',
       'PodDisruptionBudget/memos-prod/memos-neo4j',
+      'Deployment/memos-prod/memos-embedding',
+      'HorizontalPodAutoscaler/memos-prod/memos-embedding',
+      'PodDisruptionBudget/memos-prod/memos-embedding',
+      'Service/memos-prod/memos-embedding',
+      'ServiceMonitor/monitoring/memos-prod-memos-embedding',
       'Service/memos-prod/memos-milvus',
       'Service/memos-prod/memos-milvus-standalone-headless',
       'StatefulSet/memos-prod/memos-milvus-standalone',
@@ -73,19 +78,19 @@ describe('MemosChart', () => {
 
   test.each([['small', 3, 10], ['medium', 6, 10], ['large', 15, 20]] as const)('%s autoscales memos-api from %i to %i pods', (size, min, max) => {
     const objects = synthChart({ size, ...servicesFor(size) });
-    expect(only(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: min, maxReplicas: max });
+    expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec).toMatchObject({ minReplicas: min, maxReplicas: max });
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBeUndefined();
   });
 
   test('fixed replicas replace the autoscaler', () => {
     const objects = synthChart({ size: 'small', api: { replicas: 2 } });
-    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['memos-embedding']);
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBe(2);
     expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);
   });
 
   test('autoscaler overrides reach the HPA', () => {
-    const hpa = only(synthChart({ size: 'small', api: { minReplicas: 4, maxReplicas: 8, targetCpuUtilization: 60, targetQueueDepthPerReplica: 50 } }), 'HorizontalPodAutoscaler');
+    const hpa = only(synthChart({ size: 'small', api: { minReplicas: 4, maxReplicas: 8, targetCpuUtilization: 60, targetQueueDepthPerReplica: 50 } }), 'HorizontalPodAutoscaler', 'memos-api');
     expect(hpa.spec.minReplicas).toBe(4);
     expect(hpa.spec.maxReplicas).toBe(8);
     expect(hpa.spec.metrics[0].resource.target).toEqual({ type: 'Utilization', averageUtilization: 60 });
@@ -152,7 +157,7 @@ describe('MemosChart', () => {
   test('DCS port and db, scheduler overrides and API pods that do not consume', () => {
     const objects = synthChart({
       size: 'large',
-      ...CLUSTER_SERVICES,
+      ...servicesFor('large'),
       redis: { mode: 'dcs', host: '192.168.0.12', port: 6380, db: 4 },
       scheduler: { replicas: 5, threadPoolSize: 400, consumeIntervalSeconds: 0.05 },
       api: { consumesQueue: false },
@@ -161,7 +166,7 @@ describe('MemosChart', () => {
     expect(data).toMatchObject({ MEMSCHEDULER_REDIS_PORT: '6380', MEMSCHEDULER_REDIS_DB: '4', MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS: '400', MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS: '0.05' });
     expect(only(objects, 'StatefulSet', 'memos-scheduler').spec.replicas).toBe(5);
     expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'false' });
-    expect(only(objects, 'HorizontalPodAutoscaler').spec.metrics.map((m: any) => m.type)).toEqual(['Resource']);
+    expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec.metrics.map((m: any) => m.type)).toEqual(['Resource']);
   });
 
   test('the queue drains a 15-minute backlog at the designed load within half an hour', () => {

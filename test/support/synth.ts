@@ -32,7 +32,8 @@ export const CLUSTER_SERVICES = {
   },
 } as const satisfies Pick<MemosChartProps, 'neo4j' | 'milvus'>;
 
-/** {@link CLUSTER_SERVICES} where the size needs them (medium, large), nothing for small. */
+/** {@link CLUSTER_SERVICES} where the size needs them (medium, large), plus an NPU pool for large. */
 export function servicesFor(size: MemosChartProps['size']): Partial<MemosChartProps> {
-  return size === 'small' ? {} : CLUSTER_SERVICES;
+  if (size === 'small') return {};
+  return size === 'large' ? { ...CLUSTER_SERVICES, npuNodePools: [{ name: 'npu-pool', chip: '910B' }] } : CLUSTER_SERVICES;
 }
