@@ -44,7 +44,8 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     name: 'large',
     size: 'large',
     redis: { mode: 'dcs', host: 'memos-large.dcs.example' },
-    npuNodePools: [{ name: 'memos-npu-910b', chip: '910B' }],
+    // Taint the pool so only NPU workloads land there; the NPU servers tolerate it.
+    npuNodePools: [{ name: 'memos-npu-910b', chip: '910B', taints: [{ key: 'accelerator/huawei-npu', effect: 'NoSchedule' }] }],
     neo4j: { licenseAgreement: 'evaluation' },
     milvus: {
       objectStorage: { bucket: 'memos-large-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },

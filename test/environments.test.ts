@@ -134,6 +134,25 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(rendered.get(name)!.yaml).not.toMatch(/stringData|kind: Secret/);
   });
 
+  test('embedding: CPU in small and medium, Ascend 910B in large pinned to the NPU pool; MemOS points at it', () => {
+    const objects = objectsOf(name);
+    const environment = ENVIRONMENTS.find((e) => e.name === name)!;
+    const pod = only(objects, 'Deployment', 'memos-embedding').spec.template.spec;
+    const data = only(objects, 'ConfigMap', 'memos-config').data;
+    expect([data.MOS_EMBEDDER_API_BASE, data.MOS_EMBEDDER_MODEL, data.EMBEDDING_DIMENSION]).toEqual(['http://memos-embedding:8080/v1', 'bge-m3', '1024']);
+    if (SIZE_PRESETS[environment.size].embeddingAccelerator === 'ascend') {
+      const pool = environment.npuNodePools![0];
+      expect(pod.containers[0].resources.requests['huawei.com/ascend-1980']).toBe(1);
+      expect(pod.containers[0].resources.limits['huawei.com/ascend-1980']).toBe(1);
+      expect(pod.nodeSelector).toEqual({ 'cce.cloud.com/cce-nodepool': pool.name });
+      expect(pod.tolerations).toEqual(pool.taints!.map((t) => ({ key: t.key, operator: 'Exists', effect: t.effect })));
+      expect(data.MOS_RERANKER_BACKEND).toBe('http_bge');
+    } else {
+      expect(pod.containers[0].image).toContain('text-embeddings-inference:cpu');
+      expect(data.MOS_RERANKER_BACKEND).toBe('cosine_local');
+    }
+  });
+
   test('matches the snapshot', () => {
     expect(rendered.get(name)!.yaml).toMatchSnapshot();
   });
