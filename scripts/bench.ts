@@ -14,14 +14,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
-import { MemosEnvironment } from '../src/environments';
+import { ENVIRONMENTS, MemosEnvironment } from '../src/environments';
 import { renderEnvironments } from '../src/synth';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function copiesOfLarge(count: number): MemosEnvironment[] {
-  return Array.from({ length: count }, (_, i) => ({ name: `large-${i}`, size: 'large' as const, namespace: `memos-${i}` }));
+  const large = ENVIRONMENTS.find((e) => e.name === 'large')!;
+  return Array.from({ length: count }, (_, i) => ({ ...large, name: `large-${i}`, namespace: `memos-${i}` }));
 }
 
 /** Child mode: `bench.ts --in-process <count> <per-env|single-app>` prints one JSON line. */

@@ -98,3 +98,12 @@ describe('the app entry point (npm run synth)', () => {
     expect(snapshotTree(outdir)).toEqual(before);
   });
 });
+
+test('the benchmark runs (one in-process copy of the large environment)', () => {
+  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+  const out = execFileSync(tsx, ['scripts/bench.ts', '--in-process', '1', 'per-env'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const result = JSON.parse(out);
+  expect(result.objects).toBe(renderEnvironments(ENVIRONMENTS).get('large')!.objects);
+  expect(result.ms).toBeGreaterThan(0);
+  expect(result.maxRssMiB).toBeGreaterThan(0);
+});
