@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MEMOS_SIZES, MemosSize, MemosSizePreset, SIZE_PRESETS } from './presets';
+import { MEMOS_SIZES, MemosSize, MemosSizePreset, SIZE_PRESETS, StorePreset } from './presets';
 import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
@@ -397,17 +397,23 @@ export class MemosChart extends Chart {
         consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
       },
     });
+    // What every in-cluster store and server gets from the chart.
+    const common = {
+      instance: this.instance,
+      config: this.config,
+      monitoringNamespace: props.monitoring?.monitoringNamespace,
+      imagePullSecrets: props.imagePullSecrets,
+    };
+    const podSize = (store: StorePreset) => ({ cpu: kplus.Cpu.units(store.cpu), memory: Size.gibibytes(store.memoryGiB) });
+
     if (neo4j !== false) {
       this.neo4j = new Neo4j(this, 'Neo4j', {
         servers: neo4jServers,
-        resources: { cpu: kplus.Cpu.units(this.preset.neo4j.cpu), memory: Size.gibibytes(this.preset.neo4j.memoryGiB) },
+        resources: podSize(this.preset.neo4j),
         ...neo4j,
         storage: { size: Size.gibibytes(this.preset.neo4j.storageGiB), ...neo4j.storage },
-        instance: this.instance,
-        config: this.config,
+        ...common,
         zoneSpread: props.api?.zoneSpread,
-        monitoringNamespace: props.monitoring?.monitoringNamespace,
-        imagePullSecrets: props.imagePullSecrets,
       });
     }
     if (reranker !== false && memos.reranker !== undefined) {
@@ -419,40 +425,31 @@ export class MemosChart extends Chart {
       accelerator,
       npuNodePool: accelerator === 'ascend' ? poolFor(task === 'embed' ? 'embedding' : 'reranker', options) : undefined,
       task,
-      instance: this.instance,
-      config: this.config,
+      ...common,
       zoneSpread: options.zoneSpread ?? (accelerator === 'ascend' ? 'preferred' : props.api?.zoneSpread),
-      monitoringNamespace: props.monitoring?.monitoringNamespace,
-      imagePullSecrets: props.imagePullSecrets,
     });
     if (embedding !== false) this.embedding = modelServer('Embedding', 'embed', embedding, embeddingAccelerator!);
     if (reranker !== false) this.reranker = modelServer('Reranker', 'rerank', reranker, rerankerAccelerator!);
     if (milvus !== false) {
       this.milvus = new Milvus(this, 'Milvus', {
-        resources: { cpu: kplus.Cpu.units(this.preset.milvus.cpu), memory: Size.gibibytes(this.preset.milvus.memoryGiB) },
+        resources: podSize(this.preset.milvus),
         ...(milvusMode === 'distributed' ? { queryNodes: this.preset.milvus.replicas } : {}),
         ...milvus,
         ...(milvusMode === 'standalone' ? { storage: { size: Size.gibibytes(this.preset.milvus.storageGiB), ...milvus.storage } } : {}),
         mode: milvusMode,
-        instance: this.instance,
-        config: this.config,
+        ...common,
         zoneSpread: props.api?.zoneSpread,
-        monitoringNamespace: props.monitoring?.monitoringNamespace,
-        imagePullSecrets: props.imagePullSecrets,
       });
     }
     if (qdrant !== false) {
       this.qdrant = new Qdrant(this, 'Qdrant', {
         replicas: this.preset.qdrant.replicas,
-        resources: { cpu: kplus.Cpu.units(this.preset.qdrant.cpu), memory: Size.gibibytes(this.preset.qdrant.memoryGiB) },
+        resources: podSize(this.preset.qdrant),
         ...qdrant,
         storage: { size: Size.gibibytes(this.preset.qdrant.storageGiB), ...qdrant.storage },
         apiKey: qdrantApiKey,
-        instance: this.instance,
-        config: this.config,
+        ...common,
         zoneSpread: props.api?.zoneSpread,
-        monitoringNamespace: props.monitoring?.monitoringNamespace,
-        imagePullSecrets: props.imagePullSecrets,
       });
     }
     if (redisMode === 'in-cluster') {
