@@ -6,7 +6,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps,
 } from '../src/kubernetes';
 import { KNOWN_MODELS } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -62,7 +62,7 @@ export interface ModelWeights {
 }
 
 /** Properties of {@link EmbeddingServer}. */
-export interface EmbeddingServerProps {
+export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zoneSpread'>, MonitoredProps {
   /** Instance name: the Service is `<instance>-embedding` or `<instance>-reranker`. */
   readonly instance: string;
   /** MemOS configuration: OBS keys come from its Secret. */
@@ -130,16 +130,6 @@ export interface EmbeddingServerProps {
    * @default - `required` on CPU; `preferred` on Ascend (NPU pools often sit in one zone)
    */
   readonly zoneSpread?: ZoneSpread;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
-  /**
-   * Namespace of the monitoring add-on (ServiceMonitor).
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
 }
 
 /**

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
@@ -14,7 +14,7 @@ export const DEFAULT_ETCD_IMAGE = 'quay.io/coreos/etcd:v3.5.17';
 const ETCD_UID = 1000;
 
 /** Properties of {@link EtcdCluster}. */
-export interface EtcdClusterProps {
+export interface EtcdClusterProps extends WorkloadPlacementProps {
   /** Object name prefix, e.g. `memos-milvus-etcd`. */
   readonly name: string;
   /** `app.kubernetes.io/instance` of the pods. */
@@ -34,16 +34,6 @@ export interface EtcdClusterProps {
    * @default - 10Gi SSD EVS disk on `csi-disk-topology`
    */
   readonly storage?: Partial<EvsVolumeOptions>;
-  /**
-   * Zone spreading.
-   * @default 'required'
-   */
-  readonly zoneSpread?: ZoneSpread;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
 }
 
 /**

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { consumerSettings, MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosPodProps } from './memos-server';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread } from '../src/kubernetes';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps } from '../src/kubernetes';
 import { MEMOS_HTTP_PORT } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
 
@@ -16,7 +16,7 @@ export const MEM_SCHEDULER_DEFAULT_RESOURCES: kplus.ContainerResources = {
 };
 
 /** Properties of {@link MemScheduler}. */
-export interface MemSchedulerProps {
+export interface MemSchedulerProps extends WorkloadPlacementProps {
   /** Instance name: prefix of object names and value of `app.kubernetes.io/instance`. */
   readonly instance: string;
   /** Settings and credentials every MemOS pod gets; its Redis settings are the queue consumed. */
@@ -48,16 +48,6 @@ export interface MemSchedulerProps {
    * @default - the ConfigMap's value (MemOS default 0.01)
    */
   readonly consumeIntervalSeconds?: number;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
-  /**
-   * Zone spreading of the pods.
-   * @default 'required'
-   */
-  readonly zoneSpread?: ZoneSpread;
   /**
    * Time between SIGTERM and SIGKILL: running tasks finish or are reclaimed by another consumer
    * after MemOS's 1-hour idle threshold, so give them room.

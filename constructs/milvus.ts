@@ -7,7 +7,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodWorkload,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -49,7 +49,7 @@ export interface MilvusKafka {
 }
 
 /** Properties of {@link Milvus}. */
-export interface MilvusProps {
+export interface MilvusProps extends WorkloadPlacementProps, MonitoredProps {
   /** Instance name: the Service MemOS uses is `<instance>-milvus`. */
   readonly instance: string;
   /** MemOS configuration: passwords and keys come from its Secret. */
@@ -91,21 +91,6 @@ export interface MilvusProps {
    * @default - 200Gi SSD EVS disk on `csi-disk-topology`
    */
   readonly storage?: Partial<EvsVolumeOptions>;
-  /**
-   * Zone spreading of every component.
-   * @default 'required'
-   */
-  readonly zoneSpread?: ZoneSpread;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
-  /**
-   * Namespace of the monitoring add-on (ServiceMonitor).
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
 }
 
 interface Role {

@@ -6,7 +6,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -37,7 +37,7 @@ export const NEO4J_LICENSE_AGREEMENTS = ['commercial', 'evaluation'] as const;
 export type Neo4jLicenseAgreement = typeof NEO4J_LICENSE_AGREEMENTS[number];
 
 /** Properties of {@link Neo4j}. */
-export interface Neo4jProps {
+export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
   /** Instance name: the client Service is `<instance>-neo4j`. */
   readonly instance: string;
   /** MemOS configuration: the password is its Secret's `NEO4J_PASSWORD`. */
@@ -78,21 +78,6 @@ export interface Neo4jProps {
    * @default - any node
    */
   readonly nodePool?: string;
-  /**
-   * Zone spreading.
-   * @default 'required'
-   */
-  readonly zoneSpread?: ZoneSpread;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
-  /**
-   * Namespace of the monitoring add-on (ServiceMonitor; Enterprise only).
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
 }
 
 /** The URI MemOS connects with: `bolt://` to one server, `neo4j://` (routing: writes reach the leader) to a cluster. */

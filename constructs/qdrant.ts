@@ -6,7 +6,7 @@ import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } f
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -22,7 +22,7 @@ const QDRANT_UID = 1000;
 export const QdrantPorts = { HTTP: 6333, GRPC: 6334, P2P: 6335 } as const;
 
 /** Properties of {@link Qdrant}. */
-export interface QdrantProps {
+export interface QdrantProps extends WorkloadPlacementProps, MonitoredProps {
   /** Instance name: the client Service is `<instance>-qdrant`. */
   readonly instance: string;
   /** MemOS configuration: the API keys are its Secret's `QDRANT_API_KEY` and `QDRANT_READ_ONLY_API_KEY`. */
@@ -70,21 +70,6 @@ export interface QdrantProps {
    * @default - any node
    */
   readonly nodePool?: string;
-  /**
-   * Zone spreading.
-   * @default 'required'
-   */
-  readonly zoneSpread?: ZoneSpread;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
-  /**
-   * Namespace of the monitoring add-on (ServiceMonitor).
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
   /**
    * With `apiKey`, the Secret in the monitoring namespace holding the read-only key the
    * ServiceMonitor sends as a bearer token (prometheus-operator reads it from its own namespace).

@@ -5,7 +5,7 @@ import { MemosConfig } from './memos-config';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP } from '../src/memos';
 import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
@@ -29,7 +29,7 @@ export const QUEUE_IN_FLIGHT_RECORD = 'memos:redis_queue_in_flight:sum';
 export const INSTANCE_LABEL = 'memos_instance';
 
 /** Properties of {@link QueueDepthMetric}. */
-export interface QueueDepthMetricProps {
+export interface QueueDepthMetricProps extends Pick<WorkloadPlacementProps, 'imagePullSecrets'> {
   /** Instance name: prefix of object names and value of the `memos_instance` series label. */
   readonly instance: string;
   /** The MemOS configuration: Redis endpoint, password and stream prefix come from it. */
@@ -39,11 +39,6 @@ export interface QueueDepthMetricProps {
    * @default DEFAULT_QUEUE_EXPORTER_IMAGE
    */
   readonly exporterImage?: string;
-  /**
-   * Image pull secrets of the exporter pod.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
   /**
    * Namespace of CCE's Cloud Native Cluster Monitoring add-on: the ServiceMonitor, the
    * PrometheusRule and the adapter configuration go there.

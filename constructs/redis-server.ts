@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
 
@@ -17,7 +17,7 @@ const REDIS_GID = 1000;
 const REDIS_PORT = 6379;
 
 /** Properties of {@link RedisServer}. */
-export interface RedisServerProps {
+export interface RedisServerProps extends Pick<WorkloadPlacementProps, 'imagePullSecrets'> {
   /** Instance name: the Service is `<instance>-redis`, the host MemOS uses by default. */
   readonly instance: string;
   /** MemOS configuration: the password is its `MEMSCHEDULER_REDIS_PASSWORD` Secret key. */
@@ -38,11 +38,6 @@ export interface RedisServerProps {
    * @default - 10Gi SSD EVS disk on `csi-disk-topology`
    */
   readonly storage?: Partial<EvsVolumeOptions>;
-  /**
-   * Image pull secrets.
-   * @default ['default-secret']
-   */
-  readonly imagePullSecrets?: string[];
 }
 
 /**

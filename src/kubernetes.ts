@@ -153,3 +153,26 @@ export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: 
 export function disableServiceLinks(workload: PodWorkload): void {
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
 }
+
+/** Placement and image pulling, shared by every workload construct. */
+export interface WorkloadPlacementProps {
+  /**
+   * Zone spreading of the pods.
+   * @default 'required'
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Image pull secrets (existing Secrets in the namespace).
+   * @default ['default-secret'] (created by CCE for SWR)
+   */
+  readonly imagePullSecrets?: string[];
+}
+
+/** Where the monitoring objects of a workload go. */
+export interface MonitoredProps {
+  /**
+   * Namespace of CCE's Cloud Native Cluster Monitoring add-on (ServiceMonitors, rules).
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+}
