@@ -6,9 +6,9 @@ import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
 import { Neo4j, Neo4jProps, neo4jUri } from '../constructs/neo4j';
-import { EmbeddingAccelerator, EmbeddingServer, EmbeddingServerProps } from '../constructs/embedding-server';
+import { EmbeddingAccelerator, EmbeddingServer, EmbeddingServerProps, modelServerEndpoints } from '../constructs/embedding-server';
 import { MemScheduler } from '../constructs/mem-scheduler';
-import { Milvus, MilvusProps } from '../constructs/milvus';
+import { Milvus, MilvusProps, milvusUri } from '../constructs/milvus';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
@@ -379,15 +379,15 @@ export class MemosChart extends Chart {
         invalidProp(this, 'memos.embedder.dimension', dimension,
           `${modelDimension}: ${model} returns ${modelDimension}-dimensional vectors; EMBEDDING_DIMENSION sizes the Qdrant collection and is sent as \`dimensions\` on every request`);
       }
-      embedderSettings = { apiBase: `http://${this.instance}-embedding:8080/v1`, model, dimension };
+      embedderSettings = { apiBase: modelServerEndpoints(this.instance, 'embed').apiBase, model, dimension };
     }
 
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
       embedder: embedderSettings,
-      reranker: reranker === false ? memos.reranker : { backend: 'http_bge', url: `http://${this.instance}-reranker:8080/v1/rerank`, model: reranker.model ?? 'bge-reranker-v2-m3' },
+      reranker: reranker === false ? memos.reranker : { backend: 'http_bge', url: modelServerEndpoints(this.instance, 'rerank').rerankUrl, model: reranker.model ?? 'bge-reranker-v2-m3' },
       postgres,
-      milvus: milvus === false ? undefined : { uri: `http://${this.instance}-milvus:19530` },
+      milvus: milvus === false ? undefined : { uri: milvusUri(this.instance) },
       neo4j: neo4j === false ? memos.neo4j : { uri: neo4jUri(this.instance, neo4jServers) },
       qdrant: postgres ? undefined : qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
       instance: this.instance,

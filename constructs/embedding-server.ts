@@ -61,6 +61,12 @@ export interface ModelWeights {
   readonly size?: Size;
 }
 
+/** Service name and MemOS-facing URLs of a model server: `/v1` base for embeddings, the full rerank URL. */
+export function modelServerEndpoints(instance: string, task: 'embed' | 'rerank') {
+  const name = `${instance}-${task === 'embed' ? 'embedding' : 'reranker'}`;
+  return { name, apiBase: `http://${name}:${PORT}/v1`, rerankUrl: `http://${name}:${PORT}/v1/rerank` };
+}
+
 /** Properties of {@link EmbeddingServer}. */
 export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zoneSpread'>, MonitoredProps {
   /** Instance name: the Service is `<instance>-embedding` or `<instance>-reranker`. */
@@ -163,9 +169,9 @@ export class EmbeddingServer extends Construct {
     const known = KNOWN_MODELS[this.model];
     if (known && known.task !== task) invalidProp(this, 'model', this.model, `a ${task === 'embed' ? 'embedding' : 'reranking'} model (${this.model} is for ${known.task})`);
     this.dimension = known?.dimension;
-    const name = `${instance}-${task === 'embed' ? 'embedding' : 'reranker'}`;
-    this.apiBase = `http://${name}:${PORT}/v1`;
-    this.rerankUrl = `http://${name}:${PORT}/v1/rerank`;
+    const { name, apiBase, rerankUrl } = modelServerEndpoints(instance, task);
+    this.apiBase = apiBase;
+    this.rerankUrl = rerankUrl;
     const image = requirePinnedImage(this, 'image', props.image ?? (ascend ? DEFAULT_ASCEND_EMBEDDING_IMAGE : DEFAULT_CPU_EMBEDDING_IMAGE));
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 2, 1, 100);
     const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? (ascend ? 'preferred' : 'required'), ['required', 'preferred'] as const);

@@ -48,6 +48,11 @@ export interface MilvusKafka {
   readonly saslUser?: string;
 }
 
+/** The URI MemOS and other clients use: the proxies (distributed) or the standalone pod. */
+export function milvusUri(instance: string): string {
+  return `http://${instance}-milvus:${MilvusPorts.GRPC}`;
+}
+
 /** Properties of {@link Milvus}. */
 export interface MilvusProps extends WorkloadPlacementProps, MonitoredProps {
   /** Instance name: the Service MemOS uses is `<instance>-milvus`. */
@@ -140,7 +145,7 @@ export class Milvus extends Construct {
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
     const memory = props.resources?.memory ?? Size.gibibytes(16);
     const name = `${this.instance}-milvus`;
-    this.uri = `http://${name}:${MilvusPorts.GRPC}`;
+    this.uri = milvusUri(this.instance);
     const namespace = Chart.of(this).namespace ?? 'default';
 
     // Milvus maps environment variables onto its config keys: upper case, dots as underscores
