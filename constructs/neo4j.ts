@@ -184,7 +184,6 @@ export class Neo4j extends Construct {
       server_memory_pagecache_size: `${pageCacheMiB}m`,
       // Drivers behind Services and ELBs: detect dead connections before the 5-minute default.
       server_bolt_connection__keep__alive: '30s',
-      server_logs_debug_enabled: 'true',
     };
     if (this.edition === 'enterprise') {
       // Prometheus instead of the default CSV files (which would need a writable metrics dir).

@@ -24,7 +24,7 @@ const selector = { 'app.kubernetes.io/name': 'neo4j', 'app.kubernetes.io/instanc
 /** The Neo4j 5.26 settings this construct may set (neo4j.com operations manual, configuration settings). */
 const KNOWN_SETTINGS = [
   'server.default_listen_address', 'server.memory.heap.initial_size', 'server.memory.heap.max_size', 'server.memory.pagecache.size',
-  'server.bolt.connection_keep_alive', 'server.logs.debug.enabled', 'server.metrics.csv.enabled', 'server.metrics.prometheus.enabled',
+  'server.bolt.connection_keep_alive', 'server.metrics.csv.enabled', 'server.metrics.prometheus.enabled',
   'server.metrics.prometheus.endpoint', 'server.backup.listen_address', 'dbms.cluster.discovery.resolver_type', 'dbms.kubernetes.label_selector',
   'dbms.kubernetes.service_port_name', 'dbms.kubernetes.discovery.v2.service_port_name', 'dbms.cluster.minimum_initial_system_primaries_count',
   'initial.dbms.default_primaries_count', 'dbms.routing.enabled', 'dbms.routing.default_router', 'server.discovery.advertised_address',
