@@ -5,16 +5,17 @@ import { MEMOS_SIZES, MemosSize, MemosSizePreset, SIZE_PRESETS, StorePreset } fr
 import { ElbServiceOptions } from '../constructs/elb-service';
 import { MemosApi } from '../constructs/memos-api';
 import { MemosConfig, MemosConfigProps, MemosPostgresSettings } from '../constructs/memos-config';
-import { Neo4j, Neo4jProps, neo4jUri } from '../constructs/neo4j';
-import { EmbeddingAccelerator, EmbeddingServer, EmbeddingServerProps, modelServerEndpoints } from '../constructs/embedding-server';
+import { Neo4j, Neo4jProps } from '../constructs/neo4j';
+import { EmbeddingAccelerator, EmbeddingServer, EmbeddingServerProps } from '../constructs/embedding-server';
 import { MemScheduler } from '../constructs/mem-scheduler';
-import { Milvus, MilvusProps, milvusUri } from '../constructs/milvus';
+import { Milvus, MilvusProps } from '../constructs/milvus';
 import { Qdrant, QdrantProps } from '../constructs/qdrant';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { MANAGED_BY, PART_OF, POD_SECURITY_LEVELS, PodSecurityLevel, podSecurityLabels, ZoneSpread } from '../src/kubernetes';
 import { NpuNodePool } from '../src/cce';
+import { InClusterEndpoints } from '../src/endpoints';
 import { BGE_M3, KNOWN_MODELS } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireOneOf } from '../src/validation';
 
@@ -379,16 +380,16 @@ export class MemosChart extends Chart {
         invalidProp(this, 'memos.embedder.dimension', dimension,
           `${modelDimension}: ${model} returns ${modelDimension}-dimensional vectors; EMBEDDING_DIMENSION sizes the Qdrant collection and is sent as \`dimensions\` on every request`);
       }
-      embedderSettings = { apiBase: modelServerEndpoints(this.instance, 'embed').apiBase, model, dimension };
+      embedderSettings = { apiBase: InClusterEndpoints.modelServer(this.instance, 'embed').apiBase, model, dimension };
     }
 
     this.config = new MemosConfig(this, 'Config', {
       ...memos,
       embedder: embedderSettings,
-      reranker: reranker === false ? memos.reranker : { backend: 'http_bge', url: modelServerEndpoints(this.instance, 'rerank').rerankUrl, model: reranker.model ?? 'bge-reranker-v2-m3' },
+      reranker: reranker === false ? memos.reranker : { backend: 'http_bge', url: InClusterEndpoints.modelServer(this.instance, 'rerank').rerankUrl, model: reranker.model ?? 'bge-reranker-v2-m3' },
       postgres,
-      milvus: milvus === false ? undefined : { uri: milvusUri(this.instance) },
-      neo4j: neo4j === false ? memos.neo4j : { uri: neo4jUri(this.instance, neo4jServers) },
+      milvus: milvus === false ? undefined : { uri: InClusterEndpoints.milvusUri(this.instance) },
+      neo4j: neo4j === false ? memos.neo4j : { uri: InClusterEndpoints.neo4jUri(this.instance, neo4jServers) },
       qdrant: postgres ? undefined : qdrant === false ? memos.qdrant : { apiKey: qdrantApiKey },
       instance: this.instance,
       redis: redisMode === 'dcs' ? { host: redis.host, port: redis.port, db: redis.db } : { db: redis.db },

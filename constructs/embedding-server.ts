@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
 import {
@@ -27,7 +28,7 @@ export const DEFAULT_ASCEND_EMBEDDING_IMAGE = 'swr.cn-south-1.myhuaweicloud.com/
 export const DEFAULT_MODEL_FETCH_IMAGE = 'docker.io/rclone/rclone:1.68.2';
 
 const SERVER_UID = 1000;
-const PORT = 8080;
+const PORT = ServicePorts.EMBEDDING;
 const MODELS_DIR = '/models';
 
 export const EMBEDDING_ACCELERATORS = ['cpu', 'ascend'] as const;
@@ -59,12 +60,6 @@ export interface ModelWeights {
    * @default Size.gibibytes(8)
    */
   readonly size?: Size;
-}
-
-/** Service name and MemOS-facing URLs of a model server: `/v1` base for embeddings, the full rerank URL. */
-export function modelServerEndpoints(instance: string, task: 'embed' | 'rerank') {
-  const name = `${instance}-${task === 'embed' ? 'embedding' : 'reranker'}`;
-  return { name, apiBase: `http://${name}:${PORT}/v1`, rerankUrl: `http://${name}:${PORT}/v1/rerank` };
 }
 
 /** Properties of {@link EmbeddingServer}. */
@@ -169,7 +164,7 @@ export class EmbeddingServer extends Construct {
     const known = KNOWN_MODELS[this.model];
     if (known && known.task !== task) invalidProp(this, 'model', this.model, `a ${task === 'embed' ? 'embedding' : 'reranking'} model (${this.model} is for ${known.task})`);
     this.dimension = known?.dimension;
-    const { name, apiBase, rerankUrl } = modelServerEndpoints(instance, task);
+    const { service: name, apiBase, rerankUrl } = InClusterEndpoints.modelServer(instance, task);
     this.apiBase = apiBase;
     this.rerankUrl = rerankUrl;
     const image = requirePinnedImage(this, 'image', props.image ?? (ascend ? DEFAULT_ASCEND_EMBEDDING_IMAGE : DEFAULT_CPU_EMBEDDING_IMAGE));

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { componentLabels } from '../src/kubernetes';
 import {
   BGE_M3,
@@ -365,7 +366,7 @@ export class MemosConfig extends Construct {
       // Any backend other than universal_api silently falls back to ollama (trap 15).
       MOS_EMBEDDER_BACKEND: 'universal_api',
       MOS_EMBEDDER_PROVIDER: 'openai',
-      MOS_EMBEDDER_API_BASE: requireUrl(this, 'embedder.apiBase', embedder.apiBase ?? `http://${instance}-embedding:8080/v1`),
+      MOS_EMBEDDER_API_BASE: requireUrl(this, 'embedder.apiBase', embedder.apiBase ?? InClusterEndpoints.modelServer(instance, 'embed').apiBase),
       MOS_EMBEDDER_MODEL: requireNonEmpty(this, 'embedder.model', embedder.model ?? BGE_M3.model),
       EMBEDDING_DIMENSION: String(requireInteger(this, 'embedder.dimension', embedder.dimension ?? BGE_M3.dimension, 1, 65536)),
 
@@ -377,7 +378,7 @@ export class MemosConfig extends Construct {
 
       ...(props.postgres ? postgresSettings(this, props.postgres) : {
         NEO4J_BACKEND: 'neo4j-community',
-        NEO4J_URI: requireUrl(this, 'neo4j.uri', neo4j.uri ?? `bolt://${instance}-neo4j:7687`, ['bolt:', 'bolt+s:', 'neo4j:', 'neo4j+s:']),
+        NEO4J_URI: requireUrl(this, 'neo4j.uri', neo4j.uri ?? InClusterEndpoints.neo4jUri(instance, 1), ['bolt:', 'bolt+s:', 'neo4j:', 'neo4j+s:']),
         NEO4J_USER: requireNonEmpty(this, 'neo4j.user', neo4j.user ?? 'neo4j'),
         NEO4J_DB_NAME: requireNonEmpty(this, 'neo4j.database', neo4j.database ?? 'neo4j'),
         ...qdrantSettings(this, qdrant, instance),
@@ -386,8 +387,8 @@ export class MemosConfig extends Construct {
       // The Redis Streams queue is shared by every MemOS pod; without it tasks live in one pod's
       // memory and die with it (trap 3). The variable MemOS really reads is this one (trap 2).
       MEMSCHEDULER_USE_REDIS_QUEUE: 'true',
-      MEMSCHEDULER_REDIS_HOST: requireNonEmpty(this, 'redis.host', redis.host ?? `${instance}-redis`),
-      MEMSCHEDULER_REDIS_PORT: String(requireInteger(this, 'redis.port', redis.port ?? 6379, 1, 65535)),
+      MEMSCHEDULER_REDIS_HOST: requireNonEmpty(this, 'redis.host', redis.host ?? InClusterEndpoints.redisHost(instance)),
+      MEMSCHEDULER_REDIS_PORT: String(requireInteger(this, 'redis.port', redis.port ?? ServicePorts.REDIS, 1, 65535)),
       MEMSCHEDULER_REDIS_DB: String(requireInteger(this, 'redis.db', redis.db ?? 0, 0, 255)),
 
       ...consumerSettings(this, props.consumer ?? {}),
@@ -484,8 +485,8 @@ function postgresSettings(scope: Construct, pg: MemosPostgresSettings): Partial<
 
 /** Qdrant connection variables: host and port, or the URL MemOS needs to send an API key. */
 function qdrantSettings(scope: Construct, qdrant: MemosQdrantSettings, instance: string): Partial<Record<MemosEnvVar, string>> {
-  const host = requireNonEmpty(scope, 'qdrant.host', qdrant.host ?? `${instance}-qdrant`);
-  const port = requireInteger(scope, 'qdrant.port', qdrant.port ?? 6333, 1, 65535);
+  const host = requireNonEmpty(scope, 'qdrant.host', qdrant.host ?? InClusterEndpoints.qdrantHost(instance));
+  const port = requireInteger(scope, 'qdrant.port', qdrant.port ?? ServicePorts.QDRANT_HTTP, 1, 65535);
   // QDRANT_URL wins over host and port in MemOS, and the key is only used with it.
   return qdrant.apiKey ? { QDRANT_URL: `http://${host}:${port}` } : { QDRANT_HOST: host, QDRANT_PORT: String(port) };
 }

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EtcdCluster } from './etcd-cluster';
 import { MemosConfig } from './memos-config';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
@@ -16,7 +17,7 @@ import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireO
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
 /** The image has no USER (root); run as 1000 with /var/lib/milvus, /milvus/logs and /tmp writable (components.md §7.2 item 11). */
 const MILVUS_UID = 1000;
-export const MilvusPorts = { GRPC: 19530, METRICS: 9091 } as const;
+export const MilvusPorts = { GRPC: ServicePorts.MILVUS, METRICS: 9091 } as const;
 
 /**
  * Huawei OBS through its S3 API as Milvus's object storage. Credentials come from the MemOS
@@ -46,11 +47,6 @@ export interface MilvusKafka {
    * @default - no SASL
    */
   readonly saslUser?: string;
-}
-
-/** The URI MemOS and other clients use: the proxies (distributed) or the standalone pod. */
-export function milvusUri(instance: string): string {
-  return `http://${instance}-milvus:${MilvusPorts.GRPC}`;
 }
 
 /** Properties of {@link Milvus}. */
@@ -144,8 +140,8 @@ export class Milvus extends Construct {
     if (!distributed && props.queryNodes !== undefined) invalidProp(this, 'queryNodes', props.queryNodes, 'nothing in standalone mode');
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
     const memory = props.resources?.memory ?? Size.gibibytes(16);
-    const name = `${this.instance}-milvus`;
-    this.uri = milvusUri(this.instance);
+    const name = InClusterEndpoints.milvusService(this.instance);
+    this.uri = InClusterEndpoints.milvusUri(this.instance);
     const namespace = Chart.of(this).namespace ?? 'default';
 
     // Milvus maps environment variables onto its config keys: upper case, dots as underscores

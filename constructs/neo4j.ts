@@ -2,6 +2,7 @@ import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
@@ -19,7 +20,7 @@ const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
 export const Neo4jPorts = {
   HTTP: 7474,
-  BOLT: 7687,
+  BOLT: ServicePorts.NEO4J_BOLT,
   /** Cluster ports (Enterprise): discovery v1, cluster/discovery v2, Raft, routing, backup, metrics. */
   DISCOVERY: 5000,
   CLUSTER: 6000,
@@ -80,11 +81,6 @@ export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
   readonly nodePool?: string;
 }
 
-/** The URI MemOS connects with: `bolt://` to one server, `neo4j://` (routing: writes reach the leader) to a cluster. */
-export function neo4jUri(instance: string, servers: number): string {
-  return `${servers >= 3 ? 'neo4j' : 'bolt'}://${instance}-neo4j:${Neo4jPorts.BOLT}`;
-}
-
 /** Heap and page cache for a container of `memoryMiB`: a quarter (at least 1 GiB) stays for the JVM's native memory and the OS. */
 export function neo4jMemorySettings(memoryMiB: number): { heapMiB: number; pageCacheMiB: number } {
   const reserve = Math.max(1024, Math.floor(memoryMiB / 4));
@@ -138,9 +134,9 @@ export class Neo4j extends Construct {
     const { heapMiB, pageCacheMiB } = neo4jMemorySettings(memoryMiB);
     const namespace = Chart.of(this).namespace ?? 'default';
 
-    const name = `${instance}-neo4j`;
+    const name = InClusterEndpoints.neo4jService(instance);
     this.host = name;
-    this.uri = neo4jUri(instance, this.servers);
+    this.uri = InClusterEndpoints.neo4jUri(instance, this.servers);
     const selector = selectorLabels(instance, 'neo4j');
     const labels = componentLabels(instance, 'neo4j');
 

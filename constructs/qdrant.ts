@@ -2,6 +2,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
@@ -19,7 +20,7 @@ import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinn
  */
 export const DEFAULT_QDRANT_IMAGE = 'docker.io/qdrant/qdrant:v1.19.0-unprivileged';
 const QDRANT_UID = 1000;
-export const QdrantPorts = { HTTP: 6333, GRPC: 6334, P2P: 6335 } as const;
+export const QdrantPorts = { HTTP: ServicePorts.QDRANT_HTTP, GRPC: 6334, P2P: 6335 } as const;
 
 /** Properties of {@link Qdrant}. */
 export interface QdrantProps extends WorkloadPlacementProps, MonitoredProps {
@@ -108,7 +109,7 @@ export class Qdrant extends Construct {
     this.apiKey = props.apiKey ?? true;
     const namespace = Chart.of(this).namespace ?? 'default';
 
-    const name = `${instance}-qdrant`;
+    const name = InClusterEndpoints.qdrantHost(instance);
     const headlessName = `${name}-headless`;
     this.host = name;
     const selector = selectorLabels(instance, 'qdrant');

@@ -2,6 +2,7 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
+import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
@@ -14,7 +15,7 @@ import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validat
 export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7-alpine';
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
-const REDIS_PORT = 6379;
+const REDIS_PORT = ServicePorts.REDIS;
 
 /** Properties of {@link RedisServer}. */
 export interface RedisServerProps extends Pick<WorkloadPlacementProps, 'imagePullSecrets'> {
@@ -64,7 +65,7 @@ export class RedisServer extends Construct {
     if (!(Number.isInteger(memoryMiB) && memoryMiB >= 256 && memoryMiB <= 65536)) {
       invalidProp(this, 'memory', memory instanceof Size ? `${memoryMiB}Mi` : memory, 'a whole number of MiB from 256Mi to 64Gi');
     }
-    const name = `${instance}-redis`;
+    const name = InClusterEndpoints.redisHost(instance);
     this.host = name;
     if (props.config.redis.host !== name || props.config.redis.port !== REDIS_PORT) {
       invalidProp(this, 'config', `${props.config.redis.host}:${props.config.redis.port}`, `a MemosConfig whose Redis is this server, ${name}:${REDIS_PORT}`);
@@ -106,7 +107,7 @@ export class RedisServer extends Construct {
       'umask 077',
       'hex=$(printf %s "$REDIS_PASSWORD" | od -An -v -tx1 | tr -d " \\n" | sed "s/../\\\\\\\\x&/g")',
       'printf "requirepass \\"%s\\"\\n" "$hex" > /run/redis/redis.conf',
-      'exec redis-server /run/redis/redis.conf --port 6379 --dir /data --appendonly yes --appendfsync everysec'
+      `exec redis-server /run/redis/redis.conf --port ${REDIS_PORT} --dir /data --appendonly yes --appendfsync everysec`
         + ` --maxmemory ${Math.floor(memoryMiB * 0.75)}mb --maxmemory-policy noeviction`,
     ].join('\n');
     const ping = kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], {

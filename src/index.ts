@@ -6,6 +6,7 @@ export * from './validation';
 export * from './environments';
 export * from './synth';
 export * from './storage';
+export * from './endpoints';
 export * from './queue-capacity';
 export * from '../charts/presets';
 export * from '../charts/memos-chart';
