@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { selectPods } from '../src/kubernetes';
 import { CceElbAnnotations, ELB_ALGORITHMS, ELB_CLASSES, ElbAlgorithm, ElbClass } from '../src/cce';
 import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf } from '../src/validation';
 
@@ -292,7 +293,7 @@ export class ElbService extends Construct {
       type: kplus.ServiceType.LOAD_BALANCER,
       ports: [{ name: props.portName ?? 'http', port: this.port, targetPort }],
     });
-    for (const [key, value] of Object.entries(props.selector)) this.service.selectLabel(key, value);
+    selectPods(this.service, props.selector);
   }
 
   private autoCreateJson(options: ElbAutoCreateOptions, elbClass: ElbClass, network: 'inner' | 'public', https: boolean): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps,
+  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { KNOWN_MODELS } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -192,7 +192,7 @@ export class EmbeddingServer extends Construct {
       automountServiceAccountToken: false,
       terminationGracePeriod: Duration.seconds(30),
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.deployment, selector);
 
     const weights = this.mountWeights(props.weights ?? { source: 'pvc' }, instance, props.config);
     const env: Record<string, kplus.EnvValue> = {
@@ -209,9 +209,6 @@ export class EmbeddingServer extends Construct {
       env.RAYON_NUM_THREADS = kplus.EnvValue.fromValue(String(Math.max(1, Math.floor(cpuUnits(resources.cpuLimit)))));
       args = ['--model-id', weights.modelDir, '--served-model-name', this.model, '--hostname', '0.0.0.0', '--port', String(PORT), '--auto-truncate', '--json-output'];
     }
-    const health = (periodSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet('/health', {
-      port: PORT, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(5), failureThreshold,
-    });
     const container = this.deployment.addContainer({
       name: component,
       image,
@@ -222,9 +219,9 @@ export class EmbeddingServer extends Construct {
       resources: { cpu: { request: resources.cpuRequest, limit: resources.cpuLimit }, memory: { request: resources.memory, limit: resources.memory } },
       securityContext: hardenedContainerSecurityContext(SERVER_UID),
       // Loading weights (and compiling NPU graphs) takes minutes: up to 15.
-      startup: health(10, 90),
-      readiness: health(10, 3),
-      liveness: health(20, 3),
+      startup: httpProbe('/health', PORT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 }),
+      readiness: httpProbe('/health', PORT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+      liveness: httpProbe('/health', PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
     });
     container.mount(MODELS_DIR, weights.volume, { readOnly: true });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
@@ -276,7 +273,7 @@ export class EmbeddingServer extends Construct {
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'http', port: PORT, targetPort: PORT }],
     });
-    for (const [k, v] of Object.entries(selector)) service.selectLabel(k, v);
+    selectPods(service, selector);
     new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE), labels },
       spec: {

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
@@ -66,7 +66,7 @@ export class EtcdCluster extends Construct {
       publishNotReadyAddresses: true,
       ports: [{ name: 'client', port: 2379, targetPort: 2379 }, { name: 'peer', port: 2380, targetPort: 2380 }],
     });
-    for (const [k, v] of Object.entries(selector)) headless.selectLabel(k, v);
+    selectPods(headless, selector);
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
       metadata: { name, labels },
@@ -79,12 +79,9 @@ export class EtcdCluster extends Construct {
       automountServiceAccountToken: false,
       terminationGracePeriod: Duration.seconds(60),
     });
-    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.statefulSet, selector);
 
     const value = kplus.EnvValue.fromValue;
-    const health = (periodSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet('/health', {
-      port: 2381, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(5), failureThreshold,
-    });
     const container = this.statefulSet.addContainer({
       name: 'etcd',
       image,
@@ -115,9 +112,10 @@ export class EtcdCluster extends Construct {
         memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
       },
       securityContext: hardenedContainerSecurityContext(ETCD_UID),
-      startup: health(5, 60),
-      readiness: health(10, 3),
-      liveness: health(10, 6),
+      // /health on the metrics listener reports cluster health (quorum).
+      startup: httpProbe('/health', 2381, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 }),
+      readiness: httpProbe('/health', 2381, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+      liveness: httpProbe('/health', 2381, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
     });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
     addVolumeClaimTemplates(this.statefulSet, [{

@@ -2,9 +2,9 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { consumerSettings, MemosConfig } from './memos-config';
-import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosPodProps } from './memos-server';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps } from '../src/kubernetes';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods } from '../src/kubernetes';
 import { MEMOS_HTTP_PORT } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
 
@@ -97,22 +97,16 @@ export class MemScheduler extends Construct {
       clusterIP: 'None',
       ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
     });
-    for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+    selectPods(this.service, this.selectorLabels);
 
-    const pod = memosPodProps(props.config, props.terminationGracePeriod ?? Duration.minutes(2));
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
-      metadata: { name, labels },
+      ...memosWorkloadProps({ name, labels, config: props.config, terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2) }),
       service: this.service,
       replicas: this.replicas,
-      select: false,
       // Consumers do not depend on each other: start and replace them all at once.
       podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
-      podMetadata: { labels, annotations: pod.podMetadataAnnotations },
-      securityContext: pod.securityContext,
-      automountServiceAccountToken: pod.automountServiceAccountToken,
-      terminationGracePeriod: pod.terminationGracePeriod,
     });
-    this.statefulSet.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    selectPods(this.statefulSet, this.selectorLabels);
 
     addMemosServerContainer(this, this.statefulSet, {
       name: 'mem-scheduler',

@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
-import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosPodProps } from './memos-server';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread } from '../src/kubernetes';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
 
@@ -138,24 +138,17 @@ export class MemosApi extends Construct {
     this.selectorLabels = selectorLabels(instance, 'memos-api');
     const labels = componentLabels(instance, 'memos-api');
 
-    const pod = memosPodProps(props.config, props.terminationGracePeriod);
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name, labels },
+      ...memosWorkloadProps({ name, labels, config: props.config, terminationGracePeriod: props.terminationGracePeriod }),
       // Unset under an HPA: the HPA owns the count and kplus leaves the field out.
       replicas,
-      // Explicit, path-independent selector: renaming a construct must not change it (immutable).
-      select: false,
-      podMetadata: { labels, annotations: pod.podMetadataAnnotations },
       // Never drop below the desired count during a rollout; surge one quarter.
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.percent(25),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      securityContext: pod.securityContext,
-      automountServiceAccountToken: pod.automountServiceAccountToken,
-      terminationGracePeriod: pod.terminationGracePeriod,
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
+    selectPods(this.deployment, this.selectorLabels);
 
     addMemosServerContainer(this, this.deployment, {
       name: 'memos-api',
@@ -175,7 +168,7 @@ export class MemosApi extends Construct {
         type: kplus.ServiceType.CLUSTER_IP,
         ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
       });
-      for (const [key, value] of Object.entries(this.selectorLabels)) this.service.selectLabel(key, value);
+      selectPods(this.service, this.selectorLabels);
     } else {
       this.elb = new ElbService(this, 'Elb', {
         healthCheck: { protocol: 'HTTP', path: MEMOS_HEALTH_PATH },

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { swrImage } from '../src/cce';
-import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext } from '../src/kubernetes';
+import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe } from '../src/kubernetes';
 import {
   MEMOS_APP_MODULE,
   MEMOS_HEALTH_PATH,
@@ -26,15 +26,21 @@ import {
  */
 export const DEFAULT_MEMOS_IMAGE = swrImage({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
 
-/** Pod-level settings of a MemOS pod: UID 1000, no service-account token, graceful stop. */
-export function memosPodProps(config: MemosConfig, terminationGracePeriod?: Duration) {
+/**
+ * Workload and pod settings of a MemOS workload: its name and labels, an explicit path-independent
+ * selector (set with `selectPods`; renaming a construct must not change an immutable selector),
+ * UID 1000, no service-account token, a graceful stop.
+ */
+export function memosWorkloadProps(options: { name: string; labels: Record<string, string>; config: MemosConfig; terminationGracePeriod?: Duration }) {
   return {
+    metadata: { name: options.name, labels: options.labels },
+    select: false,
     // A settings change rolls the pods.
-    podMetadataAnnotations: { 'checksum/memos-config': config.checksum },
+    podMetadata: { labels: options.labels, annotations: { 'checksum/memos-config': options.config.checksum } },
     securityContext: hardenedPodSecurityContext(MEMOS_UID),
     automountServiceAccountToken: false,
     // MemOS stops its scheduler threads in its shutdown hook; LLM calls in flight take a while.
-    terminationGracePeriod: terminationGracePeriod ?? Duration.seconds(60),
+    terminationGracePeriod: options.terminationGracePeriod ?? Duration.seconds(60),
   };
 }
 
@@ -56,12 +62,6 @@ export interface MemosServerContainerOptions {
  * settings and credentials from the {@link MemosConfig}.
  */
 export function addMemosServerContainer(scope: Construct, workload: kplus.Deployment | kplus.StatefulSet, options: MemosServerContainerOptions): kplus.Container {
-  const health = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet(MEMOS_HEALTH_PATH, {
-    port: MEMOS_HTTP_PORT,
-    periodSeconds: Duration.seconds(periodSeconds),
-    timeoutSeconds: Duration.seconds(timeoutSeconds),
-    failureThreshold,
-  });
   const container = workload.addContainer({
     name: options.name,
     image: options.image,
@@ -75,9 +75,9 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     securityContext: hardenedContainerSecurityContext(MEMOS_UID),
     // init_server() connects to every backend, creates indexes and may download a tokenizer
     // before the port opens: allow up to 5 minutes, then probe the static /health route.
-    startup: health(5, 3, 60),
-    readiness: health(10, 3, 3),
-    liveness: health(20, 5, 3),
+    startup: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
+    readiness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
+    liveness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
     // Let endpoints and load balancers drop the pod before uvicorn stops accepting requests.
     lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
   });

@@ -8,7 +8,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodWorkload,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -86,7 +86,7 @@ export interface MilvusProps extends WorkloadPlacementProps, MonitoredProps {
    * CPU and memory of the standalone pod, or of each query node.
    * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
    */
-  readonly resources?: { readonly cpu: kplus.Cpu; readonly memory: Size };
+  readonly resources?: PodSize;
   /**
    * Standalone volume at /var/lib/milvus (data, embedded etcd, WAL).
    * @default - 200Gi SSD EVS disk on `csi-disk-topology`
@@ -162,7 +162,7 @@ export class Milvus extends Construct {
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'milvus', port: MilvusPorts.GRPC, targetPort: MilvusPorts.GRPC }, { name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
-    for (const [k, v] of Object.entries(clientSelector)) client.selectLabel(k, v);
+    selectPods(client, clientSelector);
 
     if (!distributed) {
       Object.assign(env, {
@@ -207,7 +207,7 @@ export class Milvus extends Construct {
       clusterIP: 'None',
       ports: [{ name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
-    for (const [k, v] of Object.entries(selectorLabels(this.instance, 'milvus'))) metrics.selectLabel(k, v);
+    selectPods(metrics, selectorLabels(this.instance, 'milvus'));
     new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {
@@ -241,7 +241,7 @@ export class Milvus extends Construct {
         clusterIP: 'None',
         ports: [{ name: 'milvus', port: MilvusPorts.GRPC, targetPort: MilvusPorts.GRPC }],
       });
-      for (const [k, v] of Object.entries(selector)) headless.selectLabel(k, v);
+      selectPods(headless, selector);
       workload = new kplus.StatefulSet(this, role.component, { ...common, service: headless, replicas: role.replicas });
     } else {
       workload = new kplus.Deployment(this, role.component, {
@@ -250,11 +250,7 @@ export class Milvus extends Construct {
         strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       });
     }
-    workload.select(kplus.LabelSelector.of({ labels: selector }));
-    const probe = (path: string | undefined, periodSeconds: number, failureThreshold: number) => {
-      const options = { periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(5), failureThreshold };
-      return path ? kplus.Probe.fromHttpGet(path, { port: MilvusPorts.METRICS, ...options }) : kplus.Probe.fromTcpSocket({ port: MilvusPorts.METRICS, ...options });
-    };
+    selectPods(workload, selector);
     const container = workload.addContainer({
       name: role.component,
       image: this.image,
@@ -265,9 +261,9 @@ export class Milvus extends Construct {
       resources: { cpu: { request: role.cpu, limit: role.cpu }, memory: { request: role.memory, limit: role.memory } },
       securityContext: hardenedContainerSecurityContext(MILVUS_UID),
       // The chart waits 90 s before probing: give start-up 10 minutes, then /healthz.
-      startup: probe('/healthz', 10, 60),
-      readiness: probe('/healthz', 10, 5),
-      liveness: probe(undefined, 30, 5),
+      startup: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }),
+      readiness: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 }),
+      liveness: tcpProbe(MilvusPorts.METRICS, { periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 5 }),
     });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, `${role.component}-tmp`, 'tmp', { sizeLimit: Size.gibibytes(1) }));
     container.mount('/milvus/logs', kplus.Volume.fromEmptyDir(this, `${role.component}-logs`, 'logs', { sizeLimit: Size.gibibytes(1) }));

@@ -7,7 +7,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -68,7 +68,7 @@ export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
    * CPU and memory per server (requests = limits). Heap and page cache are derived from memory.
    * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
    */
-  readonly resources?: { readonly cpu: kplus.Cpu; readonly memory: Size };
+  readonly resources?: PodSize;
   /**
    * Data volume per server (`/data`).
    * @default - 100Gi SSD EVS disk on `csi-disk-topology`
@@ -151,7 +151,7 @@ export class Neo4j extends Construct {
       publishNotReadyAddresses: true,
       ports: [{ name: 'tcp-bolt', port: Neo4jPorts.BOLT, targetPort: Neo4jPorts.BOLT }],
     });
-    for (const svc of [client, headless]) for (const [k, v] of Object.entries(selector)) svc.selectLabel(k, v);
+    for (const svc of [client, headless]) selectPods(svc, selector);
 
     let serviceAccount: kplus.ServiceAccount | undefined;
     if (clustered) serviceAccount = this.addDiscoveryPermissions(name, labels);
@@ -171,7 +171,7 @@ export class Neo4j extends Construct {
       // A clean shutdown checkpoints the store; cutting it short means a long recovery.
       terminationGracePeriod: Duration.minutes(10),
     });
-    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.statefulSet, selector);
 
     const settings: Record<string, string> = {
       server_default__listen__address: '0.0.0.0',
@@ -218,9 +218,6 @@ export class Neo4j extends Construct {
     };
     for (const [key, value] of Object.entries(settings)) env[`NEO4J_${key}`] = kplus.EnvValue.fromValue(value);
 
-    const tcp = (periodSeconds: number, timeoutSeconds: number, failureThreshold: number) => kplus.Probe.fromTcpSocket({
-      port: Neo4jPorts.BOLT, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(timeoutSeconds), failureThreshold,
-    });
     const ports: kplus.ContainerPort[] = [
       { number: Neo4jPorts.HTTP, name: 'tcp-http' },
       { number: Neo4jPorts.BOLT, name: 'tcp-bolt' },
@@ -257,9 +254,9 @@ export class Neo4j extends Construct {
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext,
       // Recovery after a crash and cluster formation can take long: up to 30 minutes.
-      startup: tcp(5, 5, 360),
-      readiness: tcp(10, 5, 3),
-      liveness: tcp(10, 10, 20),
+      startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 360 }),
+      readiness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+      liveness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 }),
     });
     container.mount('/var/lib/neo4j/conf', conf);
     container.mount('/logs', kplus.Volume.fromEmptyDir(this, 'Logs', 'logs', { sizeLimit: Size.gibibytes(2) }));
@@ -296,7 +293,7 @@ export class Neo4j extends Construct {
         clusterIP: 'None',
         ports: [{ name: 'metrics', port: Neo4jPorts.METRICS, targetPort: Neo4jPorts.METRICS }],
       });
-      for (const [k, v] of Object.entries(selector)) metrics.selectLabel(k, v);
+      selectPods(metrics, selector);
       new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
         spec: {

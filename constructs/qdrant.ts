@@ -7,7 +7,7 @@ import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } f
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
@@ -42,7 +42,7 @@ export interface QdrantProps extends WorkloadPlacementProps, MonitoredProps {
    * CPU and memory per node (requests = limits: Guaranteed QoS, no memory overcommit).
    * @default - 2 CPU / 8Gi (seed §4.1 small)
    */
-  readonly resources?: { readonly cpu: kplus.Cpu; readonly memory: Size };
+  readonly resources?: PodSize;
   /**
    * Data volume per node (`/qdrant/storage`).
    * @default - 100Gi SSD EVS disk on `csi-disk-topology`
@@ -126,7 +126,7 @@ export class Qdrant extends Construct {
       publishNotReadyAddresses: true,
       ports: [...ports, { name: 'p2p', port: QdrantPorts.P2P, targetPort: QdrantPorts.P2P }],
     });
-    for (const svc of [client, headless]) for (const [k, v] of Object.entries(selector)) svc.selectLabel(k, v);
+    for (const svc of [client, headless]) selectPods(svc, selector);
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
       metadata: { name, labels },
@@ -140,7 +140,7 @@ export class Qdrant extends Construct {
       automountServiceAccountToken: false,
       terminationGracePeriod: Duration.seconds(60),
     });
-    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.statefulSet, selector);
 
     const peer = (pod: string) => `http://${pod}.${headlessName}:${QdrantPorts.P2P}`;
     const start = [
@@ -172,9 +172,6 @@ export class Qdrant extends Construct {
     }
 
     // /readyz, /livez and /healthz need no API key (components.md §2).
-    const http = (path: string, periodSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
-      port: QdrantPorts.HTTP, periodSeconds: Duration.seconds(periodSeconds), timeoutSeconds: Duration.seconds(3), failureThreshold,
-    });
     const container = this.statefulSet.addContainer({
       name: 'qdrant',
       image,
@@ -189,9 +186,9 @@ export class Qdrant extends Construct {
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext: hardenedContainerSecurityContext(QDRANT_UID),
       // Loading large collections happens before the API answers: up to 20 minutes.
-      startup: http('/livez', 10, 120),
-      readiness: http('/readyz', 5, 6),
-      liveness: http('/livez', 10, 6),
+      startup: httpProbe('/livez', QdrantPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 120 }),
+      readiness: httpProbe('/readyz', QdrantPorts.HTTP, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 6 }),
+      liveness: httpProbe('/livez', QdrantPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 6 }),
       // Let the Services drop the pod before Qdrant stops.
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '3']) },
     });

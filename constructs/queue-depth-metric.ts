@@ -5,7 +5,7 @@ import { MemosConfig } from './memos-config';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps, selectPods, httpProbe } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP } from '../src/memos';
 import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
@@ -110,10 +110,9 @@ export class QueueDepthMetric extends Construct {
       automountServiceAccountToken: false,
       terminationGracePeriod: Duration.seconds(10),
     });
-    this.exporter.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.exporter, selector);
     setImagePullSecrets(this, this.exporter, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
 
-    const health = { port: EXPORTER_PORT, timeoutSeconds: Duration.seconds(3) };
     this.exporter.addContainer({
       name: 'redis-exporter',
       image,
@@ -133,9 +132,9 @@ export class QueueDepthMetric extends Construct {
         memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
       },
       securityContext: hardenedContainerSecurityContext(EXPORTER_UID),
-      readiness: kplus.Probe.fromHttpGet('/health', { ...health, periodSeconds: Duration.seconds(10) }),
-      liveness: kplus.Probe.fromHttpGet('/health', { ...health, periodSeconds: Duration.seconds(20) }),
-      startup: kplus.Probe.fromHttpGet('/health', { ...health, periodSeconds: Duration.seconds(2), failureThreshold: 15 }),
+      readiness: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
+      liveness: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 }),
+      startup: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 15 }),
     });
 
     const service = new kplus.Service(this, 'Service', {
@@ -143,7 +142,7 @@ export class QueueDepthMetric extends Construct {
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'metrics', port: EXPORTER_PORT, targetPort: EXPORTER_PORT }],
     });
-    for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+    selectPods(service, selector);
 
     // Objects in the shared monitoring namespace carry the MemOS namespace in their names.
     const sharedName = `${namespace}-${instance}-queue-depth`;

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps, selectPods } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
 
@@ -84,7 +84,7 @@ export class RedisServer extends Construct {
       ports: [{ name: 'redis', port: REDIS_PORT, targetPort: REDIS_PORT }],
     });
     for (const svc of [this.service, headless]) {
-      for (const [key, value] of Object.entries(selector)) svc.selectLabel(key, value);
+      selectPods(svc, selector);
     }
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
@@ -98,7 +98,7 @@ export class RedisServer extends Construct {
       // Room for the final AOF fsync on SIGTERM.
       terminationGracePeriod: Duration.seconds(60),
     });
-    this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
+    selectPods(this.statefulSet, selector);
 
     // The password goes into a config file in a memory-backed emptyDir, hex-escaped so any
     // character is safe, never onto the command line (where `ps` would show it).

@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { CceNodeLabels } from './cce';
@@ -175,4 +175,47 @@ export interface MonitoredProps {
    * @default 'monitoring'
    */
   readonly monitoringNamespace?: string;
+}
+
+/**
+ * Selects pods by their stable selector labels: a Service, or a workload created with
+ * `select: false` (kplus would otherwise select by its path-derived address label).
+ */
+export function selectPods(target: PodWorkload | kplus.Service, selector: Record<string, string>): void {
+  if (target instanceof kplus.Service) {
+    for (const [key, value] of Object.entries(selector)) target.selectLabel(key, value);
+  } else {
+    target.select(kplus.LabelSelector.of({ labels: selector }));
+  }
+}
+
+/** CPU and memory of a pod whose requests equal its limits (Guaranteed QoS). */
+export interface PodSize {
+  readonly cpu: kplus.Cpu;
+  readonly memory: Size;
+}
+
+/** Probe timing: seconds between probes, seconds before one times out, failures before acting. */
+export interface ProbeTiming {
+  readonly periodSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly failureThreshold: number;
+}
+
+function probeOptions(timing: ProbeTiming) {
+  return {
+    periodSeconds: Duration.seconds(timing.periodSeconds),
+    timeoutSeconds: Duration.seconds(timing.timeoutSeconds),
+    failureThreshold: timing.failureThreshold,
+  };
+}
+
+/** `GET path` on `port`. */
+export function httpProbe(path: string, port: number, timing: ProbeTiming): kplus.Probe {
+  return kplus.Probe.fromHttpGet(path, { port, ...probeOptions(timing) });
+}
+
+/** A TCP connect to `port`. */
+export function tcpProbe(port: number, timing: ProbeTiming): kplus.Probe {
+  return kplus.Probe.fromTcpSocket({ port, ...probeOptions(timing) });
 }
