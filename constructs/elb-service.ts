@@ -1,8 +1,40 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { selectPods } from '../src/kubernetes';
-import { CceElbAnnotations, ELB_ALGORITHMS, ELB_CLASSES, ElbAlgorithm, ElbClass } from '../src/cce';
-import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf } from '../src/validation';
+import { CceElbAnnotations, ElbAlgorithm, ElbClass } from '../src/cce';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty } from '../src/validation';
+
+/** Where an auto-created ELB is reachable from. */
+export enum ElbNetwork {
+  /** A private IP in the cluster VPC only. */
+  INNER = 'inner',
+  /** An EIP as well. */
+  PUBLIC = 'public',
+}
+
+/** Billing of a public ELB's EIP bandwidth. */
+export enum ElbBandwidthChargeMode {
+  /** By bandwidth. */
+  BANDWIDTH = 'bandwidth',
+  /** By traffic. */
+  TRAFFIC = 'traffic',
+}
+
+/** Protocol of the ELB's health check of the backends. */
+export enum ElbHealthCheckProtocol {
+  /** Connects only. */
+  TCP = 'TCP',
+  /** Probes a path. */
+  HTTP = 'HTTP',
+}
+
+/** How an ELB access-control list treats its addresses. */
+export enum ElbAccessControlMode {
+  /** Only these addresses (trustlist). */
+  ALLOW = 'allow',
+  /** All but these addresses (blocklist). */
+  DENY = 'deny',
+}
 
 /** How CCE creates the load balancer (`kubernetes.io/elb.autocreate`, cce_10_0385 Table 15). */
 export interface ElbAutoCreateOptions {
@@ -12,21 +44,21 @@ export interface ElbAutoCreateOptions {
    */
   readonly name?: string;
   /**
-   * `inner`: a private IP in the cluster VPC only. `public`: an EIP as well. MemOS has no
-   * authentication, so `public` also needs `accessControl` (allow mode) or `authenticatedBy`.
-   * @default 'inner'
+   * `INNER`: a private IP in the cluster VPC only. `PUBLIC`: an EIP as well. MemOS has no
+   * authentication, so `PUBLIC` also needs `accessControl` (allow mode) or `authenticatedBy`.
+   * @default ElbNetwork.INNER
    */
-  readonly network?: 'inner' | 'public';
+  readonly network?: ElbNetwork;
   /**
-   * Bandwidth of the EIP in Mbit/s (1-2000, region-dependent). Required with `public`.
+   * Bandwidth of the EIP in Mbit/s (1-2000, region-dependent). Required with `PUBLIC`.
    * @default - none
    */
   readonly bandwidthMbit?: number;
   /**
    * Billing of the EIP bandwidth.
-   * @default 'bandwidth'
+   * @default ElbBandwidthChargeMode.BANDWIDTH
    */
-  readonly bandwidthChargeMode?: 'bandwidth' | 'traffic';
+  readonly bandwidthChargeMode?: ElbBandwidthChargeMode;
   /**
    * EIP type, e.g. `5_bgp` (dynamic BGP), `5_sbgp` (static BGP); region-dependent.
    * @default '5_bgp'
@@ -60,10 +92,15 @@ export interface ElbAutoCreateOptions {
 /** The ELB's health check of the backends (`kubernetes.io/elb.health-check-option`). */
 export interface ElbHealthCheck {
   /**
-   * `HTTP` probes `path`; `TCP` only connects.
-   * @default 'HTTP'
+   * Turn the health check on or off. With `false`, set no other field.
+   * @default true
    */
-  readonly protocol?: 'TCP' | 'HTTP';
+  readonly enabled?: boolean;
+  /**
+   * `HTTP` probes `path`; `TCP` only connects.
+   * @default ElbHealthCheckProtocol.HTTP
+   */
+  readonly protocol?: ElbHealthCheckProtocol;
   /**
    * Path of an HTTP check (1-80 characters).
    * @default '/'
@@ -107,29 +144,53 @@ export interface ElbAccessControl {
   /** IP address group IDs: 1 on a shared ELB, up to 5 on a dedicated one. */
   readonly ipAddressGroupIds: string[];
   /**
-   * `allow`: only these addresses (trustlist); `deny`: all but these (blocklist).
-   * @default 'allow'
+   * `ALLOW`: only these addresses (trustlist); `DENY`: all but these (blocklist).
+   * @default ElbAccessControlMode.ALLOW
    */
-  readonly mode?: 'allow' | 'deny';
+  readonly mode?: ElbAccessControlMode;
+}
+
+/**
+ * The ELB behind a LoadBalancer Service: an existing one ({@link ElbLoadBalancer.existing}) or
+ * one CCE creates and deletes with the Service ({@link ElbLoadBalancer.autoCreate}).
+ */
+export class ElbLoadBalancer {
+  /**
+   * Attach to an existing ELB (`kubernetes.io/elb.id`); CCE never deletes it.
+   * @param elbId the ELB's ID, a UUID such as `5083f225-9bf8-48fa-9c8b-67bd9693c4c0`
+   */
+  public static existing(elbId: string): ElbLoadBalancer {
+    return new ElbLoadBalancer(elbId, undefined);
+  }
+
+  /** Let CCE create the ELB (`kubernetes.io/elb.autocreate`). */
+  public static autoCreate(options: ElbAutoCreateOptions = {}): ElbLoadBalancer {
+    return new ElbLoadBalancer(undefined, { ...options });
+  }
+
+  /** @internal */
+  public readonly _elbId?: string;
+  /** @internal */
+  public readonly _autoCreate?: ElbAutoCreateOptions;
+
+  private constructor(elbId: string | undefined, autoCreate: ElbAutoCreateOptions | undefined) {
+    this._elbId = elbId;
+    this._autoCreate = autoCreate;
+  }
 }
 
 /** ELB settings of a LoadBalancer Service; everything but the backends. */
 export interface ElbServiceOptions {
   /**
-   * `union` (shared ELB) or `performance` (dedicated ELB).
-   * @default 'union' (CCE's default and the seed's choice)
+   * `UNION` (shared ELB) or `PERFORMANCE` (dedicated ELB).
+   * @default ElbClass.UNION (CCE's default and the seed's choice)
    */
   readonly elbClass?: ElbClass;
   /**
-   * Attach to this existing ELB instead of creating one.
-   * @default - a new ELB is created from `autoCreate`
+   * The ELB: an existing one, or one CCE creates.
+   * @default ElbLoadBalancer.autoCreate(): a private (`INNER`) ELB created by CCE
    */
-  readonly existingElbId?: string;
-  /**
-   * Let CCE create the ELB. Not together with `existingElbId`.
-   * @default - `{ network: 'inner' }` when `existingElbId` is not set
-   */
-  readonly autoCreate?: ElbAutoCreateOptions;
+  readonly loadBalancer?: ElbLoadBalancer;
   /**
    * Listener port on the ELB (and Service port).
    * @default 80, or 443 with `https`
@@ -137,7 +198,7 @@ export interface ElbServiceOptions {
   readonly port?: number;
   /**
    * Backend selection algorithm.
-   * @default 'ROUND_ROBIN'
+   * @default ElbAlgorithm.ROUND_ROBIN
    */
   readonly algorithm?: ElbAlgorithm;
   /**
@@ -147,10 +208,10 @@ export interface ElbServiceOptions {
    */
   readonly sessionAffinityMinutes?: number;
   /**
-   * Health check of the backends, or `false` to turn it off.
+   * Health check of the backends (`{ enabled: false }` turns it off).
    * @default - HTTP on `/`, every 5 s, timeout 10 s, 3 retries
    */
-  readonly healthCheck?: ElbHealthCheck | false;
+  readonly healthCheck?: ElbHealthCheck;
   /**
    * Terminate HTTPS on the ELB.
    * @default - a plain TCP listener
@@ -163,7 +224,7 @@ export interface ElbServiceOptions {
   readonly accessControl?: ElbAccessControl;
   /**
    * What authenticates requests before they reach the backends (for example "APIG app
-   * authentication"). Required to expose a public ELB without an `allow` access-control list.
+   * authentication"). Required to expose a public ELB without an `ALLOW` access-control list.
    * @default - none
    */
   readonly authenticatedBy?: string;
@@ -177,9 +238,9 @@ export interface ElbServiceProps extends ElbServiceOptions {
    * Labels of the Service.
    * @default - none
    */
-  readonly labels?: Record<string, string>;
+  readonly labels?: { [key: string]: string };
   /** Pod labels the Service selects. */
-  readonly selector: Record<string, string>;
+  readonly selector: { [key: string]: string };
   /** Container port the ELB forwards to. */
   readonly targetPort: number;
   /**
@@ -205,40 +266,43 @@ export class ElbService extends Construct {
   /** The Service. */
   public readonly service: kplus.Service;
   /** The annotations rendered from the props. */
-  public readonly annotations: Readonly<Record<string, string>>;
+  public readonly annotations: { [key: string]: string };
   /** The listener port. */
   public readonly port: number;
 
   constructor(scope: Construct, id: string, props: ElbServiceProps) {
     super(scope, id);
     requireDnsLabel(this, 'name', props.name);
-    const elbClass = requireOneOf(this, 'elbClass', props.elbClass ?? 'union', ELB_CLASSES);
-    const algorithm = requireOneOf(this, 'algorithm', props.algorithm ?? 'ROUND_ROBIN', ELB_ALGORITHMS);
+    const elbClass = requireEnum(this, 'elbClass', props.elbClass ?? ElbClass.UNION, ElbClass);
+    const algorithm = requireEnum(this, 'algorithm', props.algorithm ?? ElbAlgorithm.ROUND_ROBIN, ElbAlgorithm);
     this.port = requireInteger(this, 'port', props.port ?? (props.https ? 443 : 80), 1, 65535);
     const targetPort = requireInteger(this, 'targetPort', props.targetPort, 1, 65535);
 
     const annotations: Record<string, string> = { [CceElbAnnotations.CLASS]: elbClass };
 
-    if (props.existingElbId !== undefined && props.autoCreate !== undefined) {
-      invalidProp(this, 'existingElbId', props.existingElbId,
-        'either existingElbId or autoCreate, not both: CCE would treat the existing ELB as auto-created and may delete it with the Service');
+    const loadBalancer = props.loadBalancer ?? ElbLoadBalancer.autoCreate();
+    if (!(loadBalancer instanceof ElbLoadBalancer)) {
+      invalidProp(this, 'loadBalancer', loadBalancer, 'ElbLoadBalancer.existing(elbId) or ElbLoadBalancer.autoCreate({ network, ... })');
     }
-    let network: 'inner' | 'public' | 'existing' = 'existing';
-    if (props.existingElbId !== undefined) {
-      if (typeof props.existingElbId !== 'string' || !ELB_ID.test(props.existingElbId)) {
-        invalidProp(this, 'existingElbId', props.existingElbId, 'an ELB ID (UUID, e.g. 5083f225-9bf8-48fa-9c8b-67bd9693c4c0)');
+    // An existing ELB and auto-creation are exclusive by construction: CCE would treat an existing
+    // ELB named in an autocreate Service as its own and could delete it with the Service.
+    let network: ElbNetwork | undefined;
+    if (loadBalancer._autoCreate === undefined) {
+      const elbId = loadBalancer._elbId;
+      if (typeof elbId !== 'string' || !ELB_ID.test(elbId)) {
+        invalidProp(this, 'loadBalancer.elbId', elbId, 'an ELB ID (UUID, e.g. 5083f225-9bf8-48fa-9c8b-67bd9693c4c0)');
       }
-      annotations[CceElbAnnotations.ID] = props.existingElbId;
+      annotations[CceElbAnnotations.ID] = elbId;
     } else {
-      const autoCreate = props.autoCreate ?? {};
-      network = requireOneOf(this, 'autoCreate.network', autoCreate.network ?? 'inner', ['inner', 'public'] as const);
+      const autoCreate = loadBalancer._autoCreate;
+      network = requireEnum(this, 'loadBalancer.network', autoCreate.network ?? ElbNetwork.INNER, ElbNetwork);
       annotations[CceElbAnnotations.AUTOCREATE] = JSON.stringify(this.autoCreateJson(autoCreate, elbClass, network, props.https !== undefined));
     }
 
-    if (network === 'public') {
-      const allowList = props.accessControl && (props.accessControl.mode ?? 'allow') === 'allow';
+    if (network === ElbNetwork.PUBLIC) {
+      const allowList = props.accessControl && (props.accessControl.mode ?? ElbAccessControlMode.ALLOW) === ElbAccessControlMode.ALLOW;
       if (!allowList && !props.authenticatedBy) {
-        invalidProp(this, 'autoCreate.network', 'public',
+        invalidProp(this, 'loadBalancer.network', 'public',
           "a public ELB only with accessControl in 'allow' mode or with authenticatedBy naming the layer that authenticates requests (MemOS's /product API has no authentication)");
       }
     }
@@ -247,7 +311,7 @@ export class ElbService extends Construct {
     annotations[CceElbAnnotations.ALGORITHM] = algorithm;
 
     if (props.sessionAffinityMinutes !== undefined) {
-      if (algorithm === 'SOURCE_IP') {
+      if (algorithm === ElbAlgorithm.SOURCE_IP) {
         invalidProp(this, 'sessionAffinityMinutes', props.sessionAffinityMinutes, "no session affinity with the 'SOURCE_IP' algorithm, which already pins clients");
       }
       if (props.https) {
@@ -258,11 +322,16 @@ export class ElbService extends Construct {
       annotations[CceElbAnnotations.SESSION_AFFINITY_OPTION] = JSON.stringify({ persistence_timeout: String(minutes) });
     }
 
-    if (props.healthCheck === false) {
+    const healthCheck = props.healthCheck ?? {};
+    if (healthCheck.enabled === false) {
+      const others = Object.entries(healthCheck).filter(([key, value]) => key !== 'enabled' && value !== undefined).map(([key]) => key);
+      if (others.length) {
+        invalidProp(this, 'healthCheck.enabled', false, `true with ${others.join(', ')}, or no other healthCheck field to turn the health check off`);
+      }
       annotations[CceElbAnnotations.HEALTH_CHECK_FLAG] = 'off';
     } else {
       annotations[CceElbAnnotations.HEALTH_CHECK_FLAG] = 'on';
-      annotations[CceElbAnnotations.HEALTH_CHECK_OPTION] = JSON.stringify(this.healthCheckJson(props.healthCheck ?? {}));
+      annotations[CceElbAnnotations.HEALTH_CHECK_OPTION] = JSON.stringify(this.healthCheckJson(healthCheck));
     }
 
     if (props.https) {
@@ -277,14 +346,15 @@ export class ElbService extends Construct {
 
     if (props.accessControl) {
       const ids = props.accessControl.ipAddressGroupIds ?? [];
-      const max = elbClass === 'performance' ? 5 : 1;
+      const dedicated = elbClass === ElbClass.PERFORMANCE;
+      const max = dedicated ? 5 : 1;
       if (ids.length < 1 || ids.length > max) {
-        invalidProp(this, 'accessControl.ipAddressGroupIds', ids, `1 to ${max} IP address group IDs on a ${elbClass === 'performance' ? 'dedicated' : 'shared'} ELB`);
+        invalidProp(this, 'accessControl.ipAddressGroupIds', ids, `1 to ${max} IP address group IDs on a ${dedicated ? 'dedicated' : 'shared'} ELB`);
       }
-      const mode = requireOneOf(this, 'accessControl.mode', props.accessControl.mode ?? 'allow', ['allow', 'deny'] as const);
+      const mode = requireEnum(this, 'accessControl.mode', props.accessControl.mode ?? ElbAccessControlMode.ALLOW, ElbAccessControlMode);
       annotations[CceElbAnnotations.ACL_ID] = ids.map((g, i) => this.cloudId(`accessControl.ipAddressGroupIds[${i}]`, g)).join(',');
       annotations[CceElbAnnotations.ACL_STATUS] = 'on';
-      annotations[CceElbAnnotations.ACL_TYPE] = mode === 'allow' ? 'white' : 'black';
+      annotations[CceElbAnnotations.ACL_TYPE] = mode === ElbAccessControlMode.ALLOW ? 'white' : 'black';
     }
 
     this.annotations = annotations;
@@ -296,56 +366,56 @@ export class ElbService extends Construct {
     selectPods(this.service, props.selector);
   }
 
-  private autoCreateJson(options: ElbAutoCreateOptions, elbClass: ElbClass, network: 'inner' | 'public', https: boolean): Record<string, unknown> {
+  private autoCreateJson(options: ElbAutoCreateOptions, elbClass: ElbClass, network: ElbNetwork, https: boolean): Record<string, unknown> {
     const json: Record<string, unknown> = { type: network };
     if (options.name !== undefined) {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) invalidProp(this, 'autoCreate.name', options.name, "1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) invalidProp(this, 'loadBalancer.name', options.name, "1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
       json.name = options.name;
     }
-    if (network === 'public') {
-      json.bandwidth_chargemode = requireOneOf(this, 'autoCreate.bandwidthChargeMode', options.bandwidthChargeMode ?? 'bandwidth', ['bandwidth', 'traffic'] as const);
-      json.bandwidth_size = requireInteger(this, 'autoCreate.bandwidthMbit', options.bandwidthMbit, 1, 2000);
+    if (network === ElbNetwork.PUBLIC) {
+      json.bandwidth_chargemode = requireEnum(this, 'loadBalancer.bandwidthChargeMode', options.bandwidthChargeMode ?? ElbBandwidthChargeMode.BANDWIDTH, ElbBandwidthChargeMode);
+      json.bandwidth_size = requireInteger(this, 'loadBalancer.bandwidthMbit', options.bandwidthMbit, 1, 2000);
       json.bandwidth_sharetype = 'PER';
       const eipType = options.eipType ?? '5_bgp';
-      if (!/^5_[a-z0-9-]+$/.test(eipType)) invalidProp(this, 'autoCreate.eipType', eipType, "an EIP type such as '5_bgp', '5_sbgp', '5_telcom', '5_union' (region-dependent)");
+      if (!/^5_[a-z0-9-]+$/.test(eipType)) invalidProp(this, 'loadBalancer.eipType', eipType, "an EIP type such as '5_bgp', '5_sbgp', '5_telcom', '5_union' (region-dependent)");
       json.eip_type = eipType;
     } else {
       for (const key of ['bandwidthMbit', 'bandwidthChargeMode', 'eipType'] as const) {
-        if (options[key] !== undefined) invalidProp(this, `autoCreate.${key}`, options[key], "nothing on an 'inner' ELB: it has no EIP");
+        if (options[key] !== undefined) invalidProp(this, `loadBalancer.${key}`, options[key], "nothing on an 'inner' ELB: it has no EIP");
       }
     }
-    if (elbClass === 'performance') {
+    if (elbClass === ElbClass.PERFORMANCE) {
       const zones = options.availabilityZones ?? [];
-      if (zones.length === 0) invalidProp(this, 'autoCreate.availabilityZones', options.availabilityZones, "at least one availability zone (e.g. 'cn-north-4a') for a dedicated ('performance') ELB");
+      if (zones.length === 0) invalidProp(this, 'loadBalancer.availabilityZones', options.availabilityZones, "at least one availability zone (e.g. 'cn-north-4a') for a dedicated ('performance') ELB");
       json.available_zone = zones.map((z, i) => {
-        if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(z)) invalidProp(this, `autoCreate.availabilityZones[${i}]`, z, "an availability zone name such as 'cn-north-4a'");
+        if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(z)) invalidProp(this, `loadBalancer.availabilityZones[${i}]`, z, "an availability zone name such as 'cn-north-4a'");
         return z;
       });
       if (https) {
-        json.l7_flavor_name = this.requireFlavor('autoCreate.l7FlavorName', options.l7FlavorName, 'an L7 flavor (e.g. L7_flavor.elb.s1.small) for an HTTPS listener on a dedicated ELB');
-        if (options.l4FlavorName !== undefined) json.l4_flavor_name = this.requireFlavor('autoCreate.l4FlavorName', options.l4FlavorName, 'an L4 flavor name');
+        json.l7_flavor_name = this.requireFlavor('loadBalancer.l7FlavorName', options.l7FlavorName, 'an L7 flavor (e.g. L7_flavor.elb.s1.small) for an HTTPS listener on a dedicated ELB');
+        if (options.l4FlavorName !== undefined) json.l4_flavor_name = this.requireFlavor('loadBalancer.l4FlavorName', options.l4FlavorName, 'an L4 flavor name');
       } else {
-        json.l4_flavor_name = this.requireFlavor('autoCreate.l4FlavorName', options.l4FlavorName, 'an L4 flavor (e.g. L4_flavor.elb.s1.small) for a TCP listener on a dedicated ELB');
-        if (options.l7FlavorName !== undefined) json.l7_flavor_name = this.requireFlavor('autoCreate.l7FlavorName', options.l7FlavorName, 'an L7 flavor name');
+        json.l4_flavor_name = this.requireFlavor('loadBalancer.l4FlavorName', options.l4FlavorName, 'an L4 flavor (e.g. L4_flavor.elb.s1.small) for a TCP listener on a dedicated ELB');
+        if (options.l7FlavorName !== undefined) json.l7_flavor_name = this.requireFlavor('loadBalancer.l7FlavorName', options.l7FlavorName, 'an L7 flavor name');
       }
     } else {
       for (const key of ['availabilityZones', 'l4FlavorName', 'l7FlavorName'] as const) {
-        if (options[key] !== undefined) invalidProp(this, `autoCreate.${key}`, options[key], "nothing on a shared ('union') ELB: zones and flavors are for dedicated ('performance') ELBs");
+        if (options[key] !== undefined) invalidProp(this, `loadBalancer.${key}`, options[key], "nothing on a shared ('union') ELB: zones and flavors are for dedicated ('performance') ELBs");
       }
     }
-    if (options.subnetId !== undefined) json.vip_subnet_cidr_id = this.cloudId('autoCreate.subnetId', options.subnetId);
+    if (options.subnetId !== undefined) json.vip_subnet_cidr_id = this.cloudId('loadBalancer.subnetId', options.subnetId);
     return json;
   }
 
   private healthCheckJson(check: ElbHealthCheck): Record<string, string> {
-    const protocol = requireOneOf(this, 'healthCheck.protocol', check.protocol ?? 'HTTP', ['TCP', 'HTTP'] as const);
+    const protocol = requireEnum(this, 'healthCheck.protocol', check.protocol ?? ElbHealthCheckProtocol.HTTP, ElbHealthCheckProtocol);
     const json: Record<string, string> = {
       protocol,
       delay: String(requireInteger(this, 'healthCheck.intervalSeconds', check.intervalSeconds ?? 5, 1, 50)),
       timeout: String(requireInteger(this, 'healthCheck.timeoutSeconds', check.timeoutSeconds ?? 10, 1, 50)),
       max_retries: String(requireInteger(this, 'healthCheck.maxRetries', check.maxRetries ?? 3, 1, 10)),
     };
-    if (protocol === 'HTTP') {
+    if (protocol === ElbHealthCheckProtocol.HTTP) {
       const path = check.path ?? '/';
       if (!/^\/[\x21-\x7e]{0,79}$/.test(path)) invalidProp(this, 'healthCheck.path', path, "a path starting with '/', 1-80 printable characters");
       json.path = path;

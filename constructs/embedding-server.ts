@@ -1,16 +1,15 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosConfig } from './memos-config';
-import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
-import { AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
+import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
+import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, httpProbe,
+  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { KNOWN_MODELS } from '../src/memos';
-import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /**
  * Hugging Face text-embeddings-inference for CPUs (components.md §5): OpenAI `/v1/embeddings`,
@@ -28,52 +27,161 @@ export const DEFAULT_ASCEND_EMBEDDING_IMAGE = 'swr.cn-south-1.myhuaweicloud.com/
 export const DEFAULT_MODEL_FETCH_IMAGE = 'docker.io/rclone/rclone:1.68.2';
 
 const SERVER_UID = 1000;
-const PORT = ServicePorts.EMBEDDING;
+/** TEI / mis-tei listen here (set with `--port`; the TEI image's own default, 80, needs root). */
+const PORT = 8080;
 const MODELS_DIR = '/models';
 
-export const EMBEDDING_ACCELERATORS = ['cpu', 'ascend'] as const;
-export type EmbeddingAccelerator = typeof EMBEDDING_ACCELERATORS[number];
+/** What a model server serves. */
+export enum ModelServerTask {
+  /** OpenAI-compatible `/v1/embeddings` (MemOS `universal_api` embedder). */
+  EMBED = 'embed',
+  /** `/v1/rerank` in the request/response shape of MemOS's `http_bge` reranker (Ascend only). */
+  RERANK = 'rerank',
+}
 
-/** Where the weights come from. Nothing is downloaded from a model hub: `HF_HUB_OFFLINE=1`. */
-export interface ModelWeights {
+/** Where a model server's inference runs. */
+export enum AcceleratorType {
+  /** CPU nodes (TEI for CPUs). */
+  CPU = 'cpu',
+  /** Ascend NPU nodes (mis-tei on torch-npu). */
+  ASCEND = 'ascend',
+}
+
+/** Options of {@link ModelAccelerator.ascend}. */
+export interface AscendAcceleratorOptions {
   /**
-   * `pvc`: an existing ReadOnlyMany/ReadWriteMany claim (SFS Turbo, OBS) holding model
-   * directories, mounted read-only. `obs`: copied from an OBS prefix into the pod before start.
+   * The NPU node pool the pods run on (its chip sets the resource, its taints are tolerated).
+   * @default - none: MemosChart fills in the first of its `npuNodePools`; required on an
+   * EmbeddingServer built directly
    */
-  readonly source: 'pvc' | 'obs';
+  readonly pool?: NpuNodePool;
   /**
-   * With `pvc`: the claim.
+   * NPUs per pod.
+   * @default 1
+   */
+  readonly npuCount?: number;
+  /**
+   * GID of `HwHiAiUser`, which the NPU user must belong to (created by the driver install;
+   * cce_10_0239). Check with `id HwHiAiUser` on an NPU node.
+   * @default 1000 (unconfirmed)
+   */
+  readonly npuGroupId?: number;
+}
+
+/**
+ * Where a model server's inference runs: {@link ModelAccelerator.cpu} or
+ * {@link ModelAccelerator.ascend}.
+ */
+export class ModelAccelerator {
+  /** CPU nodes: TEI for CPUs, autoscaled on CPU utilization. */
+  public static cpu(): ModelAccelerator {
+    return new ModelAccelerator(AcceleratorType.CPU, undefined);
+  }
+
+  /**
+   * Ascend NPU nodes: mis-tei on torch-npu, the CCE NPU resource with requests = limits, pinned to
+   * the pool, its taints tolerated, `/dev/shm` in memory, the `HwHiAiUser` group; fixed replicas.
+   */
+  public static ascend(options: AscendAcceleratorOptions = {}): ModelAccelerator {
+    return new ModelAccelerator(AcceleratorType.ASCEND, { ...options });
+  }
+
+  /** @internal */
+  public readonly _type: AcceleratorType;
+  /** @internal */
+  public readonly _ascend?: AscendAcceleratorOptions;
+
+  private constructor(type: AcceleratorType, ascend: AscendAcceleratorOptions | undefined) {
+    this._type = type;
+    this._ascend = ascend;
+  }
+
+  /**
+   * This accelerator, or, for Ascend without a pool, the same one on `pool`.
+   * @internal
+   */
+  public _withDefaultPool(pool: NpuNodePool): ModelAccelerator {
+    if (this._type !== AcceleratorType.ASCEND || this._ascend?.pool !== undefined) return this;
+    return new ModelAccelerator(AcceleratorType.ASCEND, { ...this._ascend, pool });
+  }
+}
+
+/** Options of {@link ModelWeights.fromClaim}. */
+export interface ClaimWeightsOptions {
+  /**
+   * An existing ReadOnlyMany/ReadWriteMany claim (SFS Turbo, OBS) holding model directories,
+   * mounted read-only.
    * @default '<instance>-models'
    */
   readonly claimName?: string;
   /**
-   * Directory of this model in the claim, or the object prefix in the bucket.
+   * Directory of this model in the claim.
    * @default - the model name, e.g. `bge-m3`
    */
   readonly path?: string;
-  /** With `obs`: bucket, endpoint (e.g. `obs.cn-north-4.myhuaweicloud.com`) and region. */
-  readonly bucket?: string;
-  readonly endpoint?: string;
-  readonly region?: string;
+}
+
+/** Options of {@link ModelWeights.fromObs}. */
+export interface ObsWeightsOptions {
+  /** OBS bucket holding the weights. */
+  readonly bucket: string;
+  /** OBS endpoint, e.g. `obs.cn-north-4.myhuaweicloud.com`. */
+  readonly endpoint: string;
+  /** Region of the bucket, e.g. `cn-north-4`. */
+  readonly region: string;
   /**
-   * With `obs`: room for the weights in the pod.
+   * Object prefix of this model in the bucket.
+   * @default - the model name, e.g. `bge-m3`
+   */
+  readonly path?: string;
+  /**
+   * Room for the weights in the pod.
    * @default Size.gibibytes(8)
    */
   readonly size?: Size;
 }
 
-/** Properties of {@link EmbeddingServer}. */
-export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zoneSpread'>, MonitoredProps {
-  /** Instance name: the Service is `<instance>-embedding` or `<instance>-reranker`. */
-  readonly instance: string;
-  /** MemOS configuration: OBS keys come from its Secret. */
-  readonly config: MemosConfig;
+/**
+ * Where a model server's weights come from. Nothing is downloaded from a model hub:
+ * `HF_HUB_OFFLINE=1`.
+ */
+export class ModelWeights {
+  /** A claim holding model directories, mounted read-only. */
+  public static fromClaim(options: ClaimWeightsOptions = {}): ModelWeights {
+    return new ModelWeights({ ...options }, undefined);
+  }
+
   /**
-   * `embed` serves `/v1/embeddings`; `rerank` serves `/v1/rerank` in the request/response shape
-   * MemOS's `http_bge` reranker uses (Ascend only: TEI for CPU has no such route).
-   * @default 'embed'
+   * Copied from an OBS prefix into the pod (an `emptyDir`) by rclone before the server starts,
+   * with the OBS keys of the credentials Secret.
    */
-  readonly task?: 'embed' | 'rerank';
+  public static fromObs(options: ObsWeightsOptions): ModelWeights {
+    return new ModelWeights(undefined, { ...options });
+  }
+
+  /** @internal */
+  public readonly _claim?: ClaimWeightsOptions;
+  /** @internal */
+  public readonly _obs?: ObsWeightsOptions;
+
+  private constructor(claim: ClaimWeightsOptions | undefined, obs: ObsWeightsOptions | undefined) {
+    this._claim = claim;
+    this._obs = obs;
+  }
+}
+
+/** CPU and memory of one model server pod (requests = limits for memory). */
+export interface ModelServerResources {
+  /** CPU request. */
+  readonly cpuRequest: kplus.Cpu;
+  /** CPU limit. */
+  readonly cpuLimit: kplus.Cpu;
+  /** Memory request and limit. */
+  readonly memory: Size;
+}
+
+/** The user-tunable settings of an {@link EmbeddingServer}. */
+export interface EmbeddingServerOptions {
   /**
    * Served model name (what MemOS sends as `model`).
    * @default 'bge-m3' (embed) / 'bge-reranker-v2-m3' (rerank)
@@ -81,34 +189,17 @@ export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zone
   readonly model?: string;
   /**
    * Where inference runs.
-   * @default 'cpu'
+   * @default ModelAccelerator.cpu()
    */
-  readonly accelerator?: EmbeddingAccelerator;
-  /**
-   * With `ascend`: the NPU node pool the pods run on (its chip sets the resource, its taints are
-   * tolerated).
-   * @default - none; required with `ascend`
-   */
-  readonly npuNodePool?: NpuNodePool;
-  /**
-   * With `ascend`: NPUs per pod.
-   * @default 1
-   */
-  readonly npuCount?: number;
-  /**
-   * With `ascend`: GID of `HwHiAiUser`, which the NPU user must belong to (created by the driver
-   * install; cce_10_0239). Check with `id HwHiAiUser` on an NPU node.
-   * @default 1000 (unconfirmed)
-   */
-  readonly npuGroupId?: number;
+  readonly accelerator?: ModelAccelerator;
   /**
    * Image, pinned.
-   * @default DEFAULT_CPU_EMBEDDING_IMAGE or DEFAULT_ASCEND_EMBEDDING_IMAGE
+   * @default EmbeddingServer.DEFAULT_CPU_IMAGE or EmbeddingServer.DEFAULT_ASCEND_IMAGE
    */
   readonly image?: string;
   /**
    * Model weights.
-   * @default - the claim `<instance>-models`, directory = model name
+   * @default - ModelWeights.fromClaim(): the claim `<instance>-models`, directory = model name
    */
   readonly weights?: ModelWeights;
   /**
@@ -125,12 +216,32 @@ export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zone
    * CPU and memory per pod (requests = limits for memory).
    * @default - CPU: 2 CPU request / 4 limit, 8Gi; Ascend: 4 / 8, 16Gi
    */
-  readonly resources?: { readonly cpuRequest: kplus.Cpu; readonly cpuLimit: kplus.Cpu; readonly memory: Size };
+  readonly resources?: ModelServerResources;
   /**
    * Zone spreading.
-   * @default - `required` on CPU; `preferred` on Ascend (NPU pools often sit in one zone)
+   * @default - `ZoneSpread.REQUIRED` on CPU; `ZoneSpread.PREFERRED` on Ascend (NPU pools often
+   * sit in one zone)
    */
   readonly zoneSpread?: ZoneSpread;
+}
+
+/** Properties of {@link EmbeddingServer}. */
+export interface EmbeddingServerProps extends EmbeddingServerOptions, MonitoredProps {
+  /** Instance name: the Service is `<instance>-embedding` or `<instance>-reranker`. */
+  readonly instance: string;
+  /** Where the credentials live: OBS weights read `OBS_ACCESS_KEY_ID` and `OBS_SECRET_ACCESS_KEY`. */
+  readonly credentials: Credentials;
+  /**
+   * `EMBED` serves `/v1/embeddings`; `RERANK` serves `/v1/rerank` in the request/response shape
+   * MemOS's `http_bge` reranker uses (Ascend only: TEI for CPU has no such route).
+   * @default ModelServerTask.EMBED
+   */
+  readonly task?: ModelServerTask;
+  /**
+   * Image pull secrets (existing Secrets in the namespace).
+   * @default ['default-secret'] (created by CCE for SWR)
+   */
+  readonly imagePullSecrets?: string[];
 }
 
 /**
@@ -139,41 +250,80 @@ export interface EmbeddingServerProps extends Omit<WorkloadPlacementProps, 'zone
  * CCE NPU resource with requests = limits, pinned to the pool, its taints tolerated, `/dev/shm`
  * in memory, the `HwHiAiUser` group), weights from a PVC or OBS with the hub offline, probes with
  * a long startup, hardened, zone spread, PDB, an HPA on CPU for the CPU variant, a ServiceMonitor.
+ *
+ * ```ts
+ * const embedder = new EmbeddingServer(chart, 'Embedding', { instance: 'memos', credentials });
+ * embedder.apiBase; // http://memos-embedding:8080/v1
+ * ```
  */
 export class EmbeddingServer extends Construct {
-  /** `http://<service>:8080/v1`, for `MOS_EMBEDDER_API_BASE`. */
+  /** Image of the CPU server (TEI for CPUs). */
+  public static readonly DEFAULT_CPU_IMAGE = DEFAULT_CPU_EMBEDDING_IMAGE;
+  /** Image of the Ascend server (mis-tei). */
+  public static readonly DEFAULT_ASCEND_IMAGE = DEFAULT_ASCEND_EMBEDDING_IMAGE;
+  /** Image of the init container that copies weights from OBS (rclone). */
+  public static readonly DEFAULT_MODEL_FETCH_IMAGE = DEFAULT_MODEL_FETCH_IMAGE;
+  /** HTTP port of the server and its Service. */
+  public static readonly HTTP_PORT = PORT;
+
+  /** What the server serves. */
+  public readonly task: ModelServerTask;
+  /** The Service name: `<instance>-embedding` or `<instance>-reranker`. */
+  public readonly host: string;
+  /** The Service port (8080). */
+  public readonly port: number;
+  /** `http://<host>:8080/v1`, for `MOS_EMBEDDER_API_BASE`. */
   public readonly apiBase: string;
-  /** Full URL MemOS's `http_bge` reranker posts to (rerank task). */
+  /** `<apiBase>/rerank`: the full URL MemOS's `http_bge` reranker posts to (rerank task). */
   public readonly rerankUrl: string;
+  /** The served model name. */
   public readonly model: string;
   /** Output size of the embedding model, when known. */
   public readonly dimension?: number;
-  public readonly accelerator: EmbeddingAccelerator;
+  /** Where inference runs. */
+  public readonly accelerator: AcceleratorType;
+  /** The server's Deployment. */
   public readonly deployment: kplus.Deployment;
+  /** The ClusterIP Service (`host`:`port`). */
+  public readonly service: kplus.Service;
+  /** The CPU autoscaler (CPU accelerator only). */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
+  /** The PodDisruptionBudget (with 2 or more replicas). */
+  public readonly disruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
+  /** The ServiceMonitor scraping `/metrics`. */
+  public readonly serviceMonitor: ServiceMonitor;
 
   constructor(scope: Construct, id: string, props: EmbeddingServerProps) {
     super(scope, id);
     const instance = requireDnsLabel(this, 'instance', props.instance, 40);
-    const task = requireOneOf(this, 'task', props.task ?? 'embed', ['embed', 'rerank'] as const);
-    this.accelerator = requireOneOf(this, 'accelerator', props.accelerator ?? 'cpu', EMBEDDING_ACCELERATORS);
-    const ascend = this.accelerator === 'ascend';
-    if (task === 'rerank' && !ascend) {
+    const credentials = requireCredentials(this, 'credentials', props.credentials);
+    const task = requireEnum(this, 'task', props.task ?? ModelServerTask.EMBED, ModelServerTask);
+    this.task = task;
+    const accelerator = props.accelerator ?? ModelAccelerator.cpu();
+    if (!(accelerator instanceof ModelAccelerator)) {
+      invalidProp(this, 'accelerator', accelerator, 'ModelAccelerator.cpu() or ModelAccelerator.ascend({ pool, npuCount, npuGroupId })');
+    }
+    this.accelerator = accelerator._type;
+    const ascend = this.accelerator === AcceleratorType.ASCEND;
+    if (task === ModelServerTask.RERANK && !ascend) {
       invalidProp(this, 'task', 'rerank', "'embed' on CPU: TEI's /rerank takes `texts` and answers a bare list, which MemOS's http_bge reranker cannot read (use cosine_local, or Ascend mis-tei's /v1/rerank)");
     }
-    this.model = requireNonEmpty(this, 'model', props.model ?? (task === 'embed' ? 'bge-m3' : 'bge-reranker-v2-m3'));
+    this.model = requireNonEmpty(this, 'model', props.model ?? (task === ModelServerTask.EMBED ? 'bge-m3' : 'bge-reranker-v2-m3'));
     const known = KNOWN_MODELS[this.model];
-    if (known && known.task !== task) invalidProp(this, 'model', this.model, `a ${task === 'embed' ? 'embedding' : 'reranking'} model (${this.model} is for ${known.task})`);
+    if (known && known.task !== task) invalidProp(this, 'model', this.model, `a ${task === ModelServerTask.EMBED ? 'embedding' : 'reranking'} model (${this.model} is for ${known.task})`);
     this.dimension = known?.dimension;
-    const { service: name, apiBase, rerankUrl } = InClusterEndpoints.modelServer(instance, task);
-    this.apiBase = apiBase;
-    this.rerankUrl = rerankUrl;
+    const component = task === ModelServerTask.EMBED ? 'embedding' : 'reranker';
+    const name = `${instance}-${component}`;
+    this.host = name;
+    this.port = PORT;
+    this.apiBase = `http://${name}:${PORT}/v1`;
+    this.rerankUrl = `${this.apiBase}/rerank`;
     const image = requirePinnedImage(this, 'image', props.image ?? (ascend ? DEFAULT_ASCEND_EMBEDDING_IMAGE : DEFAULT_CPU_EMBEDDING_IMAGE));
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 2, 1, 100);
-    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? (ascend ? 'preferred' : 'required'), ['required', 'preferred'] as const);
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? (ascend ? ZoneSpread.PREFERRED : ZoneSpread.REQUIRED), ZoneSpread);
     const resources = props.resources ?? (ascend
       ? { cpuRequest: kplus.Cpu.units(4), cpuLimit: kplus.Cpu.units(8), memory: Size.gibibytes(16) }
       : { cpuRequest: kplus.Cpu.units(2), cpuLimit: kplus.Cpu.units(4), memory: Size.gibibytes(8) });
-    const component = task === 'embed' ? 'embedding' : 'reranker';
     const selector = selectorLabels(instance, component);
     const labels = componentLabels(instance, component);
     const namespace = Chart.of(this).namespace ?? 'default';
@@ -194,7 +344,7 @@ export class EmbeddingServer extends Construct {
     });
     selectPods(this.deployment, selector);
 
-    const weights = this.mountWeights(props.weights ?? { source: 'pvc' }, instance, props.config);
+    const weights = this.mountWeights(props.weights ?? ModelWeights.fromClaim(), instance, credentials);
     const env: Record<string, kplus.EnvValue> = {
       HF_HUB_OFFLINE: kplus.EnvValue.fromValue('1'),
       HOME: kplus.EnvValue.fromValue('/tmp'),
@@ -229,33 +379,36 @@ export class EmbeddingServer extends Construct {
 
     const api = ApiObject.of(this.deployment);
     if (ascend) {
-      const pool = props.npuNodePool;
-      if (!pool) invalidProp(this, 'npuNodePool', undefined, "the NPU node pool to run on, for accelerator 'ascend'");
-      const chip = requireOneOf(this, 'npuNodePool.chip', pool.chip ?? '910B', Object.keys(AscendChips) as (keyof typeof AscendChips)[]);
-      const npus = requireInteger(this, 'npuCount', props.npuCount ?? 1, 1, 16);
+      const options = accelerator._ascend ?? {};
+      const pool = options.pool;
+      if (!pool) {
+        invalidProp(this, 'accelerator.pool', undefined,
+          'the NPU node pool to run on, for an Ascend accelerator: ModelAccelerator.ascend({ pool: { name, chip } })');
+      }
+      const chip = requireEnum(this, 'accelerator.pool.chip', pool.chip ?? AscendChip.ASCEND_910B, AscendChip);
+      const npus = requireInteger(this, 'accelerator.npuCount', options.npuCount ?? 1, 1, 16);
       const resource = AscendChips[chip].resource.replace('/', '~1');
       // The CCE add-on requires requests equal to limits for NPUs (cce_10_0346).
       for (const kind of ['requests', 'limits']) {
         api.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/0/resources/${kind}/${resource}`, kplus.k8s.Quantity.fromNumber(npus)));
       }
       container.mount('/dev/shm', kplus.Volume.fromEmptyDir(this, 'Shm', 'dshm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.gibibytes(4) }));
-      api.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/supplementalGroups', [requireInteger(this, 'npuGroupId', props.npuGroupId ?? 1000, 1, 65535)]));
-      requireNodePool(this, this.deployment, pool.name);
+      api.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/supplementalGroups', [requireInteger(this, 'accelerator.npuGroupId', options.npuGroupId ?? 1000, 1, 65535)]));
+      requireNodePool(this, this.deployment, requireDnsLabel(this, 'accelerator.pool.name', pool.name));
       api.addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', {
         nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: CceNodeLabels.NPU, operator: 'Exists' }] }] } },
       }));
       if (pool.taints?.length) {
         api.addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', pool.taints.map((t, i) => ({
-          key: requireNonEmpty(this, `npuNodePool.taints[${i}].key`, t.key),
+          key: requireNonEmpty(this, `accelerator.pool.taints[${i}].key`, t.key),
           operator: t.value === undefined ? 'Exists' : 'Equal',
           ...(t.value === undefined ? {} : { value: t.value }),
-          effect: requireOneOf(this, `npuNodePool.taints[${i}].effect`, t.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const),
+          effect: requireEnum(this, `accelerator.pool.taints[${i}].effect`, t.effect, kplus.TaintEffect),
         }))));
       }
     } else {
-      if (props.npuNodePool !== undefined || props.npuCount !== undefined) invalidProp(this, 'npuNodePool', props.npuNodePool?.name, "nothing with accelerator 'cpu'");
       const maxReplicas = requireInteger(this, 'maxReplicas', props.maxReplicas ?? 6, replicas, 100);
-      new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+      this.autoscaler = new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
         metadata: { name, labels },
         target: this.deployment,
         minReplicas: replicas,
@@ -266,15 +419,15 @@ export class EmbeddingServer extends Construct {
     }
     setImagePullSecrets(this, this.deployment, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     spreadAcrossZones(this.deployment, selector, zoneSpread);
-    if (replicas >= 2) addDisruptionBudget(this, 'Budget', { name, labels, selector });
+    if (replicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
 
-    const service = new kplus.Service(this, 'Service', {
+    this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'http', port: PORT, targetPort: PORT }],
     });
-    selectPods(service, selector);
-    new ServiceMonitor(this, 'ServiceMonitor', {
+    selectPods(this.service, selector);
+    this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE), labels },
       spec: {
         namespaceSelector: { matchNames: [namespace] },
@@ -285,22 +438,22 @@ export class EmbeddingServer extends Construct {
   }
 
   /** The weights volume (and, for OBS, the init container that fills it). */
-  private mountWeights(weights: ModelWeights, instance: string, config: MemosConfig): { volume: kplus.Volume; modelDir: string } {
-    const source = requireOneOf(this, 'weights.source', weights.source, ['pvc', 'obs'] as const);
-    const path = weights.path ?? this.model;
+  private mountWeights(weights: ModelWeights, instance: string, credentials: Credentials): { volume: kplus.Volume; modelDir: string } {
+    if (!(weights instanceof ModelWeights)) {
+      return invalidProp(this, 'weights', weights, 'ModelWeights.fromClaim({ claimName, path }) or ModelWeights.fromObs({ bucket, endpoint, region, path, size })');
+    }
+    const claim = weights._claim;
+    const obs = weights._obs;
+    const path = (claim ?? obs)?.path ?? this.model;
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(path) || path.includes('..')) invalidProp(this, 'weights.path', path, 'a relative path of letters, digits, ., _, - and /');
-    if (source === 'pvc') {
-      for (const key of ['bucket', 'endpoint', 'region', 'size'] as const) {
-        if (weights[key] !== undefined) invalidProp(this, `weights.${key}`, weights[key], "nothing with source 'pvc'");
-      }
-      const claim = requireDnsLabel(this, 'weights.claimName', weights.claimName ?? `${instance}-models`, 253);
-      const volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Weights', kplus.PersistentVolumeClaim.fromClaimName(this, 'WeightsClaim', claim), { name: 'models', readOnly: true });
+    if (!obs) {
+      const claimName = requireDnsLabel(this, 'weights.claimName', claim?.claimName ?? `${instance}-models`, 253);
+      const volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Weights', kplus.PersistentVolumeClaim.fromClaimName(this, 'WeightsClaim', claimName), { name: 'models', readOnly: true });
       return { volume, modelDir: `${MODELS_DIR}/${path}` };
     }
-    if (weights.claimName !== undefined) invalidProp(this, 'weights.claimName', weights.claimName, "nothing with source 'obs'");
-    const bucket = requireNonEmpty(this, 'weights.bucket', weights.bucket);
-    const endpoint = requireNonEmpty(this, 'weights.endpoint', weights.endpoint);
-    const volume = kplus.Volume.fromEmptyDir(this, 'Weights', 'models', { sizeLimit: weights.size ?? Size.gibibytes(8) });
+    const bucket = requireNonEmpty(this, 'weights.bucket', obs.bucket);
+    const endpoint = requireNonEmpty(this, 'weights.endpoint', obs.endpoint);
+    const volume = kplus.Volume.fromEmptyDir(this, 'Weights', 'models', { sizeLimit: obs.size ?? Size.gibibytes(8) });
     const dir = this.model;
     const value = kplus.EnvValue.fromValue;
     this.deployment.addInitContainer({
@@ -315,9 +468,9 @@ export class EmbeddingServer extends Construct {
         RCLONE_CONFIG_OBS_TYPE: value('s3'),
         RCLONE_CONFIG_OBS_PROVIDER: value('HuaweiOBS'),
         RCLONE_CONFIG_OBS_ENDPOINT: value(endpoint),
-        RCLONE_CONFIG_OBS_REGION: value(requireNonEmpty(this, 'weights.region', weights.region)),
-        RCLONE_CONFIG_OBS_ACCESS_KEY_ID: config.secretKey('OBS_ACCESS_KEY_ID'),
-        RCLONE_CONFIG_OBS_SECRET_ACCESS_KEY: config.secretKey('OBS_SECRET_ACCESS_KEY'),
+        RCLONE_CONFIG_OBS_REGION: value(requireNonEmpty(this, 'weights.region', obs.region)),
+        RCLONE_CONFIG_OBS_ACCESS_KEY_ID: credentials.ref(Credential.OBS_ACCESS_KEY_ID).envValue(this),
+        RCLONE_CONFIG_OBS_SECRET_ACCESS_KEY: credentials.ref(Credential.OBS_SECRET_ACCESS_KEY).envValue(this),
       },
       resources: { cpu: { request: kplus.Cpu.millis(200), limit: kplus.Cpu.units(1) }, memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) } },
       securityContext: hardenedContainerSecurityContext(SERVER_UID),

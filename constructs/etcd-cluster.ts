@@ -4,14 +4,16 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, httpProbe,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, httpProbe, ZoneSpread,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Upstream etcd (a static binary; every flag also reads `ETCD_<FLAG>` from the environment). */
 export const DEFAULT_ETCD_IMAGE = 'quay.io/coreos/etcd:v3.5.17';
 const ETCD_UID = 1000;
+/** Size of each member's data volume when `storage.size` is not set. */
+const DEFAULT_STORAGE_SIZE = Size.gibibytes(10);
 
 /** Properties of {@link EtcdCluster}. */
 export interface EtcdClusterProps extends WorkloadPlacementProps {
@@ -26,14 +28,14 @@ export interface EtcdClusterProps extends WorkloadPlacementProps {
   readonly members?: number;
   /**
    * Image, pinned.
-   * @default DEFAULT_ETCD_IMAGE
+   * @default EtcdCluster.DEFAULT_IMAGE
    */
   readonly image?: string;
   /**
    * Data volume per member; etcd wants fast disks.
-   * @default - 10Gi SSD EVS disk on `csi-disk-topology`
+   * @default - a 10Gi SSD EVS disk on `csi-disk-topology` per member
    */
-  readonly storage?: Partial<EvsVolumeOptions>;
+  readonly storage?: EvsVolumeOptions;
 }
 
 /**
@@ -43,34 +45,43 @@ export interface EtcdClusterProps extends WorkloadPlacementProps {
  * node, zone spread and a PDB keeping a majority.
  */
 export class EtcdCluster extends Construct {
-  /** Client endpoints, `<member>.<headless>:2379`. */
+  /** The image used when `image` is not set. */
+  public static readonly DEFAULT_IMAGE = DEFAULT_ETCD_IMAGE;
+
+  /** Client endpoints, one per member: `<name>-<i>.<name>-headless:2379`. */
   public readonly endpoints: string[];
+  /** The members. */
   public readonly statefulSet: kplus.StatefulSet;
+  /** The headless Service `<name>-headless` (client 2379, peer 2380) the members resolve each other through. */
+  public readonly headlessService: kplus.Service;
+  /** The PodDisruptionBudget keeping a majority of members up. */
+  public readonly disruptionBudget: kplus.k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: EtcdClusterProps) {
     super(scope, id);
     const name = requireDnsLabel(this, 'name', props.name, 50);
     const members = requireInteger(this, 'members', props.members ?? 3, 1, 7);
     if (members % 2 === 0) invalidProp(this, 'members', members, 'an odd number (1, 3, 5, 7): an even member adds no fault tolerance');
-    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_ETCD_IMAGE);
+    const image = requirePinnedImage(this, 'image', props.image ?? EtcdCluster.DEFAULT_IMAGE);
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     const headlessName = `${name}-headless`;
     const selector = selectorLabels(props.instance, name);
     const labels = componentLabels(props.instance, name);
     const member = (i: number | string) => `${name}-${i}.${headlessName}`;
     this.endpoints = Array.from({ length: members }, (_, i) => `${member(i)}:2379`);
 
-    const headless = new kplus.Service(this, 'Headless', {
+    this.headlessService = new kplus.Service(this, 'Headless', {
       metadata: { name: headlessName, labels },
       clusterIP: 'None',
       // Members must resolve each other before they are ready to form the cluster.
       publishNotReadyAddresses: true,
       ports: [{ name: 'client', port: 2379, targetPort: 2379 }, { name: 'peer', port: 2380, targetPort: 2380 }],
     });
-    selectPods(headless, selector);
+    selectPods(this.headlessService, selector);
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
       metadata: { name, labels },
-      service: headless,
+      service: this.headlessService,
       replicas: members,
       select: false,
       podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
@@ -119,12 +130,12 @@ export class EtcdCluster extends Construct {
     });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
     addVolumeClaimTemplates(this.statefulSet, [{
-      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(10), ...props.storage }, labels),
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, DEFAULT_STORAGE_SIZE, labels),
       mountPath: '/var/lib/etcd',
     }]);
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     requireSeparateNodes(this.statefulSet, selector);
-    spreadAcrossZones(this.statefulSet, selector, props.zoneSpread ?? 'required');
-    addDisruptionBudget(this, 'Budget', { name, labels, selector });
+    spreadAcrossZones(this.statefulSet, selector, zoneSpread);
+    this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
   }
 }

@@ -4,11 +4,11 @@ import { Construct } from 'constructs';
 import { consumerSettings, MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods } from '../src/kubernetes';
+import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, ZoneSpread } from '../src/kubernetes';
 import { MEMOS_HTTP_PORT } from '../src/memos';
-import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+import { requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
-/** Seed §2.5: mem-scheduler requests 1 CPU / 2Gi, limits 2 CPU / 4Gi. */
+/** This construct's default resources: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi (seed §2.5). */
 export const MEM_SCHEDULER_DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) },
   memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
@@ -71,7 +71,9 @@ export class MemScheduler extends Construct {
   /** Its headless governing Service. */
   public readonly service: kplus.Service;
   /** Labels selecting the scheduler pods. */
-  public readonly selectorLabels: Record<string, string>;
+  public readonly selectorLabels: { [key: string]: string };
+  /** The PodDisruptionBudget, from two pods up. */
+  public readonly disruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
   /** Consumer pods. */
   public readonly replicas: number;
 
@@ -80,13 +82,9 @@ export class MemScheduler extends Construct {
     const instance = requireDnsLabel(this, 'instance', props.instance, 40);
     const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_MEMOS_IMAGE);
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1, 100);
-    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     // Per-pod overrides of the ConfigMap's consumer settings (explicit env wins over envFrom).
     const env = consumerSettings(this, { threadPoolSize: props.threadPoolSize, consumeIntervalSeconds: props.consumeIntervalSeconds }, '');
-    if (props.config.settings.MEMSCHEDULER_USE_REDIS_QUEUE !== 'true') {
-      invalidProp(this, 'config', props.config.settings.MEMSCHEDULER_USE_REDIS_QUEUE,
-        'a MemosConfig with the Redis queue on: with the in-memory queue a dedicated scheduler never sees the API\'s tasks');
-    }
 
     const name = `${instance}-scheduler`;
     this.selectorLabels = selectorLabels(instance, 'mem-scheduler');
@@ -118,6 +116,6 @@ export class MemScheduler extends Construct {
     });
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     spreadAcrossZones(this.statefulSet, this.selectorLabels, zoneSpread);
-    if (this.replicas >= 2) addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
+    if (this.replicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
   }
 }

@@ -1,16 +1,16 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ElbService, ElbServiceOptions } from './elb-service';
+import { ElbService, ElbServiceOptions, ElbHealthCheckProtocol } from './elb-service';
 import { MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
-import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+import { invalidProp, reportAs, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
-/** Seed §2.5: each API pod requests 2 CPU / 4Gi and may burst to 4 CPU / 8Gi. */
+/** This construct's default resources: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi (seed §2.5). */
 export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(4) },
   memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) },
@@ -47,6 +47,24 @@ export interface MemosApiAutoscaling {
   readonly scaleDownStabilization?: Duration;
 }
 
+/** How the API is reached inside and outside the cluster. */
+export class ApiService {
+  /** A LoadBalancer Service behind a CCE ELB (a private, shared ELB unless `options` say otherwise). */
+  public static elb(options: ElbServiceOptions = {}): ApiService {
+    return new ApiService(options);
+  }
+
+  /** A ClusterIP Service only: reach the API from inside the cluster (or through your own ingress). */
+  public static clusterIp(): ApiService {
+    return new ApiService(undefined);
+  }
+
+  private constructor(
+    /** @internal */
+    public readonly _elb: ElbServiceOptions | undefined,
+  ) {}
+}
+
 /** Properties of {@link MemosApi}. */
 export interface MemosApiProps {
   /** Instance name: prefix of object names and value of `app.kubernetes.io/instance`. */
@@ -75,10 +93,10 @@ export interface MemosApiProps {
    */
   readonly consumesQueue?: boolean;
   /**
-   * The CCE ELB in front of the API, or `false` for a ClusterIP Service only.
-   * @default - a private (`inner`) shared ELB, TCP listener on 80, HTTP health check on /health
+   * The Service in front of the API.
+   * @default - ApiService.elb(): a private (`inner`) shared ELB, TCP listener on 80, HTTP health check on /health
    */
-  readonly loadBalancer?: ElbServiceOptions | false;
+  readonly service?: ApiService;
   /**
    * Spreading across availability zones: `required` never puts two more pods in one zone than
    * in another (pods stay Pending instead); `preferred` only tries.
@@ -121,7 +139,9 @@ export class MemosApi extends Construct {
   /** The autoscaler, unless `replicas` is fixed. */
   public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
   /** Labels selecting the API pods. */
-  public readonly selectorLabels: Record<string, string>;
+  public readonly selectorLabels: { [key: string]: string };
+  /** The PodDisruptionBudget, from two pods up. */
+  public readonly disruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: MemosApiProps) {
     super(scope, id);
@@ -133,7 +153,7 @@ export class MemosApi extends Construct {
     const replicas = props.replicas === undefined ? undefined : requireInteger(this, 'replicas', props.replicas, 1, 1000);
     const autoscaling = replicas === undefined ? (props.autoscaling ?? { minReplicas: 3, maxReplicas: 10 }) : undefined;
     const consumesQueue = props.consumesQueue ?? true;
-    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     const name = `${instance}-api`;
     this.selectorLabels = selectorLabels(instance, 'memos-api');
     const labels = componentLabels(instance, 'memos-api');
@@ -162,7 +182,8 @@ export class MemosApi extends Construct {
 
     spreadAcrossZones(this.deployment, this.selectorLabels, zoneSpread);
 
-    if (props.loadBalancer === false) {
+    const exposure = props.service ?? ApiService.elb();
+    if (exposure._elb === undefined) {
       this.service = new kplus.Service(this, 'Service', {
         metadata: { name, labels },
         type: kplus.ServiceType.CLUSTER_IP,
@@ -170,14 +191,15 @@ export class MemosApi extends Construct {
       });
       selectPods(this.service, this.selectorLabels);
     } else {
-      this.elb = new ElbService(this, 'Elb', {
-        healthCheck: { protocol: 'HTTP', path: MEMOS_HEALTH_PATH },
-        ...props.loadBalancer,
+      // Its errors name the prop the user set: this construct's `service`.
+      this.elb = reportAs(this, { '': 'service' }, () => new ElbService(this, 'Elb', {
+        healthCheck: { protocol: ElbHealthCheckProtocol.HTTP, path: MEMOS_HEALTH_PATH },
+        ...exposure._elb,
         name,
         labels,
         selector: this.selectorLabels,
         targetPort: MEMOS_HTTP_PORT,
-      });
+      }));
       this.service = this.elb.service;
     }
 
@@ -186,10 +208,10 @@ export class MemosApi extends Construct {
 
     // One pod at a time through drains and upgrades. With a single pod a budget would either
     // block node drains forever or protect nothing, so none is created.
-    if (minReplicas >= 2) addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
+    if (minReplicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
   }
 
-  private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: Record<string, string>): kplus.HorizontalPodAutoscaler {
+  private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: { [key: string]: string }): kplus.HorizontalPodAutoscaler {
     const minReplicas = requireInteger(this, 'autoscaling.minReplicas', autoscaling.minReplicas, 1, 1000);
     const maxReplicas = requireInteger(this, 'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1000);
     const cpu = requireInteger(this, 'autoscaling.targetCpuUtilization', autoscaling.targetCpuUtilization ?? 70, 1, 100);

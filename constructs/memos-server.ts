@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
-import { swrImage } from '../src/cce';
+import { SwrImage } from '../src/cce';
 import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe } from '../src/kubernetes';
 import {
   MEMOS_APP_MODULE,
@@ -24,12 +24,13 @@ import {
  * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
  * MemOS v2.0.31 and push it to your SWR organization (README, "Building the MemOS image").
  */
-export const DEFAULT_MEMOS_IMAGE = swrImage({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
+export const DEFAULT_MEMOS_IMAGE = SwrImage.reference({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
 
 /**
  * Workload and pod settings of a MemOS workload: its name and labels, an explicit path-independent
  * selector (set with `selectPods`; renaming a construct must not change an immutable selector),
  * UID 1000, no service-account token, a graceful stop.
+ * @internal
  */
 export function memosWorkloadProps(options: { name: string; labels: Record<string, string>; config: MemosConfig; terminationGracePeriod?: Duration }) {
   return {
@@ -44,7 +45,10 @@ export function memosWorkloadProps(options: { name: string; labels: Record<strin
   };
 }
 
-/** What differs between MemOS containers. */
+/**
+ * What differs between MemOS containers.
+ * @internal
+ */
 export interface MemosServerContainerOptions {
   readonly name: string;
   readonly image: string;
@@ -60,6 +64,7 @@ export interface MemosServerContainerOptions {
  * Adds the MemOS server container (`uvicorn memos.api.server_api:app`, one worker, port 8000)
  * to a workload: probes sized for a slow start, hardened, emptyDirs where MemOS writes, all
  * settings and credentials from the {@link MemosConfig}.
+ * @internal
  */
 export function addMemosServerContainer(scope: Construct, workload: kplus.Deployment | kplus.StatefulSet, options: MemosServerContainerOptions): kplus.Container {
   const container = workload.addContainer({

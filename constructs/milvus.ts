@@ -2,26 +2,30 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EtcdCluster } from './etcd-cluster';
-import { MemosConfig } from './memos-config';
-import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
+import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodWorkload,
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireInteger, requireNonEmpty, requireOneOf, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
 /** The image has no USER (root); run as 1000 with /var/lib/milvus, /milvus/logs and /tmp writable (components.md §7.2 item 11). */
 const MILVUS_UID = 1000;
-export const MilvusPorts = { GRPC: ServicePorts.MILVUS, METRICS: 9091 } as const;
+/** Milvus's ports: gRPC/REST for clients, and metrics and health (`/healthz`, `/metrics`). */
+export const MilvusPorts = { GRPC: 19530, METRICS: 9091 } as const;
+/** Volume of a standalone Milvus when `storage.size` is not set. */
+const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
+/** Query nodes of a distributed Milvus when `queryNodes` is not set. */
+const DEFAULT_QUERY_NODES = 2;
 
 /**
- * Huawei OBS through its S3 API as Milvus's object storage. Credentials come from the MemOS
- * Secret (keys `OBS_ACCESS_KEY_ID`, `OBS_SECRET_ACCESS_KEY`), never from a ConfigMap.
+ * Huawei OBS through its S3 API as Milvus's object storage. Credentials come from the stack's
+ * Secret (credentials `OBS_ACCESS_KEY_ID`, `OBS_SECRET_ACCESS_KEY`), never from a ConfigMap.
  */
 export interface MilvusObjectStorage {
   /** Bucket (create it first, in the cluster's region). */
@@ -42,56 +46,129 @@ export interface MilvusKafka {
   /** Broker addresses, `host:port`. */
   readonly brokers: string[];
   /**
-   * SASL/PLAIN user; the password is the Secret's `KAFKA_SASL_PASSWORD`. Use SASL_SSL on DMS
+   * SASL/PLAIN user; the password is the credential `KAFKA_SASL_PASSWORD`. Use SASL_SSL on DMS
    * instances with SASL enabled.
    * @default - no SASL
    */
   readonly saslUser?: string;
 }
 
-/** Properties of {@link Milvus}. */
-export interface MilvusProps extends WorkloadPlacementProps, MonitoredProps {
-  /** Instance name: the Service MemOS uses is `<instance>-milvus`. */
-  readonly instance: string;
-  /** MemOS configuration: passwords and keys come from its Secret. */
-  readonly config: MemosConfig;
+/** How Milvus is deployed. */
+export enum MilvusMode {
+  /** One pod running every role, with embedded etcd and Woodpecker on a local volume. */
+  STANDALONE = 'standalone',
+  /** proxy, mixCoord, queryNode, dataNode and streamingNode Deployments plus a 3-member etcd. */
+  DISTRIBUTED = 'distributed',
+}
+
+/** Options of {@link MilvusTopology.standalone}. */
+export interface MilvusStandaloneOptions {
   /**
-   * `standalone`: one pod with embedded etcd. `distributed`: proxy, mixCoord, queryNode,
-   * dataNode and streamingNode Deployments plus a 3-member etcd; needs `objectStorage` and `kafka`.
-   * @default 'standalone'
+   * The pod's volume at /var/lib/milvus (data, embedded etcd, WAL).
+   * @default - a 200Gi SSD EVS disk on `csi-disk-topology`
    */
-  readonly mode?: 'standalone' | 'distributed';
+  readonly storage?: EvsVolumeOptions;
   /**
-   * Image, pinned.
-   * @default DEFAULT_MILVUS_IMAGE
-   */
-  readonly image?: string;
-  /**
-   * OBS instead of the local volume (standalone); required when distributed.
-   * @default - local storage on the standalone pod's volume
+   * OBS instead of the local volume for Milvus's data (the WAL and etcd stay on the volume).
+   * @default - local storage on the volume
    */
   readonly objectStorage?: MilvusObjectStorage;
+}
+
+/** Options of {@link MilvusTopology.distributed}. */
+export interface MilvusDistributedOptions {
+  /** Where a distributed Milvus keeps its data: an OBS bucket. */
+  readonly objectStorage: MilvusObjectStorage;
   /**
-   * The message queue of a distributed Milvus. Required when distributed: Woodpecker cannot use
-   * OBS (it needs S3 conditional writes), and an in-cluster Pulsar would add ten pods.
-   * @default - none
+   * The message queue: Woodpecker cannot use OBS (it needs S3 conditional writes), and an
+   * in-cluster Pulsar would add ten pods.
    */
-  readonly kafka?: MilvusKafka;
+  readonly kafka: MilvusKafka;
   /**
-   * Query nodes (distributed): they hold the loaded segments, so add them for capacity.
+   * Query nodes: they hold the loaded segments, so add them for capacity.
    * @default 2
    */
   readonly queryNodes?: number;
+}
+
+/**
+ * How Milvus is deployed: one standalone pod, or the distributed components on OBS and Kafka.
+ *
+ * ```ts
+ * MilvusTopology.standalone({ storage: { size: Size.gibibytes(500) } });
+ * MilvusTopology.distributed({ objectStorage: { bucket, endpoint, region }, kafka: { brokers }, queryNodes: 3 });
+ * ```
+ */
+export class MilvusTopology {
+  /** A StatefulSet of one pod with embedded etcd, Woodpecker and a volume; optionally OBS for the data. */
+  public static standalone(options: MilvusStandaloneOptions = {}): MilvusTopology {
+    return new MilvusTopology(MilvusMode.STANDALONE, options.objectStorage, undefined, undefined, options.storage);
+  }
+
+  /**
+   * proxy ×2, mixCoord ×2 (active-standby), queryNode ×N, dataNode ×2 and streamingNode ×2, a
+   * 3-member etcd, OBS object storage and Kafka (Huawei DMS) as the queue.
+   */
+  public static distributed(options: MilvusDistributedOptions): MilvusTopology {
+    return new MilvusTopology(MilvusMode.DISTRIBUTED, options.objectStorage, options.kafka, options.queryNodes, undefined);
+  }
+
+  private constructor(
+    /** @internal */
+    public readonly _mode: MilvusMode,
+    /** @internal */
+    public readonly _objectStorage: MilvusObjectStorage | undefined,
+    /** @internal */
+    public readonly _kafka: MilvusKafka | undefined,
+    /** @internal */
+    public readonly _queryNodes: number | undefined,
+    /** @internal */
+    public readonly _storage: EvsVolumeOptions | undefined,
+  ) {}
+
+  /**
+   * This topology with the values the user left unset taken from `defaults`: `queryNodes`
+   * (distributed) and the volume size `storageSize` (standalone). Defaults that do not apply to
+   * the mode are ignored.
+   * @internal
+   */
+  public _withDefaults(defaults: { readonly queryNodes?: number; readonly storageSize?: Size }): MilvusTopology {
+    if (this._mode === MilvusMode.DISTRIBUTED) {
+      return new MilvusTopology(this._mode, this._objectStorage, this._kafka, this._queryNodes ?? defaults.queryNodes, undefined);
+    }
+    const storage = defaults.storageSize === undefined || this._storage?.size !== undefined ? this._storage : { ...this._storage, size: defaults.storageSize };
+    return new MilvusTopology(this._mode, this._objectStorage, undefined, undefined, storage);
+  }
+}
+
+/** The user-tunable properties of {@link Milvus}. */
+export interface MilvusOptions {
+  /**
+   * Standalone (one pod) or distributed (on OBS and Kafka).
+   * @default MilvusTopology.standalone()
+   */
+  readonly topology?: MilvusTopology;
+  /**
+   * Image, pinned.
+   * @default Milvus.DEFAULT_IMAGE
+   */
+  readonly image?: string;
   /**
    * CPU and memory of the standalone pod, or of each query node.
    * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
    */
   readonly resources?: PodSize;
+}
+
+/** Properties of {@link Milvus}. */
+export interface MilvusProps extends MilvusOptions, WorkloadPlacementProps, MonitoredProps {
+  /** Instance name: the client Service is `<instance>-milvus`. */
+  readonly instance: string;
   /**
-   * Standalone volume at /var/lib/milvus (data, embedded etcd, WAL).
-   * @default - 200Gi SSD EVS disk on `csi-disk-topology`
+   * Where the credentials live: the root password (`MILVUS_PASSWORD`), the OBS keys
+   * (`OBS_ACCESS_KEY_ID`, `OBS_SECRET_ACCESS_KEY`) and the Kafka SASL password (`KAFKA_SASL_PASSWORD`).
    */
-  readonly storage?: Partial<EvsVolumeOptions>;
+  readonly credentials: Credentials;
 }
 
 interface Role {
@@ -113,13 +190,39 @@ interface Role {
  *   embedded etcd and local storage, or OBS through its S3 API, and Woodpecker on local storage;
  * - distributed: proxy ×2, mixCoord ×2 (active-standby), queryNode ×N, dataNode ×2,
  *   streamingNode ×2, a 3-member etcd, OBS object storage and Kafka (Huawei DMS) as the queue.
+ *
+ * Clients connect to {@link uri} as {@link user} with the password at {@link password}.
  */
 export class Milvus extends Construct {
+  /** The image used when `image` is not set. */
+  public static readonly DEFAULT_IMAGE = DEFAULT_MILVUS_IMAGE;
+
+  /** Client Service name, `<instance>-milvus`. */
+  public readonly host: string;
+  /** Client port (gRPC and REST). */
+  public readonly port: number = MilvusPorts.GRPC;
   /** `http://<instance>-milvus:19530`. */
   public readonly uri: string;
-  public readonly mode: 'standalone' | 'distributed';
-  /** The workloads, by component. */
-  public readonly workloads: Record<string, PodWorkload> = {};
+  /** The user clients log in as. */
+  public readonly user: string = 'root';
+  /** Where the user's password is read from (the root password set at first start). */
+  public readonly password: SecretKeyRef;
+  /** Standalone or distributed. */
+  public readonly mode: MilvusMode;
+  /** The workloads, by component (`standalone`; or `proxy`, `mixcoord`, `querynode`, `datanode`, `streamingnode`). */
+  public readonly workloads: { [component: string]: kplus.Workload } = {};
+  /** The PodDisruptionBudgets, by component. */
+  public readonly disruptionBudgets: { [component: string]: kplus.k8s.KubePodDisruptionBudget } = {};
+  /** The client Service (the standalone pod, or the proxies). */
+  public readonly service: kplus.Service;
+  /** The standalone StatefulSet's headless Service; none when distributed. */
+  public readonly headlessService?: kplus.Service;
+  /** The headless Service over every component's metrics port. */
+  public readonly metricsService: kplus.Service;
+  /** The ServiceMonitor scraping {@link metricsService}. */
+  public readonly serviceMonitor: ServiceMonitor;
+  /** The etcd cluster of a distributed Milvus. */
+  public readonly etcd?: EtcdCluster;
 
   private readonly instance: string;
   private readonly image: string;
@@ -129,19 +232,22 @@ export class Milvus extends Construct {
   constructor(scope: Construct, id: string, props: MilvusProps) {
     super(scope, id);
     this.instance = requireDnsLabel(this, 'instance', props.instance, 40);
-    this.mode = requireOneOf(this, 'mode', props.mode ?? 'standalone', ['standalone', 'distributed'] as const);
-    this.image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_MILVUS_IMAGE);
-    this.zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const credentials = requireCredentials(this, 'credentials', props.credentials);
+    const topology = props.topology ?? MilvusTopology.standalone();
+    if (!(topology instanceof MilvusTopology)) invalidProp(this, 'topology', topology, 'MilvusTopology.standalone(...) or MilvusTopology.distributed(...)');
+    this.mode = topology._mode;
+    this.image = requirePinnedImage(this, 'image', props.image ?? Milvus.DEFAULT_IMAGE);
+    this.zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     this.pullSecrets = props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET];
-    const distributed = this.mode === 'distributed';
-    if (distributed && !props.objectStorage) invalidProp(this, 'objectStorage', undefined, 'OBS bucket, endpoint and region: a distributed Milvus keeps its data in object storage');
-    if (distributed && !props.kafka) invalidProp(this, 'kafka', undefined, 'Kafka brokers (Huawei DMS for Kafka): Woodpecker does not support OBS, and a distributed Milvus needs a shared queue');
-    if (!distributed && props.kafka) invalidProp(this, 'kafka', props.kafka.brokers, "nothing in standalone mode: it keeps its WAL on the local volume");
-    if (!distributed && props.queryNodes !== undefined) invalidProp(this, 'queryNodes', props.queryNodes, 'nothing in standalone mode');
+    const distributed = this.mode === MilvusMode.DISTRIBUTED;
+    if (distributed && !topology._objectStorage) invalidProp(this, 'topology.objectStorage', undefined, 'OBS bucket, endpoint and region: a distributed Milvus keeps its data in object storage');
+    if (distributed && !topology._kafka) invalidProp(this, 'topology.kafka', undefined, 'Kafka brokers (Huawei DMS for Kafka): Woodpecker does not support OBS, and a distributed Milvus needs a shared queue');
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
     const memory = props.resources?.memory ?? Size.gibibytes(16);
-    const name = InClusterEndpoints.milvusService(this.instance);
-    this.uri = InClusterEndpoints.milvusUri(this.instance);
+    const name = `${this.instance}-milvus`;
+    this.host = name;
+    this.uri = `http://${name}:${this.port}`;
+    this.password = credentials.ref(Credential.MILVUS_PASSWORD);
     const namespace = Chart.of(this).namespace ?? 'default';
 
     // Milvus maps environment variables onto its config keys: upper case, dots as underscores
@@ -149,20 +255,20 @@ export class Milvus extends Construct {
     // non-secret; credentials are secretKeyRefs.
     const env: Record<string, kplus.EnvValue> = {
       COMMON_SECURITY_AUTHORIZATIONENABLED: kplus.EnvValue.fromValue('true'),
-      // The root password at first start; MemOS logs in as root with the same Secret key.
-      COMMON_SECURITY_DEFAULTROOTPASSWORD: props.config.secretValue('MILVUS_PASSWORD'),
+      // The root password at first start; clients log in as root with the same Secret key.
+      COMMON_SECURITY_DEFAULTROOTPASSWORD: this.password.envValue(this),
     };
-    if (props.objectStorage) Object.assign(env, this.objectStorageEnv(props.objectStorage, props.config));
+    if (topology._objectStorage) Object.assign(env, this.objectStorageEnv(topology._objectStorage, credentials));
     else env.COMMON_STORAGETYPE = kplus.EnvValue.fromValue('local');
 
     const labels = componentLabels(this.instance, 'milvus');
     const clientSelector = { ...selectorLabels(this.instance, 'milvus'), 'app.kubernetes.io/component': distributed ? 'proxy' : 'standalone' };
-    const client = new kplus.Service(this, 'Service', {
+    this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'milvus', port: MilvusPorts.GRPC, targetPort: MilvusPorts.GRPC }, { name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
-    selectPods(client, clientSelector);
+    selectPods(this.service, clientSelector);
 
     if (!distributed) {
       Object.assign(env, {
@@ -173,24 +279,24 @@ export class Milvus extends Construct {
         WOODPECKER_STORAGE_TYPE: kplus.EnvValue.fromValue('local'),
       });
       const sts = this.addComponent({ component: 'standalone', args: ['standalone'], replicas: 1, cpu, memory }, env, 'statefulset') as kplus.StatefulSet;
+      this.headlessService = sts.service;
       addVolumeClaimTemplates(sts, [{
-        template: evsVolumeClaimTemplate(this, 'storage', 'milvus-data', { size: Size.gibibytes(200), ...props.storage }, labels),
+        template: evsVolumeClaimTemplate(this, 'topology.storage', 'milvus-data', topology._storage ?? {}, DEFAULT_STANDALONE_STORAGE_SIZE, labels),
         mountPath: '/var/lib/milvus',
       }]);
     } else {
-      if (props.storage !== undefined) invalidProp(this, 'storage', props.storage, 'nothing when distributed: data lives in OBS');
-      const etcd = new EtcdCluster(this, 'Etcd', { name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets });
+      this.etcd = new EtcdCluster(this, 'Etcd', { name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets });
       Object.assign(env, {
-        ETCD_ENDPOINTS: kplus.EnvValue.fromValue(etcd.endpoints.join(',')),
+        ETCD_ENDPOINTS: kplus.EnvValue.fromValue(this.etcd.endpoints.join(',')),
         MQ_TYPE: kplus.EnvValue.fromValue('kafka'),
-        ...this.kafkaEnv(props.kafka!, props.config),
+        ...this.kafkaEnv(topology._kafka!, credentials),
         // Coordinators fail over to a standby instead of restarting cold.
         MIXCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
         ROOTCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
         DATACOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
         QUERYCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
       });
-      const queryNodes = requireInteger(this, 'queryNodes', props.queryNodes ?? 2, 1, 100);
+      const queryNodes = requireInteger(this, 'topology.queryNodes', topology._queryNodes ?? DEFAULT_QUERY_NODES, 1, 100);
       const roles: Role[] = [
         { component: 'proxy', args: ['proxy'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4) },
         { component: 'mixcoord', args: ['mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord'], replicas: 2, cpu: kplus.Cpu.units(1), memory: Size.gibibytes(4) },
@@ -202,13 +308,13 @@ export class Milvus extends Construct {
     }
 
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
-    const metrics = new kplus.Service(this, 'Metrics', {
+    this.metricsService = new kplus.Service(this, 'Metrics', {
       metadata: { name: `${name}-metrics`, labels: { ...labels, 'app.kubernetes.io/component': 'metrics' } },
       clusterIP: 'None',
       ports: [{ name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
-    selectPods(metrics, selectorLabels(this.instance, 'milvus'));
-    new ServiceMonitor(this, 'ServiceMonitor', {
+    selectPods(this.metricsService, selectorLabels(this.instance, 'milvus'));
+    this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {
         namespaceSelector: { matchNames: [namespace] },
@@ -275,16 +381,16 @@ export class Milvus extends Construct {
     disableServiceLinks(workload);
     if (role.replicas >= 2) requireSeparateNodes(workload, selector);
     spreadAcrossZones(workload, selector, this.zoneSpread);
-    addDisruptionBudget(this, `${role.component}-budget`, { name, labels, selector });
+    this.disruptionBudgets[role.component] = addDisruptionBudget(this, `${role.component}-budget`, { name, labels, selector });
     this.workloads[role.component] = workload;
     return workload;
   }
 
-  private objectStorageEnv(storage: MilvusObjectStorage, config: MemosConfig): Record<string, kplus.EnvValue> {
-    const bucket = requireNonEmpty(this, 'objectStorage.bucket', storage.bucket);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidProp(this, 'objectStorage.bucket', bucket, 'an OBS bucket name: 3-63 lowercase letters, digits, dots and hyphens');
-    const endpoint = requireNonEmpty(this, 'objectStorage.endpoint', storage.endpoint);
-    if (endpoint.includes('://') || endpoint.includes('/')) invalidProp(this, 'objectStorage.endpoint', endpoint, "a host name such as 'obs.cn-north-4.myhuaweicloud.com' (no scheme or path)");
+  private objectStorageEnv(storage: MilvusObjectStorage, credentials: Credentials): Record<string, kplus.EnvValue> {
+    const bucket = requireNonEmpty(this, 'topology.objectStorage.bucket', storage.bucket);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidProp(this, 'topology.objectStorage.bucket', bucket, 'an OBS bucket name: 3-63 lowercase letters, digits, dots and hyphens');
+    const endpoint = requireNonEmpty(this, 'topology.objectStorage.endpoint', storage.endpoint);
+    if (endpoint.includes('://') || endpoint.includes('/')) invalidProp(this, 'topology.objectStorage.endpoint', endpoint, "a host name such as 'obs.cn-north-4.myhuaweicloud.com' (no scheme or path)");
     const value = kplus.EnvValue.fromValue;
     return {
       COMMON_STORAGETYPE: value('remote'),
@@ -293,26 +399,26 @@ export class Milvus extends Construct {
       MINIO_USESSL: value('true'),
       MINIO_BUCKETNAME: value(bucket),
       MINIO_ROOTPATH: value(storage.rootPath ?? this.instance),
-      MINIO_REGION: value(requireNonEmpty(this, 'objectStorage.region', storage.region)),
+      MINIO_REGION: value(requireNonEmpty(this, 'topology.objectStorage.region', storage.region)),
       // OBS speaks S3 with virtual-hosted addressing; Milvus's "aws" provider is its generic S3 client.
       MINIO_CLOUDPROVIDER: value('aws'),
       MINIO_USEVIRTUALHOST: value('true'),
       MINIO_USEIAM: value('false'),
-      MINIO_ACCESSKEYID: config.secretKey('OBS_ACCESS_KEY_ID'),
-      MINIO_SECRETACCESSKEY: config.secretKey('OBS_SECRET_ACCESS_KEY'),
+      MINIO_ACCESSKEYID: credentials.ref(Credential.OBS_ACCESS_KEY_ID).envValue(this),
+      MINIO_SECRETACCESSKEY: credentials.ref(Credential.OBS_SECRET_ACCESS_KEY).envValue(this),
     };
   }
 
-  private kafkaEnv(kafka: MilvusKafka, config: MemosConfig): Record<string, kplus.EnvValue> {
+  private kafkaEnv(kafka: MilvusKafka, credentials: Credentials): Record<string, kplus.EnvValue> {
     const brokers = kafka.brokers ?? [];
     if (brokers.length === 0 || brokers.some((b) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) {
-      invalidProp(this, 'kafka.brokers', brokers, 'one or more host:port broker addresses');
+      invalidProp(this, 'topology.kafka.brokers', brokers, 'one or more host:port broker addresses');
     }
     const env: Record<string, kplus.EnvValue> = { KAFKA_BROKERLIST: kplus.EnvValue.fromValue(brokers.join(',')) };
     if (kafka.saslUser !== undefined) {
       Object.assign(env, {
-        KAFKA_SASLUSERNAME: kplus.EnvValue.fromValue(requireNonEmpty(this, 'kafka.saslUser', kafka.saslUser)),
-        KAFKA_SASLPASSWORD: config.secretKey('KAFKA_SASL_PASSWORD'),
+        KAFKA_SASLUSERNAME: kplus.EnvValue.fromValue(requireNonEmpty(this, 'topology.kafka.saslUser', kafka.saslUser)),
+        KAFKA_SASLPASSWORD: credentials.ref(Credential.KAFKA_SASL_PASSWORD).envValue(this),
         KAFKA_SASLMECHANISMS: kplus.EnvValue.fromValue('PLAIN'),
         KAFKA_SECURITYPROTOCOL: kplus.EnvValue.fromValue('SASL_SSL'),
       });

@@ -1,48 +1,67 @@
 import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosConfig } from './memos-config';
-import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
+import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, tcpProbe,
+  ZoneSpread,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Neo4j 5.26, the LTS line MemOS's own manifests use (compose 5.26.6). */
 export const NEO4J_VERSION = '5.26.6';
+/** The Community Edition image {@link Neo4j} runs by default. */
+export const DEFAULT_NEO4J_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}`;
+/** The Enterprise Edition image {@link Neo4j} runs by default. */
+export const DEFAULT_NEO4J_ENTERPRISE_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}-enterprise`;
 const NEO4J_UID = 7474;
 /** Label the StatefulSet controller puts on each pod; per-server Services select by it. */
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
-export const Neo4jPorts = {
-  HTTP: 7474,
-  BOLT: ServicePorts.NEO4J_BOLT,
-  /** Cluster ports (Enterprise): discovery v1, cluster/discovery v2, Raft, routing, backup, metrics. */
-  DISCOVERY: 5000,
-  CLUSTER: 6000,
-  RAFT: 7000,
-  ROUTING: 7688,
-  BACKUP: 6362,
-  METRICS: 2004,
-} as const;
+/** The ports Neo4j listens on. */
+export class Neo4jPorts {
+  /** HTTP (browser and HTTP API). */
+  public static readonly HTTP: number = 7474;
+  /** Bolt, the driver protocol clients use. */
+  public static readonly BOLT: number = 7687;
+  /** Cluster discovery v1 (Enterprise cluster). */
+  public static readonly DISCOVERY: number = 5000;
+  /** Cluster transactions and discovery v2 (Enterprise cluster). */
+  public static readonly CLUSTER: number = 6000;
+  /** Raft (Enterprise cluster). */
+  public static readonly RAFT: number = 7000;
+  /** Server-side routing (Enterprise cluster). */
+  public static readonly ROUTING: number = 7688;
+  /** Online backup (Enterprise). */
+  public static readonly BACKUP: number = 6362;
+  /** Prometheus metrics (Enterprise). */
+  public static readonly METRICS: number = 2004;
 
-export const NEO4J_EDITIONS = ['community', 'enterprise'] as const;
-export type Neo4jEdition = typeof NEO4J_EDITIONS[number];
+  private constructor() {}
+}
 
-/** How the Enterprise licence is accepted (`NEO4J_ACCEPT_LICENSE_AGREEMENT` = `yes` or `eval`). */
-export const NEO4J_LICENSE_AGREEMENTS = ['commercial', 'evaluation'] as const;
-export type Neo4jLicenseAgreement = typeof NEO4J_LICENSE_AGREEMENTS[number];
+/** Neo4j edition. */
+export enum Neo4jEdition {
+  /** Community Edition: one server, no clustering, no metrics endpoint. */
+  COMMUNITY = 'community',
+  /** Enterprise Edition: clusters, Prometheus metrics, online backup; needs its licence accepted. */
+  ENTERPRISE = 'enterprise',
+}
 
-/** Properties of {@link Neo4j}. */
-export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
-  /** Instance name: the client Service is `<instance>-neo4j`. */
-  readonly instance: string;
-  /** MemOS configuration: the password is its Secret's `NEO4J_PASSWORD`. */
-  readonly config: MemosConfig;
+/** How the Enterprise licence is accepted (`NEO4J_ACCEPT_LICENSE_AGREEMENT`). */
+export enum Neo4jLicenseAgreement {
+  /** You hold a commercial licence (`yes`). */
+  COMMERCIAL = 'commercial',
+  /** Neo4j's evaluation terms (`eval`). */
+  EVALUATION = 'evaluation',
+}
+
+/** The user-tunable options of {@link Neo4j} (what a chart passes through). */
+export interface Neo4jOptions {
   /**
    * Servers. 1 = standalone; 3 or more = a cluster of primaries (Enterprise). 2 is rejected.
    * @default 1
@@ -50,22 +69,23 @@ export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
   readonly servers?: number;
   /**
    * Edition. Clusters need Enterprise.
-   * @default - `community` for one server, `enterprise` for a cluster
+   * @default - `Neo4jEdition.COMMUNITY` for one server, `Neo4jEdition.ENTERPRISE` for a cluster
    */
   readonly edition?: Neo4jEdition;
   /**
-   * Acceptance of the Neo4j Enterprise licence: `commercial` (you hold a licence) or `evaluation`.
+   * Acceptance of the Neo4j Enterprise licence: `COMMERCIAL` (you hold a licence) or `EVALUATION`.
    * Required with Enterprise; synth fails without it. Community Edition ignores it.
    * @default - none
    */
   readonly licenseAgreement?: Neo4jLicenseAgreement;
   /**
    * Image, pinned.
-   * @default - `neo4j:5.26.6` or `neo4j:5.26.6-enterprise`
+   * @default - `Neo4j.DEFAULT_IMAGE` (Community) or `Neo4j.DEFAULT_ENTERPRISE_IMAGE` (Enterprise)
    */
   readonly image?: string;
   /**
-   * CPU and memory per server (requests = limits). Heap and page cache are derived from memory.
+   * CPU and memory per server (requests = limits). Heap and page cache are derived from memory
+   * ({@link Neo4j.memorySettings}); at least 2Gi.
    * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
    */
   readonly resources?: PodSize;
@@ -73,7 +93,7 @@ export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
    * Data volume per server (`/data`).
    * @default - 100Gi SSD EVS disk on `csi-disk-topology`
    */
-  readonly storage?: Partial<EvsVolumeOptions>;
+  readonly storage?: EvsVolumeOptions;
   /**
    * Only schedule on this CCE node pool.
    * @default - any node
@@ -81,12 +101,20 @@ export interface Neo4jProps extends WorkloadPlacementProps, MonitoredProps {
   readonly nodePool?: string;
 }
 
-/** Heap and page cache for a container of `memoryMiB`: a quarter (at least 1 GiB) stays for the JVM's native memory and the OS. */
-export function neo4jMemorySettings(memoryMiB: number): { heapMiB: number; pageCacheMiB: number } {
-  const reserve = Math.max(1024, Math.floor(memoryMiB / 4));
-  // Heap above 31g loses compressed object pointers.
-  const heapMiB = Math.min(31 * 1024, Math.floor((memoryMiB - reserve) / 2));
-  return { heapMiB, pageCacheMiB: memoryMiB - reserve - heapMiB };
+/** Properties of {@link Neo4j}. */
+export interface Neo4jProps extends Neo4jOptions, WorkloadPlacementProps, MonitoredProps {
+  /** Instance name: the client Service is `<instance>-neo4j`. */
+  readonly instance: string;
+  /** Where the password of user `neo4j` is read from: `Credential.NEO4J_PASSWORD`. */
+  readonly credentials: Credentials;
+}
+
+/** JVM heap and page cache of a Neo4j server. */
+export interface Neo4jMemorySettings {
+  /** Heap (initial = max), MiB. */
+  readonly heapMiB: number;
+  /** Page cache, MiB. */
+  readonly pageCacheMiB: number;
 }
 
 /**
@@ -96,47 +124,97 @@ export function neo4jMemorySettings(memoryMiB: number): { heapMiB: number; pageC
  * in the pod, heap and page cache sized from the memory, no plugins fetched at start-up, a long
  * startup budget, hardened pods on a read-only root, anti-affinity, zone spread, a PDB, and a
  * ServiceMonitor where the edition exposes metrics (Enterprise).
+ *
+ * Clients connect to {@link uri} as {@link user} with the password at {@link password}.
  */
 export class Neo4j extends Construct {
-  /** Client Service name. */
+  /** The Neo4j version of the default images. */
+  public static readonly VERSION: string = NEO4J_VERSION;
+  /** Default image of Community Edition. */
+  public static readonly DEFAULT_IMAGE: string = DEFAULT_NEO4J_IMAGE;
+  /** Default image of Enterprise Edition. */
+  public static readonly DEFAULT_ENTERPRISE_IMAGE: string = DEFAULT_NEO4J_ENTERPRISE_IMAGE;
+
+  /**
+   * Heap and page cache for a container of `memoryMiB`: a quarter (at least 1 GiB) stays for the
+   * JVM's native memory and the OS; the rest is split evenly, the heap capped at 31 GiB.
+   */
+  public static memorySettings(memoryMiB: number): Neo4jMemorySettings {
+    const reserve = Math.max(1024, Math.floor(memoryMiB / 4));
+    // Heap above 31g loses compressed object pointers.
+    const heapMiB = Math.min(31 * 1024, Math.floor((memoryMiB - reserve) / 2));
+    return { heapMiB, pageCacheMiB: memoryMiB - reserve - heapMiB };
+  }
+
+  /** Client Service name (`<instance>-neo4j`), the host clients connect to. */
   public readonly host: string;
-  /** URI MemOS uses: `bolt://` for one server, `neo4j://` (routing, writes to the leader) for a cluster. */
+  /** Bolt port of {@link host}. */
+  public readonly boltPort: number;
+  /** URI for drivers: `bolt://<host>:7687` for one server, `neo4j://<host>:7687` (routing, writes to the leader) for a cluster. */
   public readonly uri: string;
+  /** The user clients log in as. */
+  public readonly user: string;
+  /** Where the password of {@link user} is read from (the Secret key a client reads). */
+  public readonly password: SecretKeyRef;
+  /** Number of servers. */
   public readonly servers: number;
+  /** Edition run. */
   public readonly edition: Neo4jEdition;
+  /** The StatefulSet of the servers. */
   public readonly statefulSet: kplus.StatefulSet;
+  /** The client Service ({@link host}): Bolt and HTTP. */
+  public readonly service: kplus.Service;
+  /** The StatefulSet's headless Service (`<host>-headless`). */
+  public readonly headlessService: kplus.Service;
+  /** Per-server Services for cluster discovery (`<host>-<i>-internals`); empty for one server. */
+  public readonly internalsServices: kplus.Service[];
+  /** The PodDisruptionBudget (one server down at a time). */
+  public readonly disruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** The ServiceAccount Kubernetes discovery runs as (clusters only). */
+  public readonly serviceAccount?: kplus.ServiceAccount;
+  /** The namespace Role letting {@link serviceAccount} read Services and Endpoints (clusters only). */
+  public readonly discoveryRole?: kplus.k8s.KubeRole;
+  /** The headless metrics Service (`<host>-metrics`; Enterprise only). */
+  public readonly metricsService?: kplus.Service;
+  /** The ServiceMonitor scraping {@link metricsService} (Enterprise only). */
+  public readonly serviceMonitor?: ServiceMonitor;
 
   constructor(scope: Construct, id: string, props: Neo4jProps) {
     super(scope, id);
     const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const credentials = requireCredentials(this, 'credentials', props.credentials);
     this.servers = requireInteger(this, 'servers', props.servers ?? 1, 1, 9);
     if (this.servers === 2) invalidProp(this, 'servers', 2, '1 (standalone), or 3 and more (a cluster: 2 primaries cannot elect a leader when one fails)');
     const clustered = this.servers >= 3;
-    this.edition = requireOneOf(this, 'edition', props.edition ?? (clustered ? 'enterprise' : 'community'), NEO4J_EDITIONS);
-    if (clustered && this.edition !== 'enterprise') invalidProp(this, 'edition', this.edition, "'enterprise' for a cluster: Community Edition has no clustering");
+    this.edition = requireEnum(this, 'edition', props.edition ?? (clustered ? Neo4jEdition.ENTERPRISE : Neo4jEdition.COMMUNITY), Neo4jEdition);
+    const enterprise = this.edition === Neo4jEdition.ENTERPRISE;
+    if (clustered && !enterprise) invalidProp(this, 'edition', this.edition, "'enterprise' for a cluster: Community Edition has no clustering");
     let license: Neo4jLicenseAgreement | undefined;
-    if (this.edition === 'enterprise') {
-      if (!(NEO4J_LICENSE_AGREEMENTS as readonly unknown[]).includes(props.licenseAgreement)) {
+    if (enterprise) {
+      if (!(Object.values(Neo4jLicenseAgreement) as unknown[]).includes(props.licenseAgreement)) {
         invalidProp(this, 'licenseAgreement', props.licenseAgreement,
           "'commercial' or 'evaluation': Enterprise Edition (which a cluster needs) runs only with its licence accepted; or run one Community server (servers: 1)");
       }
       license = props.licenseAgreement;
     } else if (props.licenseAgreement !== undefined) {
       // Community Edition needs no acceptance; a shared setting across sizes is fine.
-      requireOneOf(this, 'licenseAgreement', props.licenseAgreement, NEO4J_LICENSE_AGREEMENTS);
+      requireEnum(this, 'licenseAgreement', props.licenseAgreement, Neo4jLicenseAgreement);
     }
-    const image = requirePinnedImage(this, 'image', props.image ?? `docker.io/library/neo4j:${NEO4J_VERSION}${this.edition === 'enterprise' ? '-enterprise' : ''}`);
-    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const image = requirePinnedImage(this, 'image', props.image ?? (enterprise ? Neo4j.DEFAULT_ENTERPRISE_IMAGE : Neo4j.DEFAULT_IMAGE));
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
     const memory = props.resources?.memory ?? Size.gibibytes(16);
     const memoryMiB = memory instanceof Size ? memory.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
     if (!(Number.isInteger(memoryMiB) && memoryMiB >= 2048)) invalidProp(this, 'resources.memory', `${memoryMiB}Mi`, 'at least 2Gi, in whole MiB');
-    const { heapMiB, pageCacheMiB } = neo4jMemorySettings(memoryMiB);
+    const { heapMiB, pageCacheMiB } = Neo4j.memorySettings(memoryMiB);
     const namespace = Chart.of(this).namespace ?? 'default';
 
-    const name = InClusterEndpoints.neo4jService(instance);
+    const name = `${instance}-neo4j`;
     this.host = name;
-    this.uri = InClusterEndpoints.neo4jUri(instance, this.servers);
+    this.boltPort = Neo4jPorts.BOLT;
+    this.uri = `${clustered ? 'neo4j' : 'bolt'}://${name}:${Neo4jPorts.BOLT}`;
+    this.user = 'neo4j';
+    this.password = credentials.ref(Credential.NEO4J_PASSWORD);
     const selector = selectorLabels(instance, 'neo4j');
     const labels = componentLabels(instance, 'neo4j');
 
@@ -152,9 +230,14 @@ export class Neo4j extends Construct {
       ports: [{ name: 'tcp-bolt', port: Neo4jPorts.BOLT, targetPort: Neo4jPorts.BOLT }],
     });
     for (const svc of [client, headless]) selectPods(svc, selector);
+    this.service = client;
+    this.headlessService = headless;
 
-    let serviceAccount: kplus.ServiceAccount | undefined;
-    if (clustered) serviceAccount = this.addDiscoveryPermissions(name, labels);
+    if (clustered) {
+      const discovery = this.addDiscoveryPermissions(name, labels);
+      this.serviceAccount = discovery.serviceAccount;
+      this.discoveryRole = discovery.role;
+    }
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
       metadata: { name, labels },
@@ -166,7 +249,7 @@ export class Neo4j extends Construct {
       podMetadata: { labels },
       securityContext: hardenedPodSecurityContext(NEO4J_UID),
       // Kubernetes discovery reads Services with the pod's token; a standalone server needs none.
-      serviceAccount,
+      serviceAccount: this.serviceAccount,
       automountServiceAccountToken: clustered,
       // A clean shutdown checkpoints the store; cutting it short means a long recovery.
       terminationGracePeriod: Duration.minutes(10),
@@ -181,7 +264,7 @@ export class Neo4j extends Construct {
       // Drivers behind Services and ELBs: detect dead connections before the 5-minute default.
       server_bolt_connection__keep__alive: '30s',
     };
-    if (this.edition === 'enterprise') {
+    if (enterprise) {
       // Prometheus instead of the default CSV files (which would need a writable metrics dir).
       settings.server_metrics_csv_enabled = 'false';
       settings.server_metrics_prometheus_enabled = 'true';
@@ -211,10 +294,10 @@ export class Neo4j extends Construct {
     const env: Record<string, kplus.EnvValue> = {
       POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
       // Not NEO4J_-prefixed: the image's entrypoint turns every NEO4J_* variable into a setting.
-      AUTH_PASSWORD: props.config.secretValue('NEO4J_PASSWORD'),
+      AUTH_PASSWORD: this.password.envValue(this),
       // The initial password of user neo4j (applied while /data is empty); never written to YAML.
       NEO4J_AUTH: kplus.EnvValue.fromValue('neo4j/$(AUTH_PASSWORD)'),
-      ...(license ? { NEO4J_ACCEPT_LICENSE_AGREEMENT: kplus.EnvValue.fromValue(license === 'commercial' ? 'yes' : 'eval') } : {}),
+      ...(license ? { NEO4J_ACCEPT_LICENSE_AGREEMENT: kplus.EnvValue.fromValue(license === Neo4jLicenseAgreement.COMMERCIAL ? 'yes' : 'eval') } : {}),
     };
     for (const [key, value] of Object.entries(settings)) env[`NEO4J_${key}`] = kplus.EnvValue.fromValue(value);
 
@@ -230,7 +313,7 @@ export class Neo4j extends Construct {
         { number: Neo4jPorts.ROUTING, name: 'tcp-routing' },
       );
     }
-    if (this.edition === 'enterprise') ports.push({ number: Neo4jPorts.BACKUP, name: 'tcp-backup' }, { number: Neo4jPorts.METRICS, name: 'metrics' });
+    if (enterprise) ports.push({ number: Neo4jPorts.BACKUP, name: 'tcp-backup' }, { number: Neo4jPorts.METRICS, name: 'metrics' });
 
     const securityContext = hardenedContainerSecurityContext(NEO4J_UID);
     // The image's entrypoint writes the settings into conf/neo4j.conf: copy the image's defaults
@@ -263,7 +346,7 @@ export class Neo4j extends Construct {
     container.mount('/run', kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(16) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
     addVolumeClaimTemplates(this.statefulSet, [{
-      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(100), ...props.storage }, labels),
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, Size.gibibytes(100), labels),
       mountPath: '/data',
     }]);
 
@@ -271,8 +354,9 @@ export class Neo4j extends Construct {
     requireSeparateNodes(this.statefulSet, selector);
     spreadAcrossZones(this.statefulSet, selector, zoneSpread);
     if (props.nodePool !== undefined) requireNodePool(this, this.statefulSet, props.nodePool);
-    addDisruptionBudget(this, 'Budget', { name, labels, selector });
+    this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
 
+    this.internalsServices = [];
     if (clustered) {
       for (let i = 0; i < this.servers; i++) {
         const internals = new kplus.Service(this, `Internals${i}`, {
@@ -283,10 +367,11 @@ export class Neo4j extends Construct {
           ports: ports.filter((p) => p.name !== 'metrics').map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
         });
         internals.selectLabel(POD_NAME_LABEL, `${name}-${i}`);
+        this.internalsServices.push(internals);
       }
     }
 
-    if (this.edition === 'enterprise') {
+    if (enterprise) {
       const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
       const metrics = new kplus.Service(this, 'Metrics', {
         metadata: { name: `${name}-metrics`, labels: { ...labels, 'app.kubernetes.io/component': 'neo4j-metrics' } },
@@ -294,7 +379,8 @@ export class Neo4j extends Construct {
         ports: [{ name: 'metrics', port: Neo4jPorts.METRICS, targetPort: Neo4jPorts.METRICS }],
       });
       selectPods(metrics, selector);
-      new ServiceMonitor(this, 'ServiceMonitor', {
+      this.metricsService = metrics;
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
         spec: {
           namespaceSelector: { matchNames: [namespace] },
@@ -306,7 +392,7 @@ export class Neo4j extends Construct {
   }
 
   /** The ServiceAccount and namespace Role Kubernetes discovery needs: read Services and Endpoints. */
-  private addDiscoveryPermissions(name: string, labels: Record<string, string>): kplus.ServiceAccount {
+  private addDiscoveryPermissions(name: string, labels: Record<string, string>): { serviceAccount: kplus.ServiceAccount; role: kplus.k8s.KubeRole } {
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels },
       automountToken: false,
@@ -320,6 +406,6 @@ export class Neo4j extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
       subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name }],
     });
-    return serviceAccount;
+    return { serviceAccount, role };
   }
 }

@@ -1,16 +1,15 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosConfig } from './memos-config';
-import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
+import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
-  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe,
+  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps, PodSize,
+  requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
  * Qdrant's unprivileged image (UID/GID 1000, owns /qdrant, so no root chown init container),
@@ -20,63 +19,86 @@ import { invalidProp, requireDnsLabel, requireInteger, requireOneOf, requirePinn
  */
 export const DEFAULT_QDRANT_IMAGE = 'docker.io/qdrant/qdrant:v1.19.0-unprivileged';
 const QDRANT_UID = 1000;
-export const QdrantPorts = { HTTP: ServicePorts.QDRANT_HTTP, GRPC: 6334, P2P: 6335 } as const;
 
-/** Properties of {@link Qdrant}. */
-export interface QdrantProps extends WorkloadPlacementProps, MonitoredProps {
-  /** Instance name: the client Service is `<instance>-qdrant`. */
-  readonly instance: string;
-  /** MemOS configuration: the API keys are its Secret's `QDRANT_API_KEY` and `QDRANT_READ_ONLY_API_KEY`. */
-  readonly config: MemosConfig;
+/** Qdrant's ports (each the server's own default). */
+export class QdrantPorts {
+  /** REST API (clients, `/metrics`, health endpoints). MemOS uses the HTTP client, not gRPC. */
+  public static readonly HTTP: number = 6333;
+  /** gRPC API. */
+  public static readonly GRPC: number = 6334;
+  /** Peer-to-peer (Raft and shard transfers) between the nodes of a cluster. */
+  public static readonly P2P: number = 6335;
+
+  private constructor() {}
+}
+
+/** What a user may tune on {@link Qdrant}: everything but the instance, credentials and placement. */
+export interface QdrantOptions {
   /**
-   * Nodes. 1 = a single node; 3 or more = a cluster (Raft needs a majority: 2 nodes survive no loss).
+   * Nodes. 1 = a single node; 3 or more = a cluster (Raft needs a majority: 2 nodes survive no
+   * loss, so 2 is rejected).
    * @default 1
    */
   readonly replicas?: number;
   /**
-   * Image, pinned.
-   * @default DEFAULT_QDRANT_IMAGE
+   * Image, pinned to a tag or digest.
+   * @default Qdrant.DEFAULT_IMAGE (`docker.io/qdrant/qdrant:v1.19.0-unprivileged`)
    */
   readonly image?: string;
   /**
    * CPU and memory per node (requests = limits: Guaranteed QoS, no memory overcommit).
-   * @default - 2 CPU / 8Gi (seed §4.1 small)
+   * @default - 2 CPU / 8Gi
    */
   readonly resources?: PodSize;
   /**
-   * Data volume per node (`/qdrant/storage`).
+   * Data volume per node (`/qdrant/storage`): an EVS disk.
    * @default - 100Gi SSD EVS disk on `csi-disk-topology`
    */
-  readonly storage?: Partial<EvsVolumeOptions>;
+  readonly storage?: EvsVolumeOptions;
   /**
    * Snapshot volume per node (`/qdrant/snapshots`), where collection snapshots are written
-   * before they are shipped off (a snapshot of a collection can be as large as its data).
-   * @default - half the data volume (at least 10Gi), same class and disk type
+   * before they are shipped off (a snapshot of a collection can be as large as its data). Same
+   * storage class, disk type and encryption as `storage`.
+   * @default - half the data volume, at least 10Gi
    */
   readonly snapshotStorage?: Size;
   /**
-   * Require an API key (`QDRANT_API_KEY` in the Secret; MemOS gets `QDRANT_URL` + the key) and a
-   * read-only key (`QDRANT_READ_ONLY_API_KEY`) for metrics.
+   * Require an API key (credential `QDRANT_API_KEY`; clients then connect with it, see
+   * {@link Qdrant.apiKey}) and a read-only key (credential `QDRANT_READ_ONLY_API_KEY`) the
+   * ServiceMonitor scrapes metrics with.
    * @default true
    */
   readonly apiKey?: boolean;
   /**
-   * Replication factor new collections get (`storage.collection.replication_factor`): MemOS
-   * creates its collection itself, so this is how it becomes highly available.
+   * Replication factor new collections get (`storage.collection.replication_factor`). Clients
+   * such as MemOS create their collections themselves, so this is how they become highly
+   * available. At most `replicas`.
    * @default - 2 from 3 nodes up (one node may fail), else 1
    */
   readonly replicationFactor?: number;
   /**
-   * Only schedule on this CCE node pool (a pool sized for the seed's database nodes).
+   * Only schedule on this CCE node pool (a pool sized for database nodes).
    * @default - any node
    */
   readonly nodePool?: string;
   /**
-   * With `apiKey`, the Secret in the monitoring namespace holding the read-only key the
-   * ServiceMonitor sends as a bearer token (prometheus-operator reads it from its own namespace).
-   * @default - `<namespace>-<instance>-qdrant-metrics`, key `QDRANT_READ_ONLY_API_KEY`
+   * With `apiKey`, the Secret key in the monitoring namespace holding the read-only key the
+   * ServiceMonitor sends as a bearer token (prometheus-operator reads Secrets from its own
+   * namespace, so this is a copy of the read-only key there).
+   * @default - Secret `<namespace>-<instance>-qdrant-metrics`, key `QDRANT_READ_ONLY_API_KEY`
    */
-  readonly metricsCredentials?: { readonly name: string; readonly key: string };
+  readonly metricsCredentials?: SecretKeyRef;
+}
+
+/** Properties of {@link Qdrant}. */
+export interface QdrantProps extends QdrantOptions, WorkloadPlacementProps, MonitoredProps {
+  /** Instance name (a DNS label, at most 40 characters): the client Service is `<instance>-qdrant`. */
+  readonly instance: string;
+  /**
+   * Where the API keys are read from: credentials `QDRANT_API_KEY` and
+   * `QDRANT_READ_ONLY_API_KEY` (only used with `apiKey`).
+   */
+  readonly credentials: Credentials;
 }
 
 /**
@@ -84,53 +106,78 @@ export interface QdrantProps extends WorkloadPlacementProps, MonitoredProps {
  * through a headless Service that publishes not-ready addresses (pod 0 `--uri`, others
  * `--bootstrap` pod 0), an EVS volume per node for data and one for snapshots, readiness on
  * `/readyz`, liveness on `/livez`, a long startup budget for large collections, API keys from
- * the Secret, telemetry off, hard anti-affinity across nodes, zone spread, a PDB, hardened pods,
- * and a ServiceMonitor.
+ * the credentials Secret, telemetry off, hard anti-affinity across nodes, zone spread, a PDB,
+ * hardened pods, and a ServiceMonitor.
+ *
+ * Clients connect to {@link Qdrant.url} (or {@link Qdrant.host} and {@link Qdrant.port}), with
+ * the key {@link Qdrant.apiKey} when one is required.
  */
 export class Qdrant extends Construct {
-  /** Client Service name (REST 6333, gRPC 6334). */
+  /** The image used when `image` is not set. */
+  public static readonly DEFAULT_IMAGE: string = DEFAULT_QDRANT_IMAGE;
+
+  /** Client Service name, `<instance>-qdrant` (REST on {@link Qdrant.port}, gRPC on 6334). */
   public readonly host: string;
-  public readonly port = QdrantPorts.HTTP;
-  /** MemOS must use `QDRANT_URL` + `QDRANT_API_KEY`. */
-  public readonly apiKey: boolean;
-  public readonly statefulSet: kplus.StatefulSet;
+  /** REST port of the client Service. */
+  public readonly port: number = QdrantPorts.HTTP;
+  /** REST URL of the client Service, `http://<host>:6333`. */
+  public readonly url: string;
+  /**
+   * Where clients read the read-write API key from, when Qdrant requires one.
+   * @default - undefined: no key required (`apiKey: false`); connect by host and port
+   */
+  public readonly apiKey?: SecretKeyRef;
+  /** Number of nodes. */
   public readonly replicas: number;
+  /** The Qdrant nodes. */
+  public readonly statefulSet: kplus.StatefulSet;
+  /** The client Service (`<instance>-qdrant`: REST and gRPC). */
+  public readonly service: kplus.Service;
+  /** The headless Service peers discover each other through (`<instance>-qdrant-headless`). */
+  public readonly headlessService: kplus.Service;
+  /** Lets one node go at a time. */
+  public readonly disruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** Scrapes `/metrics` of every node (in the monitoring namespace). */
+  public readonly serviceMonitor: ServiceMonitor;
 
   constructor(scope: Construct, id: string, props: QdrantProps) {
     super(scope, id);
     const instance = requireDnsLabel(this, 'instance', props.instance, 40);
-    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_QDRANT_IMAGE);
+    const credentials = requireCredentials(this, 'credentials', props.credentials);
+    const image = requirePinnedImage(this, 'image', props.image ?? Qdrant.DEFAULT_IMAGE);
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1, 100);
     if (this.replicas === 2) invalidProp(this, 'replicas', 2, '1, or 3 and more: a 2-node Raft cluster stops when either node fails');
-    const zoneSpread = requireOneOf(this, 'zoneSpread', props.zoneSpread ?? 'required', ['required', 'preferred'] as const);
+    const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     const replicationFactor = requireInteger(this, 'replicationFactor', props.replicationFactor ?? (this.replicas >= 3 ? 2 : 1), 1, this.replicas);
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(2);
     const memory = props.resources?.memory ?? Size.gibibytes(8);
-    this.apiKey = props.apiKey ?? true;
+    const requireKey = props.apiKey ?? true;
     const namespace = Chart.of(this).namespace ?? 'default';
 
-    const name = InClusterEndpoints.qdrantHost(instance);
+    const name = `${instance}-qdrant`;
     const headlessName = `${name}-headless`;
     this.host = name;
+    this.url = `http://${name}:${QdrantPorts.HTTP}`;
+    if (requireKey) this.apiKey = credentials.ref(Credential.QDRANT_API_KEY);
     const selector = selectorLabels(instance, 'qdrant');
     const labels = componentLabels(instance, 'qdrant');
     const ports = [
       { name: 'http', port: QdrantPorts.HTTP, targetPort: QdrantPorts.HTTP },
       { name: 'grpc', port: QdrantPorts.GRPC, targetPort: QdrantPorts.GRPC },
     ];
-    const client = new kplus.Service(this, 'Service', { metadata: { name, labels }, type: kplus.ServiceType.CLUSTER_IP, ports });
+    this.service = new kplus.Service(this, 'Service', { metadata: { name, labels }, type: kplus.ServiceType.CLUSTER_IP, ports });
     // Peers find each other through the headless Service before they are ready.
-    const headless = new kplus.Service(this, 'Headless', {
+    this.headlessService = new kplus.Service(this, 'Headless', {
       metadata: { name: headlessName, labels: { ...labels, 'app.kubernetes.io/component': 'cluster-discovery' } },
       clusterIP: 'None',
       publishNotReadyAddresses: true,
       ports: [...ports, { name: 'p2p', port: QdrantPorts.P2P, targetPort: QdrantPorts.P2P }],
     });
-    for (const svc of [client, headless]) selectPods(svc, selector);
+    for (const svc of [this.service, this.headlessService]) selectPods(svc, selector);
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
       metadata: { name, labels },
-      service: headless,
+      service: this.headlessService,
       replicas: this.replicas,
       select: false,
       // OrderedReady deadlocks a multi-node start: pod 0 is not ready until peers join.
@@ -167,8 +214,8 @@ export class Qdrant extends Construct {
       QDRANT_ALLOW_RECOVERY_MODE: kplus.EnvValue.fromValue('true'),
     };
     if (this.apiKey) {
-      env.QDRANT__SERVICE__API_KEY = props.config.secretValue('QDRANT_API_KEY');
-      env.QDRANT__SERVICE__READ_ONLY_API_KEY = props.config.secretKey('QDRANT_READ_ONLY_API_KEY');
+      env.QDRANT__SERVICE__API_KEY = this.apiKey.envValue(this);
+      env.QDRANT__SERVICE__READ_ONLY_API_KEY = credentials.ref(Credential.QDRANT_READ_ONLY_API_KEY).envValue(this);
     }
 
     // /readyz, /livez and /healthz need no API key (components.md §2).
@@ -195,24 +242,26 @@ export class Qdrant extends Construct {
     container.mount('/qdrant/init', kplus.Volume.fromEmptyDir(this, 'Init', 'qdrant-init', { sizeLimit: Size.mebibytes(1) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
 
-    const storage = { size: Size.gibibytes(100), ...props.storage };
-    const dataGiB = requireVolumeGiB(this, 'storage.size', storage.size);
+    const storage: EvsVolumeOptions = props.storage ?? {};
+    const dataSize = storage.size ?? Size.gibibytes(100);
+    const dataGiB = requireVolumeGiB(this, 'storage.size', dataSize);
     const snapshotSize = props.snapshotStorage ?? Size.gibibytes(Math.max(10, Math.ceil(dataGiB / 2)));
     addVolumeClaimTemplates(this.statefulSet, [
-      { template: evsVolumeClaimTemplate(this, 'storage', 'qdrant-storage', storage, labels), mountPath: '/qdrant/storage' },
-      { template: evsVolumeClaimTemplate(this, 'snapshotStorage', 'qdrant-snapshots', { ...storage, size: snapshotSize }, labels), mountPath: '/qdrant/snapshots' },
+      { template: evsVolumeClaimTemplate(this, 'storage', 'qdrant-storage', storage, dataSize, labels), mountPath: '/qdrant/storage' },
+      { template: evsVolumeClaimTemplate(this, 'snapshotStorage', 'qdrant-snapshots', { ...storage, size: snapshotSize }, snapshotSize, labels), mountPath: '/qdrant/snapshots' },
     ]);
 
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     requireSeparateNodes(this.statefulSet, selector);
     spreadAcrossZones(this.statefulSet, selector, zoneSpread);
     if (props.nodePool !== undefined) requireNodePool(this, this.statefulSet, props.nodePool);
-    addDisruptionBudget(this, 'Budget', { name, labels, selector });
+    this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
 
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
-    const credentials = props.metricsCredentials ?? { name: `${namespace}-${instance}-qdrant-metrics`, key: 'QDRANT_READ_ONLY_API_KEY' };
-    requireDnsLabel(this, 'metricsCredentials.name', credentials.name, 253);
-    new ServiceMonitor(this, 'ServiceMonitor', {
+    const metricsKey = props.metricsCredentials ?? SecretKeyRef.of(`${namespace}-${instance}-qdrant-metrics`, Credential.QDRANT_READ_ONLY_API_KEY);
+    if (!(metricsKey instanceof SecretKeyRef)) invalidProp(this, 'metricsCredentials', metricsKey, "SecretKeyRef.of('<Secret in the monitoring namespace>', '<key>')");
+    requireDnsLabel(this, 'metricsCredentials.secretName', metricsKey.secretName, 253);
+    this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {
         namespaceSelector: { matchNames: [namespace] },
@@ -224,7 +273,7 @@ export class Qdrant extends Construct {
           scrapeTimeout: '10s',
           honorLabels: true,
           ...(this.apiKey ? {
-            authorization: { type: 'Bearer', credentials: { name: credentials.name, key: credentials.key } as ServiceMonitorSpecEndpointsAuthorizationCredentials },
+            authorization: { type: 'Bearer', credentials: { name: metricsKey.secretName, key: metricsKey.key } as ServiceMonitorSpecEndpointsAuthorizationCredentials },
           } : {}),
         }],
       },

@@ -1,12 +1,12 @@
 import { Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosConfig } from './memos-config';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps, selectPods, httpProbe } from '../src/kubernetes';
-import { MEMOS_CONSUMER_GROUP } from '../src/memos';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods, httpProbe } from '../src/kubernetes';
+import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
+import { RedisConnection } from '../src/memos-settings';
 import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
@@ -28,23 +28,13 @@ export const QUEUE_IN_FLIGHT_RECORD = 'memos:redis_queue_in_flight:sum';
 /** Series label naming the MemOS instance (set by the ServiceMonitor from the Service's labels). */
 export const INSTANCE_LABEL = 'memos_instance';
 
-/** Properties of {@link QueueDepthMetric}. */
-export interface QueueDepthMetricProps extends Pick<WorkloadPlacementProps, 'imagePullSecrets'> {
-  /** Instance name: prefix of object names and value of the `memos_instance` series label. */
-  readonly instance: string;
-  /** The MemOS configuration: Redis endpoint, password and stream prefix come from it. */
-  readonly config: MemosConfig;
+/** What a user may tune on {@link QueueDepthMetric}. */
+export interface QueueDepthMetricOptions {
   /**
    * redis_exporter image, pinned. Mirror it to SWR where Docker Hub is unreachable.
    * @default DEFAULT_QUEUE_EXPORTER_IMAGE
    */
   readonly exporterImage?: string;
-  /**
-   * Namespace of CCE's Cloud Native Cluster Monitoring add-on: the ServiceMonitor, the
-   * PrometheusRule and the adapter configuration go there.
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
   /**
    * Scrape and rule evaluation interval. The exporter SCANs Redis on every scrape.
    * @default Duration.seconds(30)
@@ -55,7 +45,7 @@ export interface QueueDepthMetricProps extends Pick<WorkloadPlacementProps, 'ima
    * by label.
    * @default - none
    */
-  readonly monitoringLabels?: Record<string, string>;
+  readonly monitoringLabels?: { [key: string]: string };
   /**
    * Emit the add-on's `user-adapter-config` ConfigMap with the external-metric rule. It replaces
    * the whole ConfigMap: turn this off when you keep other rules there, and add the rule printed
@@ -71,6 +61,30 @@ export interface QueueDepthMetricProps extends Pick<WorkloadPlacementProps, 'ima
   readonly registerExternalMetricsApi?: boolean;
 }
 
+/** Properties of {@link QueueDepthMetric}. */
+export interface QueueDepthMetricProps extends QueueDepthMetricOptions {
+  /** Instance name: prefix of object names and value of the `memos_instance` series label. */
+  readonly instance: string;
+  /** The Redis holding MemOS's scheduler streams (the password is read as optional). */
+  readonly redis: RedisConnection;
+  /**
+   * Namespace of CCE's Cloud Native Cluster Monitoring add-on: the ServiceMonitor, the
+   * PrometheusRule and the adapter configuration go there.
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * Prefix of MemOS's scheduler stream keys (`MemosConfig.streamKeyPrefix`).
+   * @default 'scheduler:messages:stream:v2.0' (MemOS's default)
+   */
+  readonly streamKeyPrefix?: string;
+  /**
+   * Image pull secrets (existing Secrets in the namespace).
+   * @default ['default-secret'] (created by CCE for SWR)
+   */
+  readonly imagePullSecrets?: string[];
+}
+
 /**
  * Makes `redis_queue_depth` exist: a redis_exporter reading MemOS's scheduler streams, a
  * ServiceMonitor, a recording rule summing their lengths per MemOS instance, and the
@@ -81,12 +95,35 @@ export interface QueueDepthMetricProps extends Pick<WorkloadPlacementProps, 'ima
  * processed (XACK + XDEL), so XLEN counts waiting plus in-flight tasks (memos-runtime.md §8).
  */
 export class QueueDepthMetric extends Construct {
+  /** redis_exporter, pinned. */
+  public static readonly DEFAULT_EXPORTER_IMAGE = DEFAULT_QUEUE_EXPORTER_IMAGE;
+
+  /**
+   * The prometheus-adapter rules (docs/config.md of kubernetes-sigs/prometheus-adapter) that CCE's
+   * Cloud Native Cluster Monitoring reads from `config.yaml` of `user-adapter-config` (cce_10_0406).
+   * The external rule is the same for every MemOS instance: series are told apart by namespace
+   * (from the HPA's namespace) and `memos_instance` (from the HPA's label selector).
+   */
+  public static adapterRules(): any {
+    return adapterRules();
+  }
+
   /** External metric name for HPAs. */
-  public readonly metricName = QUEUE_DEPTH_METRIC;
+  public readonly metricName: string = QUEUE_DEPTH_METRIC;
   /** Label selector an HPA must use so it only sees this instance's queue. */
-  public readonly metricSelector: Record<string, string>;
+  public readonly metricSelector: { [key: string]: string };
   /** The exporter Deployment. */
   public readonly exporter: kplus.Deployment;
+  /** The exporter's Service. */
+  public readonly service: kplus.Service;
+  /** The ServiceMonitor (in the monitoring namespace). */
+  public readonly serviceMonitor: ServiceMonitor;
+  /** The recording rules (in the monitoring namespace). */
+  public readonly rules: PrometheusRule;
+  /** The add-on's `user-adapter-config`, when `adapterConfig` is on. */
+  public readonly adapterConfig?: kplus.ConfigMap;
+  /** The external-metrics APIService, when `registerExternalMetricsApi` is on. */
+  public readonly externalMetricsApi?: kplus.k8s.KubeApiService;
 
   constructor(scope: Construct, id: string, props: QueueDepthMetricProps) {
     super(scope, id);
@@ -95,7 +132,8 @@ export class QueueDepthMetric extends Construct {
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
     const intervalSeconds = requireInteger(this, 'interval', (props.interval ?? Duration.seconds(30)).toSeconds(), 10, 300);
     const namespace = Chart.of(this).namespace ?? 'default';
-    const { config } = props;
+    const redis = props.redis;
+    const streamKeyPrefix = props.streamKeyPrefix ?? MEMOS_STREAM_KEY_PREFIX;
     this.metricSelector = { [INSTANCE_LABEL]: instance };
 
     const name = `${instance}-queue-exporter`;
@@ -119,10 +157,10 @@ export class QueueDepthMetric extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: EXPORTER_PORT, name: 'metrics' }],
       envVariables: {
-        REDIS_ADDR: kplus.EnvValue.fromValue(`redis://${config.redis.host}:${config.redis.port}`),
-        REDIS_PASSWORD: config.secretValue('MEMSCHEDULER_REDIS_PASSWORD', { optional: true }),
+        REDIS_ADDR: kplus.EnvValue.fromValue(`redis://${redis.host}:${redis.port ?? 6379}`),
+        REDIS_PASSWORD: redis.password.envValue(this, { optional: true }),
         // SCAN MATCH <prefix>:* in MemOS's db, COUNT 200 like MemOS's own key discovery.
-        REDIS_EXPORTER_CHECK_STREAMS: kplus.EnvValue.fromValue(`db${config.redis.db}=${config.streamKeyPrefix}:*`),
+        REDIS_EXPORTER_CHECK_STREAMS: kplus.EnvValue.fromValue(`db${redis.db ?? 0}=${streamKeyPrefix}:*`),
         REDIS_EXPORTER_CHECK_KEYS_BATCH_SIZE: kplus.EnvValue.fromValue('200'),
         // Consumer names are random per MemOS process: per-consumer series would churn.
         REDIS_EXPORTER_STREAMS_EXCLUDE_CONSUMER_METRICS: kplus.EnvValue.fromValue('true'),
@@ -137,7 +175,7 @@ export class QueueDepthMetric extends Construct {
       startup: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 15 }),
     });
 
-    const service = new kplus.Service(this, 'Service', {
+    const service = this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'metrics', port: EXPORTER_PORT, targetPort: EXPORTER_PORT }],
@@ -148,9 +186,9 @@ export class QueueDepthMetric extends Construct {
     const sharedName = `${namespace}-${instance}-queue-depth`;
     requireDnsLabel(this, 'namespace + instance', sharedName);
     const monitoringMetadata = { namespace: monitoringNamespace, labels: { ...labels, ...props.monitoringLabels } };
-    const streamRegex = `${escapeRegex(config.streamKeyPrefix)}:.*`;
+    const streamRegex = `${escapeRegex(streamKeyPrefix)}:.*`;
 
-    new ServiceMonitor(this, 'ServiceMonitor', {
+    this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { ...monitoringMetadata, name: sharedName },
       spec: {
         namespaceSelector: { matchNames: [namespace] },
@@ -174,7 +212,7 @@ export class QueueDepthMetric extends Construct {
       },
     });
 
-    new PrometheusRule(this, 'Rules', {
+    this.rules = new PrometheusRule(this, 'Rules', {
       metadata: { ...monitoringMetadata, name: sharedName },
       spec: {
         groups: [{
@@ -195,14 +233,14 @@ export class QueueDepthMetric extends Construct {
     });
 
     if (props.adapterConfig ?? true) {
-      new kplus.ConfigMap(this, 'AdapterConfig', {
+      this.adapterConfig = new kplus.ConfigMap(this, 'AdapterConfig', {
         metadata: { namespace: monitoringNamespace, name: 'user-adapter-config', labels: componentLabels(instance, 'metrics-adapter-config') },
         data: { 'config.yaml': Yaml.stringify(adapterRules()) },
       });
     }
 
     if (props.registerExternalMetricsApi ?? true) {
-      const apiService = new kplus.k8s.KubeApiService(this, 'ExternalMetricsApi', {
+      const apiService = this.externalMetricsApi = new kplus.k8s.KubeApiService(this, 'ExternalMetricsApi', {
         metadata: { name: 'v1beta1.external.metrics.k8s.io', labels: componentLabels(instance, 'metrics-adapter') },
         spec: {
           group: 'external.metrics.k8s.io',
@@ -221,13 +259,8 @@ export class QueueDepthMetric extends Construct {
   }
 }
 
-/**
- * The prometheus-adapter rules (docs/config.md of kubernetes-sigs/prometheus-adapter) that CCE's
- * Cloud Native Cluster Monitoring reads from `config.yaml` of `user-adapter-config` (cce_10_0406).
- * The external rule is the same for every MemOS instance: series are told apart by namespace
- * (from the HPA's namespace) and `memos_instance` (from the HPA's label selector).
- */
-export function adapterRules(): Record<string, unknown> {
+/** See {@link QueueDepthMetric.adapterRules}. */
+function adapterRules(): Record<string, unknown> {
   return {
     rules: [],
     externalRules: [{

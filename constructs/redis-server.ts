@@ -1,10 +1,10 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosConfig } from './memos-config';
-import { InClusterEndpoints, ServicePorts } from '../src/endpoints';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, WorkloadPlacementProps, selectPods } from '../src/kubernetes';
+import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
+import { RedisConnection } from '../src/memos-settings';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
 
@@ -15,14 +15,10 @@ import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validat
 export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7-alpine';
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
-const REDIS_PORT = ServicePorts.REDIS;
+const REDIS_PORT = 6379;
 
-/** Properties of {@link RedisServer}. */
-export interface RedisServerProps extends Pick<WorkloadPlacementProps, 'imagePullSecrets'> {
-  /** Instance name: the Service is `<instance>-redis`, the host MemOS uses by default. */
-  readonly instance: string;
-  /** MemOS configuration: the password is its `MEMSCHEDULER_REDIS_PASSWORD` Secret key. */
-  readonly config: MemosConfig;
+/** What a user may tune on {@link RedisServer}. */
+export interface RedisServerOptions {
   /**
    * Redis image, pinned.
    * @default DEFAULT_REDIS_IMAGE
@@ -38,7 +34,20 @@ export interface RedisServerProps extends Pick<WorkloadPlacementProps, 'imagePul
    * The data volume (AOF and RDB files).
    * @default - 10Gi SSD EVS disk on `csi-disk-topology`
    */
-  readonly storage?: Partial<EvsVolumeOptions>;
+  readonly storage?: EvsVolumeOptions;
+}
+
+/** Properties of {@link RedisServer}. */
+export interface RedisServerProps extends RedisServerOptions {
+  /** Instance name: the Service is `<instance>-redis`. */
+  readonly instance: string;
+  /** Where the password is read from: `Credential.MEMSCHEDULER_REDIS_PASSWORD`. */
+  readonly credentials: Credentials;
+  /**
+   * Image pull secrets (existing Secrets in the namespace).
+   * @default ['default-secret'] (created by CCE for SWR)
+   */
+  readonly imagePullSecrets?: string[];
 }
 
 /**
@@ -49,8 +58,19 @@ export interface RedisServerProps extends Pick<WorkloadPlacementProps, 'imagePul
  * disk to reattach.
  */
 export class RedisServer extends Construct {
-  /** Host MemOS and the exporter connect to. */
+  /** Redis 7.2 (BSD-licensed line), Alpine. */
+  public static readonly DEFAULT_IMAGE = DEFAULT_REDIS_IMAGE;
+
+  /** Host clients connect to: the client Service, `<instance>-redis`. */
   public readonly host: string;
+  /** Port clients connect to. */
+  public readonly port: number = REDIS_PORT;
+  /** Where a client reads the password from. */
+  public readonly password: SecretKeyRef;
+  /** What a client needs: host, port and password (database 0). */
+  public readonly connection: RedisConnection;
+  /** The headless governing Service. */
+  public readonly headlessService: kplus.Service;
   /** The StatefulSet. */
   public readonly statefulSet: kplus.StatefulSet;
   /** The client Service (`<instance>-redis:6379`). */
@@ -65,11 +85,11 @@ export class RedisServer extends Construct {
     if (!(Number.isInteger(memoryMiB) && memoryMiB >= 256 && memoryMiB <= 65536)) {
       invalidProp(this, 'memory', memory instanceof Size ? `${memoryMiB}Mi` : memory, 'a whole number of MiB from 256Mi to 64Gi');
     }
-    const name = InClusterEndpoints.redisHost(instance);
+    const credentials = requireCredentials(this, 'credentials', props.credentials);
+    const name = `${instance}-redis`;
     this.host = name;
-    if (props.config.redis.host !== name || props.config.redis.port !== REDIS_PORT) {
-      invalidProp(this, 'config', `${props.config.redis.host}:${props.config.redis.port}`, `a MemosConfig whose Redis is this server, ${name}:${REDIS_PORT}`);
-    }
+    this.password = credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD);
+    this.connection = { host: this.host, port: this.port, password: this.password };
     const selector = selectorLabels(instance, 'redis');
     const labels = componentLabels(instance, 'redis');
 
@@ -78,7 +98,7 @@ export class RedisServer extends Construct {
       type: kplus.ServiceType.CLUSTER_IP,
       ports: [{ name: 'redis', port: REDIS_PORT, targetPort: REDIS_PORT }],
     });
-    const headless = new kplus.Service(this, 'Headless', {
+    const headless = this.headlessService = new kplus.Service(this, 'Headless', {
       metadata: { name: `${name}-headless`, labels },
       clusterIP: 'None',
       ports: [{ name: 'redis', port: REDIS_PORT, targetPort: REDIS_PORT }],
@@ -121,7 +141,7 @@ export class RedisServer extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['sh', '-c', start],
       ports: [{ number: REDIS_PORT, name: 'redis' }],
-      envVariables: { REDIS_PASSWORD: props.config.secretValue('MEMSCHEDULER_REDIS_PASSWORD') },
+      envVariables: { REDIS_PASSWORD: this.password.envValue(this) },
       resources: {
         cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
         memory: { request: memory, limit: memory },
@@ -140,7 +160,7 @@ export class RedisServer extends Construct {
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     addVolumeClaimTemplates(this.statefulSet, [{
-      template: evsVolumeClaimTemplate(this, 'storage', 'data', { size: Size.gibibytes(10), ...props.storage }, labels),
+      template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, Size.gibibytes(10), labels),
       mountPath: '/data',
     }]);
   }

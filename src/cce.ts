@@ -1,3 +1,5 @@
+import * as kplus from 'cdk8s-plus-28';
+
 /**
  * Huawei Cloud CCE vocabulary: names the platform defines, written down once.
  * Source: shared/reference/cce-platform.md (page IDs cce_10_XXXX on support.huaweicloud.com).
@@ -41,23 +43,34 @@ export interface SwrImageOptions {
   readonly tag: string;
 }
 
-/** `swr.<region>.myhuaweicloud.com/<organization>/<repository>:<tag>` (cce-platform.md §6). */
-export function swrImage(options: SwrImageOptions): string {
-  return `swr.${options.region}.myhuaweicloud.com/${options.organization}/${options.repository}:${options.tag}`;
+/** Image references in Huawei Cloud SWR. */
+export class SwrImage {
+  /** `swr.<region>.myhuaweicloud.com/<organization>/<repository>:<tag>` (cce-platform.md §6). */
+  public static reference(options: SwrImageOptions): string {
+    return `swr.${options.region}.myhuaweicloud.com/${options.organization}/${options.repository}:${options.tag}`;
+  }
+
+  private constructor() {}
 }
 
 /**
  * Seed §4: CCE node flavors. `s7.<size>.<ratio>`: general computing-plus, memory = ratio × vCPUs
  * (the seed once writes 8 vCPU/16 GB for s7.2xlarge.4; the flavor is 8 vCPU/32 GiB).
  */
-export const CceNodeFlavors = {
-  's7.large.4': { vcpus: 2, memoryGiB: 8 },
-  's7.xlarge.4': { vcpus: 4, memoryGiB: 16 },
-  's7.2xlarge.4': { vcpus: 8, memoryGiB: 32 },
-  's7.2xlarge.8': { vcpus: 8, memoryGiB: 64 },
-} as const;
+export enum CceNodeFlavor {
+  S7_LARGE_4 = 's7.large.4',
+  S7_XLARGE_4 = 's7.xlarge.4',
+  S7_2XLARGE_4 = 's7.2xlarge.4',
+  S7_2XLARGE_8 = 's7.2xlarge.8',
+}
 
-export type CceNodeFlavor = keyof typeof CceNodeFlavors;
+/** vCPUs and memory of each {@link CceNodeFlavor}. */
+export const CceNodeFlavors: Readonly<Record<CceNodeFlavor, { readonly vcpus: number; readonly memoryGiB: number }>> = {
+  [CceNodeFlavor.S7_LARGE_4]: { vcpus: 2, memoryGiB: 8 },
+  [CceNodeFlavor.S7_XLARGE_4]: { vcpus: 4, memoryGiB: 16 },
+  [CceNodeFlavor.S7_2XLARGE_4]: { vcpus: 8, memoryGiB: 32 },
+  [CceNodeFlavor.S7_2XLARGE_8]: { vcpus: 8, memoryGiB: 64 },
+};
 
 /**
  * CCE LoadBalancer Service annotations (cce_10_0385 and the pages cited per key in
@@ -97,12 +110,19 @@ export const CceElbAnnotations = {
 } as const;
 
 /** ELB classes on CCE: `union` = shared ELB, `performance` = dedicated ELB (cce_10_0385). */
-export const ELB_CLASSES = ['union', 'performance'] as const;
-export type ElbClass = typeof ELB_CLASSES[number];
+export enum ElbClass {
+  /** A shared ELB. */
+  UNION = 'union',
+  /** A dedicated ELB. */
+  PERFORMANCE = 'performance',
+}
 
 /** Listener algorithms (`kubernetes.io/elb.lb-algorithm`). */
-export const ELB_ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const;
-export type ElbAlgorithm = typeof ELB_ALGORITHMS[number];
+export enum ElbAlgorithm {
+  ROUND_ROBIN = 'ROUND_ROBIN',
+  LEAST_CONNECTIONS = 'LEAST_CONNECTIONS',
+  SOURCE_IP = 'SOURCE_IP',
+}
 
 /** EIP types documented for auto-created public ELBs (region-dependent). */
 export const ELB_EIP_TYPES = ['5_bgp', '5_sbgp', '5_telcom', '5_union'] as const;
@@ -113,15 +133,25 @@ export const ELB_EIP_TYPES = ['5_bgp', '5_sbgp', '5_telcom', '5_union'] as const
  * which is what a StatefulSet spread across zones needs. `csi-disk` binds immediately and needs
  * the region and zone on the claim.
  */
-export const EVS_STORAGE_CLASSES = ['csi-disk-topology', 'csi-disk'] as const;
-export type EvsStorageClass = typeof EVS_STORAGE_CLASSES[number];
+export enum EvsStorageClass {
+  /** The disk is created in the zone the pod lands in (WaitForFirstConsumer). */
+  CSI_DISK_TOPOLOGY = 'csi-disk-topology',
+  /** The disk is created at once, in the region and zone given on the claim. */
+  CSI_DISK = 'csi-disk',
+}
 
 /**
  * EVS disk types (`everest.io/disk-volume-type`, cce_10_0615): SATA common I/O, SAS high I/O,
  * SSD ultra-high I/O, GPSSD general-purpose SSD, ESSD extreme SSD, GPSSD2 (Everest >= 2.4.4).
  */
-export const EVS_DISK_TYPES = ['SSD', 'GPSSD', 'ESSD', 'GPSSD2', 'SAS', 'SATA'] as const;
-export type EvsDiskType = typeof EVS_DISK_TYPES[number];
+export enum EvsDiskType {
+  SSD = 'SSD',
+  GPSSD = 'GPSSD',
+  ESSD = 'ESSD',
+  GPSSD2 = 'GPSSD2',
+  SAS = 'SAS',
+  SATA = 'SATA',
+}
 
 /** Everest PVC annotations and labels (cce_10_0615). */
 export const EverestClaimMetadata = {
@@ -139,18 +169,28 @@ export const EverestClaimMetadata = {
  * `huawei.com/ascend-1980` (910B, "NPU1980") is what Huawei Cloud's own vLLM-Ascend CI requests.
  * Requests must equal limits.
  */
-export const AscendChips = {
-  '910B': { resource: 'huawei.com/ascend-1980' },
-  '310': { resource: 'huawei.com/ascend-310' },
-} as const;
-export type AscendChip = keyof typeof AscendChips;
+export enum AscendChip {
+  ASCEND_910B = '910B',
+  ASCEND_310 = '310',
+}
+
+/** The extended resource of each {@link AscendChip}. */
+export const AscendChips: Readonly<Record<AscendChip, { readonly resource: string }>> = {
+  [AscendChip.ASCEND_910B]: { resource: 'huawei.com/ascend-1980' },
+  [AscendChip.ASCEND_310]: { resource: 'huawei.com/ascend-310' },
+};
 
 /** A node taint an NPU pool may carry (CCE sets none by default; cce-platform.md §4.3). */
 export interface NodeTaint {
+  /** Taint key. */
   readonly key: string;
-  /** @default - any value (`Exists`) */
+  /**
+   * Taint value.
+   * @default - any value (`Exists`)
+   */
   readonly value?: string;
-  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  /** Taint effect. */
+  readonly effect: kplus.TaintEffect;
 }
 
 /** A CCE node pool of Ascend NPU nodes, declared by the environment that has one. */

@@ -18,6 +18,7 @@ export const MANAGED_BY = 'cdk8s-memos-cce';
 /**
  * The labels that select one component's pods. They never change for the life of a deployment:
  * Deployment and StatefulSet selectors are immutable, so they must not depend on construct paths.
+ * @internal
  */
 export function selectorLabels(instance: string, component: string): Record<string, string> {
   return {
@@ -26,7 +27,10 @@ export function selectorLabels(instance: string, component: string): Record<stri
   };
 }
 
-/** Selector labels plus the descriptive recommended labels. */
+/**
+ * Selector labels plus the descriptive recommended labels.
+ * @internal
+ */
 export function componentLabels(instance: string, component: string, version?: string): Record<string, string> {
   return {
     ...selectorLabels(instance, component),
@@ -38,10 +42,16 @@ export function componentLabels(instance: string, component: string, version?: s
 }
 
 /** Pod Security Admission levels (cce_10_0466; clusters >= v1.25). */
-export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
-export type PodSecurityLevel = typeof POD_SECURITY_LEVELS[number];
+export enum PodSecurityLevel {
+  PRIVILEGED = 'privileged',
+  BASELINE = 'baseline',
+  RESTRICTED = 'restricted',
+}
 
-/** Namespace labels that enforce, audit and warn at one Pod Security level. */
+/**
+ * Namespace labels that enforce, audit and warn at one Pod Security level.
+ * @internal
+ */
 export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const mode of ['enforce', 'audit', 'warn']) {
@@ -51,7 +61,10 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
   return labels;
 }
 
-/** Pod security context for a non-root workload whose image runs as `uid`. */
+/**
+ * Pod security context for a non-root workload whose image runs as `uid`.
+ * @internal
+ */
 export function hardenedPodSecurityContext(uid: number, gid = uid): kplus.PodSecurityContextProps {
   return {
     ensureNonRoot: true,
@@ -67,6 +80,7 @@ export function hardenedPodSecurityContext(uid: number, gid = uid): kplus.PodSec
  * Container security context meeting the `restricted` Pod Security Standard: non-root with an
  * explicit UID (pitfall 8 of cdk8s-notes.md), read-only root, no privilege escalation, all
  * capabilities dropped, seccomp RuntimeDefault.
+ * @internal
  */
 export function hardenedContainerSecurityContext(uid: number, gid = uid): kplus.ContainerSecurityContextProps {
   return {
@@ -81,26 +95,36 @@ export function hardenedContainerSecurityContext(uid: number, gid = uid): kplus.
   };
 }
 
-/** A Deployment or StatefulSet: the workloads the helpers below patch. */
+/**
+ * A Deployment or StatefulSet: the workloads the helpers below patch.
+ * @internal
+ */
 export type PodWorkload = kplus.Deployment | kplus.StatefulSet;
 
 /**
  * Sets the pod's image pull secrets (kplus models only one) after validating each name.
  * CCE's SWR secret (`default-secret`) is the usual one.
+ * @internal
  */
 export function setImagePullSecrets(scope: IConstruct, workload: PodWorkload, names: readonly string[]): void {
   const checked = names.map((name, i) => requireDnsLabel(scope, `imagePullSecrets[${i}]`, name, 253));
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', checked.map((name) => ({ name }))));
 }
 
-/** `required`: pods stay Pending rather than pile into one zone; `preferred`: best effort. */
-export type ZoneSpread = 'required' | 'preferred';
+/** How strictly pods are spread across availability zones. */
+export enum ZoneSpread {
+  /** Pods stay Pending rather than pile into one zone (`DoNotSchedule`). */
+  REQUIRED = 'required',
+  /** Best effort (`ScheduleAnyway`). */
+  PREFERRED = 'preferred',
+}
 
 /**
  * Spreads a workload's pods evenly across availability zones and, best effort, across nodes
  * (topologySpreadConstraints; kplus has no API for them). `matchLabelKeys: [pod-template-hash]`
  * counts each ReplicaSet on its own, so a rollout does not skew the spread; StatefulSet pods
  * carry no such label and are counted together, which is what they need.
+ * @internal
  */
 export function spreadAcrossZones(workload: PodWorkload, selector: Record<string, string>, zoneSpread: ZoneSpread): void {
   const constraint = (topologyKey: string, whenUnsatisfiable: string) => ({
@@ -111,7 +135,7 @@ export function spreadAcrossZones(workload: PodWorkload, selector: Record<string
     ...(workload instanceof kplus.Deployment ? { matchLabelKeys: ['pod-template-hash'] } : {}),
   });
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
-    constraint(CceNodeLabels.ZONE, zoneSpread === 'required' ? 'DoNotSchedule' : 'ScheduleAnyway'),
+    constraint(CceNodeLabels.ZONE, zoneSpread === ZoneSpread.REQUIRED ? 'DoNotSchedule' : 'ScheduleAnyway'),
     constraint(CceNodeLabels.HOSTNAME, 'ScheduleAnyway'),
   ]));
 }
@@ -119,6 +143,7 @@ export function spreadAcrossZones(workload: PodWorkload, selector: Record<string
 /**
  * A PodDisruptionBudget letting one pod go at a time. Pods that never became ready may always
  * be evicted, so a stuck rollout does not block node drains (`unhealthyPodEvictionPolicy`).
+ * @internal
  */
 export function addDisruptionBudget(scope: Construct, id: string, options: { name: string; labels: Record<string, string>; selector: Record<string, string> }): kplus.k8s.KubePodDisruptionBudget {
   return new kplus.k8s.KubePodDisruptionBudget(scope, id, {
@@ -131,7 +156,10 @@ export function addDisruptionBudget(scope: Construct, id: string, options: { nam
   });
 }
 
-/** Never two pods of the workload on one node (required pod anti-affinity on the hostname). */
+/**
+ * Never two pods of the workload on one node (required pod anti-affinity on the hostname).
+ * @internal
+ */
 export function requireSeparateNodes(workload: PodWorkload, selector: Record<string, string>): void {
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', {
     podAntiAffinity: {
@@ -140,7 +168,10 @@ export function requireSeparateNodes(workload: PodWorkload, selector: Record<str
   }));
 }
 
-/** Schedule only on one CCE node pool (`cce.cloud.com/cce-nodepool`, cce_10_0004). */
+/**
+ * Schedule only on one CCE node pool (`cce.cloud.com/cce-nodepool`, cce_10_0004).
+ * @internal
+ */
 export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: string): void {
   const name = requireDnsLabel(scope, 'nodePool', pool);
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', { [CceNodeLabels.NODE_POOL]: name }));
@@ -149,6 +180,7 @@ export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: 
 /**
  * No service-link variables (`<SERVICE>_PORT=tcp://...`) in the pod: applications that read
  * their configuration from the environment (MemOS, Milvus) could mistake them for settings.
+ * @internal
  */
 export function disableServiceLinks(workload: PodWorkload): void {
   ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
@@ -180,6 +212,7 @@ export interface MonitoredProps {
 /**
  * Selects pods by their stable selector labels: a Service, or a workload created with
  * `select: false` (kplus would otherwise select by its path-derived address label).
+ * @internal
  */
 export function selectPods(target: PodWorkload | kplus.Service, selector: Record<string, string>): void {
   if (target instanceof kplus.Service) {
@@ -210,12 +243,18 @@ function probeOptions(timing: ProbeTiming) {
   };
 }
 
-/** `GET path` on `port`. */
+/**
+ * `GET path` on `port`.
+ * @internal
+ */
 export function httpProbe(path: string, port: number, timing: ProbeTiming): kplus.Probe {
   return kplus.Probe.fromHttpGet(path, { port, ...probeOptions(timing) });
 }
 
-/** A TCP connect to `port`. */
+/**
+ * A TCP connect to `port`.
+ * @internal
+ */
 export function tcpProbe(port: number, timing: ProbeTiming): kplus.Probe {
   return kplus.Probe.fromTcpSocket({ port, ...probeOptions(timing) });
 }

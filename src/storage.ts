@@ -1,15 +1,16 @@
 import { ApiObject, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { EVS_DISK_TYPES, EVS_STORAGE_CLASSES, EverestClaimMetadata, EvsDiskType, EvsStorageClass } from './cce';
-import { invalidProp, requireNonEmpty, requireOneOf } from './validation';
+import { EverestClaimMetadata, EvsDiskType, EvsStorageClass } from './cce';
+import { invalidProp, requireEnum, requireNonEmpty } from './validation';
 
 /** An EVS disk per pod, provisioned by CCE's Everest CSI driver. */
 export interface EvsVolumeOptions {
   /**
    * Size of each disk (1Gi to 32768Gi; EVS disks can grow, never shrink).
+   * @default - the construct's (each documents its own)
    */
-  readonly size: Size;
+  readonly size?: Size;
   /**
    * Storage class.
    * @default 'csi-disk-topology' (disk created in the zone the pod lands in)
@@ -34,7 +35,10 @@ export interface EvsVolumeOptions {
   readonly kmsKeyId?: string;
 }
 
-/** Validated size in GiB. */
+/**
+ * Validated size in GiB.
+ * @internal
+ */
 export function requireVolumeGiB(scope: IConstruct, property: string, size: unknown): number {
   const gib = size instanceof Size ? size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
   if (Number.isInteger(gib) && gib >= 1 && gib <= 32768) return gib;
@@ -42,13 +46,17 @@ export function requireVolumeGiB(scope: IConstruct, property: string, size: unkn
   return invalidProp(scope, property, shown, 'a whole number of GiB from 1Gi to 32768Gi (EVS limits)');
 }
 
-/** The volumeClaimTemplate of an EVS-backed StatefulSet volume, validated. */
-export function evsVolumeClaimTemplate(scope: IConstruct, property: string, name: string, options: EvsVolumeOptions, labels: Record<string, string> = {}) {
-  const gib = requireVolumeGiB(scope, `${property}.size`, options.size);
-  const storageClass = requireOneOf(scope, `${property}.storageClass`, options.storageClass ?? 'csi-disk-topology', EVS_STORAGE_CLASSES);
-  const diskType = requireOneOf(scope, `${property}.diskType`, options.diskType ?? 'SSD', EVS_DISK_TYPES);
+/**
+ * The volumeClaimTemplate of an EVS-backed StatefulSet volume, validated; `defaultSize` applies
+ * when `options.size` is not set.
+ * @internal
+ */
+export function evsVolumeClaimTemplate(scope: IConstruct, property: string, name: string, options: EvsVolumeOptions, defaultSize: Size, labels: Record<string, string> = {}) {
+  const gib = requireVolumeGiB(scope, `${property}.size`, options.size ?? defaultSize);
+  const storageClass = requireEnum(scope, `${property}.storageClass`, options.storageClass ?? EvsStorageClass.CSI_DISK_TOPOLOGY, EvsStorageClass);
+  const diskType = requireEnum(scope, `${property}.diskType`, options.diskType ?? EvsDiskType.SSD, EvsDiskType);
   const claimLabels = { ...labels };
-  if (storageClass === 'csi-disk') {
+  if (storageClass === EvsStorageClass.CSI_DISK) {
     claimLabels[EverestClaimMetadata.REGION_LABEL] = requireNonEmpty(scope, `${property}.region`, options.region);
     claimLabels[EverestClaimMetadata.ZONE_LABEL] = requireNonEmpty(scope, `${property}.zone`, options.zone);
   } else if (options.region !== undefined || options.zone !== undefined) {
@@ -71,6 +79,7 @@ export function evsVolumeClaimTemplate(scope: IConstruct, property: string, name
  * Gives a StatefulSet a per-pod volume (cdk8s-plus-28 has no volumeClaimTemplates: pitfall 2)
  * mounted at `mountPath` in container `containerIndex`. The container must already mount at
  * least one other volume (the patch appends to its volumeMounts).
+ * @internal
  */
 export function addVolumeClaimTemplates(statefulSet: kplus.StatefulSet, claims: { template: ReturnType<typeof evsVolumeClaimTemplate>; mountPath: string; containerIndex?: number }[]): void {
   const api = ApiObject.of(statefulSet);

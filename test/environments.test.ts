@@ -3,11 +3,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
-import { SIZE_PRESETS } from '../charts/presets';
-import { ENVIRONMENTS } from '../src/environments';
+import { MemosPresets, MemosSize } from '../charts/presets';
+import { MemoryStorage, Neo4jBackend } from '../charts/backends';
+import { AcceleratorType } from '../constructs/embedding-server';
+import { Neo4jLicenseAgreement } from '../constructs/neo4j';
+import { ENVIRONMENTS } from '../app/environments';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
-import { renderEnvironments } from '../src/synth';
-import { CceNodeFlavors } from '../src/cce';
+import { renderEnvironments } from '../app/synth';
+import { CceNodeFlavor, CceNodeFlavors } from '../src/cce';
 import { podSpecOf, policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
 import { CLUSTER_SERVICES, only } from './support/synth';
@@ -16,7 +19,7 @@ const rendered = renderEnvironments(ENVIRONMENTS);
 const objectsOf = (name: string) => parseManifests(rendered.get(name)!.yaml);
 
 test('the shipped environments are the seed sizes', () => {
-  expect(ENVIRONMENTS.map((e) => [e.name, e.size])).toEqual([['small', 'small'], ['medium', 'medium'], ['large', 'large']]);
+  expect(ENVIRONMENTS.map((e) => [e.name, e.size])).toEqual([['small', MemosSize.SMALL], ['medium', MemosSize.MEDIUM], ['large', MemosSize.LARGE]]);
 });
 
 describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
@@ -46,7 +49,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('memos-api: hardened Deployment under an HPA on CPU 70% and redis_queue_depth 100, seed replica range', () => {
     const objects = objectsOf(name);
-    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
     const deployment = only(objects, 'Deployment', 'memos-api');
     expect(deployment.spec.replicas).toBeUndefined();
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
@@ -79,7 +82,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('mem-scheduler: seed replicas, consuming the same DCS Redis as memos-api', () => {
     const objects = objectsOf(name);
-    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
     const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
     expect(scheduler.spec.replicas).toBe(preset.scheduler.replicas);
     const consumer = scheduler.spec.template.spec.containers[0];
@@ -95,7 +98,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('Qdrant: preset node count, EVS volume templates, PDB, anti-affinity, probes; MemOS points at it', () => {
     const objects = objectsOf(name);
-    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
     const qdrant = only(objects, 'StatefulSet', 'memos-qdrant');
     expect(qdrant.spec.replicas).toBe(preset.qdrant.replicas);
     expect(qdrant.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'csi-disk-topology', resources: { requests: { storage: `${preset.qdrant.storageGiB}Gi` } } });
@@ -108,7 +111,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('Neo4j: standalone in small, a cluster with discovery RBAC in medium and large; PVCs and PDB', () => {
     const objects = objectsOf(name);
-    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
     const neo4j = only(objects, 'StatefulSet', 'memos-neo4j');
     expect(neo4j.spec.replicas).toBe(preset.neo4j.replicas);
     expect(neo4j.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${preset.neo4j.storageGiB}Gi`);
@@ -121,7 +124,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('Milvus: standalone StatefulSet with a volume in small, distributed on OBS and Kafka in medium and large', () => {
     const objects = objectsOf(name);
-    const preset = SIZE_PRESETS[ENVIRONMENTS.find((e) => e.name === name)!.size];
+    const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
     if (preset.milvus.replicas === 1) {
       const sts = only(objects, 'StatefulSet', 'memos-milvus-standalone');
       expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${preset.milvus.storageGiB}Gi`);
@@ -140,7 +143,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     const pod = only(objects, 'Deployment', 'memos-embedding').spec.template.spec;
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect([data.MOS_EMBEDDER_API_BASE, data.MOS_EMBEDDER_MODEL, data.EMBEDDING_DIMENSION]).toEqual(['http://memos-embedding:8080/v1', 'bge-m3', '1024']);
-    if (SIZE_PRESETS[environment.size].embeddingAccelerator === 'ascend') {
+    if (MemosPresets.of(environment.size).embedding.accelerator === AcceleratorType.ASCEND) {
       const pool = environment.npuNodePools![0];
       expect(pod.containers[0].resources.requests['huawei.com/ascend-1980']).toBe(1);
       expect(pod.containers[0].resources.limits['huawei.com/ascend-1980']).toBe(1);
@@ -160,14 +163,14 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
 describe('size presets follow the seed (section 4)', () => {
   test('replicas and clustering', () => {
-    const summary = Object.fromEntries(Object.values(SIZE_PRESETS).map((p) => [p.size, {
+    const summary = Object.fromEntries(MemosPresets.sizes().map((size) => MemosPresets.of(size)).map((p) => [p.size, {
       api: [p.api.minReplicas, p.api.maxReplicas],
       scheduler: p.scheduler.replicas,
       qdrant: p.qdrant.replicas,
       milvus: p.milvus.replicas,
       neo4j: p.neo4j.replicas,
       nodes: [p.nodePool.nodes, p.nodePool.maxNodes],
-      embedding: p.embeddingAccelerator,
+      embedding: p.embedding.accelerator,
     }]));
     expect(summary).toEqual({
       small: { api: [3, 10], scheduler: 1, qdrant: 1, milvus: 1, neo4j: 1, nodes: [3, 3], embedding: 'cpu' },
@@ -177,14 +180,15 @@ describe('size presets follow the seed (section 4)', () => {
   });
 
   test('storage per server and node sizes', () => {
-    expect(Object.values(SIZE_PRESETS).map((p) => [p.qdrant.storageGiB, p.milvus.storageGiB, p.neo4j.storageGiB, p.redis.memoryGiB])).toEqual([
+    expect(MemosPresets.sizes().map((size) => MemosPresets.of(size)).map((p) => [p.qdrant.storageGiB, p.milvus.storageGiB, p.neo4j.storageGiB, p.redis.memoryGiB])).toEqual([
       [100, 200, 100, 1], [300, 500, 300, 2], [1024, 1024, 500, 8],
     ]);
-    expect(CceNodeFlavors[SIZE_PRESETS.small.nodePool.flavor]).toEqual({ vcpus: 8, memoryGiB: 32 });
+    expect(MemosPresets.of(MemosSize.SMALL).nodePool.flavor).toBe(CceNodeFlavor.S7_2XLARGE_4);
+    expect(CceNodeFlavors[MemosPresets.of(MemosSize.SMALL).nodePool.flavor]).toEqual({ vcpus: 8, memoryGiB: 32 });
   });
 
   test('memos-api at its minimum fits the node pool', () => {
-    for (const preset of Object.values(SIZE_PRESETS)) {
+    for (const preset of MemosPresets.sizes().map((size) => MemosPresets.of(size))) {
       const flavor = CceNodeFlavors[preset.nodePool.flavor];
       const apiCpu = preset.api.minReplicas * Number(preset.api.resources.cpu!.request!.amount);
       expect(apiCpu).toBeLessThan(preset.nodePool.nodes * flavor.vcpus);
@@ -194,7 +198,12 @@ describe('size presets follow the seed (section 4)', () => {
 
 test('a chart in a user app synthesizes with app.synth()', () => {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'memos-')) });
-  new MemosChart(app, 'prod', { size: 'medium', namespace: 'memos-prod', ...CLUSTER_SERVICES, neo4j: { licenseAgreement: 'commercial' } });
+  new MemosChart(app, 'prod', {
+    size: MemosSize.MEDIUM,
+    namespace: 'memos-prod',
+    ...CLUSTER_SERVICES,
+    storage: MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }) }),
+  });
   app.synth();
   expect(fs.readdirSync(app.outdir)).toEqual(['prod.k8s.yaml']);
   expect(validateManifests(parseManifests(fs.readFileSync(path.join(app.outdir, 'prod.k8s.yaml'), 'utf8')))).toEqual([]);

@@ -1,14 +1,14 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { MemScheduler, MemSchedulerProps } from '../constructs/mem-scheduler';
-import { MemosConfig } from '../constructs/memos-config';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { container, only } from './support/synth';
+import { container, only, testConfig } from './support/synth';
+import { ZoneSpread } from '../src/kubernetes';
 
 function synthScheduler(props: Partial<MemSchedulerProps> = {}, configExtra: Record<string, string> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', extraSettings: configExtra });
+  const config = testConfig(chart, { extraSettings: configExtra });
   new MemScheduler(chart, 'Scheduler', { instance: 'memos', config, ...props });
   const objects = Testing.synth(chart);
   const statefulSet = only(objects, 'StatefulSet');
@@ -76,7 +76,7 @@ describe('MemScheduler', () => {
   });
 
   test('image, grace period, zone spread and pull secrets are props', () => {
-    const { pod, main } = synthScheduler({ image: 'swr.cn-east-3.myhuaweicloud.com/acme/memos:2.0.31', terminationGracePeriod: Duration.minutes(5), zoneSpread: 'preferred', imagePullSecrets: ['acme'] });
+    const { pod, main } = synthScheduler({ image: 'swr.cn-east-3.myhuaweicloud.com/acme/memos:2.0.31', terminationGracePeriod: Duration.minutes(5), zoneSpread: ZoneSpread.PREFERRED, imagePullSecrets: ['acme'] });
     expect(main.image).toBe('swr.cn-east-3.myhuaweicloud.com/acme/memos:2.0.31');
     expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');

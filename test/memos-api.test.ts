@@ -1,15 +1,17 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MemosApi, MemosApiProps } from '../constructs/memos-api';
-import { MemosConfig } from '../constructs/memos-config';
+import { ElbAlgorithm } from '../src/cce';
+import { ZoneSpread } from '../src/kubernetes';
+import { ElbLoadBalancer } from '../constructs/elb-service';
+import { ApiService, MemosApi, MemosApiProps } from '../constructs/memos-api';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
-import { container, only } from './support/synth';
+import { container, only, testConfig, TEST_CONFIG_PROPS } from './support/synth';
 
 function synthApi(props: Partial<MemosApiProps> | ((queueDepth: QueueDepthMetric) => Partial<MemosApiProps>) = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos' });
-  const queueDepth = new QueueDepthMetric(chart, 'QueueDepth', { instance: 'memos', config });
+  const config = testConfig(chart);
+  const queueDepth = new QueueDepthMetric(chart, 'QueueDepth', { instance: 'memos', redis: TEST_CONFIG_PROPS.redis });
   new MemosApi(chart, 'Api', { instance: 'memos', config, ...(typeof props === 'function' ? props(queueDepth) : props) });
   const objects = Testing.synth(chart);
   const deployment = only(objects, 'Deployment', 'memos-api');
@@ -91,11 +93,11 @@ describe('MemosApi', () => {
     });
   });
 
-  test('loadBalancer options reach the ELB annotations; false gives a ClusterIP Service', () => {
-    const elb = only(synthApi({ loadBalancer: { existingElbId: '5083f225-9bf8-48fa-9c8b-67bd9693c4c0', algorithm: 'LEAST_CONNECTIONS' } }).objects, 'Service', 'memos-api');
+  test('ApiService.elb options reach the ELB annotations; ApiService.clusterIp() gives a ClusterIP Service', () => {
+    const elb = only(synthApi({ service: ApiService.elb({ loadBalancer: ElbLoadBalancer.existing('5083f225-9bf8-48fa-9c8b-67bd9693c4c0'), algorithm: ElbAlgorithm.LEAST_CONNECTIONS }) }).objects, 'Service', 'memos-api');
     expect(elb.metadata.annotations['kubernetes.io/elb.id']).toBe('5083f225-9bf8-48fa-9c8b-67bd9693c4c0');
     expect(elb.metadata.annotations['kubernetes.io/elb.lb-algorithm']).toBe('LEAST_CONNECTIONS');
-    const internal = only(synthApi({ loadBalancer: false }).objects, 'Service', 'memos-api');
+    const internal = only(synthApi({ service: ApiService.clusterIp() }).objects, 'Service', 'memos-api');
     expect(internal.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 8000, targetPort: 8000 }], selector });
     expect(internal.metadata.annotations).toBeUndefined();
   });
@@ -107,7 +109,7 @@ describe('MemosApi', () => {
       { ...common, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
       { ...common, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
     ]);
-    expect(synthApi({ zoneSpread: 'preferred' }).pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');
+    expect(synthApi({ zoneSpread: ZoneSpread.PREFERRED }).pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');
   });
 
   test('autoscales 3-10 pods on CPU by default, with no fixed replica count', () => {

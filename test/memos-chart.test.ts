@@ -1,10 +1,17 @@
 import * as kplus from 'cdk8s-plus-28';
-import { MemosChartProps } from '../charts/memos-chart';
-import { Size, Testing } from 'cdk8s';
-import { MemosChart } from '../charts/memos-chart';
+import { Chart, Size, Testing } from 'cdk8s';
+import { MemosChart, MemosChartProps } from '../charts/memos-chart';
+import { MemosStack } from '../charts/memos-stack';
+import { MemosPresets, MemosSize } from '../charts/presets';
+import { DcsRedisOptions, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
+import { ElbClass } from '../src/cce';
+import { Credentials } from '../src/credentials';
+import { PodSecurityLevel } from '../src/kubernetes';
+import { ApiService } from '../constructs/memos-api';
+import { MilvusTopology } from '../constructs/milvus';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { CLUSTER_SERVICES, container, only, servicesFor, synthChart } from './support/synth';
+import { CLUSTER_SERVICES, container, only, servicesFor, synthChart, TEST_MILVUS_TOPOLOGY } from './support/synth';
 
 describe('MemosChart', () => {
   test('creates the namespace first, with restricted Pod Security and no namespace of its own', () => {
@@ -25,7 +32,7 @@ describe('MemosChart', () => {
   });
 
   test('puts every other object in the namespace, with the common labels', () => {
-    const objects = synthChart({ size: 'small', namespace: 'memos-prod', labels: { team: 'ai-platform' } });
+    const objects = synthChart({ size: MemosSize.SMALL, namespace: 'memos-prod', labels: { team: 'ai-platform' } });
     for (const obj of objects.slice(1)) {
       if (obj.kind !== 'APIService') expect(['memos-prod', 'monitoring']).toContain(obj.metadata.namespace);
       expect(obj.metadata.labels).toMatchObject({ team: 'ai-platform', 'app.kubernetes.io/part-of': 'memos', 'app.kubernetes.io/managed-by': 'cdk8s-memos-cce' });
@@ -72,25 +79,25 @@ describe('MemosChart', () => {
   });
 
   test('can leave the namespace to someone else, and relax Pod Security', () => {
-    expect(synthChart({ size: 'small', createNamespace: false }).map((o) => o.kind)).not.toContain('Namespace');
-    expect(only(synthChart({ size: 'small', podSecurity: 'baseline' }), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(synthChart({ size: MemosSize.SMALL, createNamespace: false }).map((o) => o.kind)).not.toContain('Namespace');
+    expect(only(synthChart({ size: MemosSize.SMALL, podSecurity: PodSecurityLevel.BASELINE }), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
   });
 
-  test.each([['small', 3, 10], ['medium', 6, 10], ['large', 15, 20]] as const)('%s autoscales memos-api from %i to %i pods', (size, min, max) => {
+  test.each([[MemosSize.SMALL, 3, 10], [MemosSize.MEDIUM, 6, 10], [MemosSize.LARGE, 15, 20]] as const)('%s autoscales memos-api from %i to %i pods', (size, min, max) => {
     const objects = synthChart({ size, ...servicesFor(size) });
     expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec).toMatchObject({ minReplicas: min, maxReplicas: max });
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBeUndefined();
   });
 
   test('fixed replicas replace the autoscaler', () => {
-    const objects = synthChart({ size: 'small', api: { replicas: 2 } });
+    const objects = synthChart({ size: MemosSize.SMALL, api: { replicas: 2 } });
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['memos-embedding']);
     expect(only(objects, 'Deployment', 'memos-api').spec.replicas).toBe(2);
     expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);
   });
 
   test('autoscaler overrides reach the HPA', () => {
-    const hpa = only(synthChart({ size: 'small', api: { minReplicas: 4, maxReplicas: 8, targetCpuUtilization: 60, targetQueueDepthPerReplica: 50 } }), 'HorizontalPodAutoscaler', 'memos-api');
+    const hpa = only(synthChart({ size: MemosSize.SMALL, api: { minReplicas: 4, maxReplicas: 8, targetCpuUtilization: 60, targetQueueDepthPerReplica: 50 } }), 'HorizontalPodAutoscaler', 'memos-api');
     expect(hpa.spec.minReplicas).toBe(4);
     expect(hpa.spec.maxReplicas).toBe(8);
     expect(hpa.spec.metrics[0].resource.target).toEqual({ type: 'Utilization', averageUtilization: 60 });
@@ -99,9 +106,10 @@ describe('MemosChart', () => {
 
   test('monitoring options reach the metric pipeline, load balancer options the Service', () => {
     const objects = synthChart({
-      size: 'small',
-      monitoring: { monitoringNamespace: 'observability', adapterConfig: false, registerExternalMetricsApi: false },
-      api: { loadBalancer: false },
+      size: MemosSize.SMALL,
+      monitoringNamespace: 'observability',
+      monitoring: { adapterConfig: false, registerExternalMetricsApi: false },
+      api: { service: ApiService.clusterIp() },
     });
     expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').metadata.namespace).toBe('observability');
     expect(only(objects, 'ServiceMonitor', 'memos-memos-qdrant').metadata.namespace).toBe('observability');
@@ -112,7 +120,7 @@ describe('MemosChart', () => {
 
   test('api overrides and the instance name reach the objects', () => {
     const objects = synthChart({
-      size: 'medium',
+      size: MemosSize.MEDIUM,
       ...CLUSTER_SERVICES,
       instance: 'mem',
       imagePullSecrets: ['acme-pull'],
@@ -129,8 +137,8 @@ describe('MemosChart', () => {
   });
 
   test('the scheduler StatefulSet consumes the same Redis as memos-api, with the preset replicas and thread pool', () => {
-    for (const [size, replicas, threads] of [['small', 1, '50'], ['medium', 1, '200'], ['large', 3, '300']] as const) {
-      const objects = synthChart({ size, redis: { mode: 'dcs', host: 'redis-1.dcs.example' }, ...servicesFor(size) });
+    for (const [size, replicas, threads] of [[MemosSize.SMALL, 1, '50'], [MemosSize.MEDIUM, 1, '200'], [MemosSize.LARGE, 3, '300']] as const) {
+      const objects = synthChart({ size, queue: RedisQueue.dcs({ host: 'redis-1.dcs.example' }), ...servicesFor(size) });
       const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
       expect(scheduler.spec.replicas).toBe(replicas);
       const api = container(only(objects, 'Deployment', 'memos-api'), 'memos-api');
@@ -145,7 +153,7 @@ describe('MemosChart', () => {
   });
 
   test('switching to in-cluster Redis is one prop: a Redis StatefulSet that MemOS and the exporter use', () => {
-    const objects = synthChart({ size: 'medium', redis: { mode: 'in-cluster' }, ...CLUSTER_SERVICES });
+    const objects = synthChart({ size: MemosSize.MEDIUM, queue: RedisQueue.inCluster(), ...CLUSTER_SERVICES });
     const redis = only(objects, 'StatefulSet', 'memos-redis');
     expect(redis.spec.template.spec.containers[0].resources.limits.memory).toBe('2048Mi');
     expect(only(objects, 'ConfigMap', 'memos-config').data.MEMSCHEDULER_REDIS_HOST).toBe('memos-redis');
@@ -156,9 +164,9 @@ describe('MemosChart', () => {
 
   test('DCS port and db, scheduler overrides and API pods that do not consume', () => {
     const objects = synthChart({
-      size: 'large',
-      ...servicesFor('large'),
-      redis: { mode: 'dcs', host: '192.168.0.12', port: 6380, db: 4 },
+      size: MemosSize.LARGE,
+      ...servicesFor(MemosSize.LARGE),
+      queue: RedisQueue.dcs({ host: '192.168.0.12', port: 6380, db: 4 }),
       scheduler: { replicas: 5, threadPoolSize: 400, consumeIntervalSeconds: 0.05 },
       api: { consumesQueue: false },
     });
@@ -170,31 +178,77 @@ describe('MemosChart', () => {
   });
 
   test('the queue drains a 15-minute backlog at the designed load within half an hour', () => {
-    for (const size of ['small', 'medium', 'large'] as const) {
-      const chart = new MemosChart(Testing.app(), 'test', { size, redis: { mode: 'dcs', host: 'r.dcs.example' }, ...servicesFor(size) });
-      expect(chart.queueCapacity.keepsUpAtMin).toBe(true);
-      expect(chart.queueCapacity.drainMinutes).toBeLessThan(30);
+    for (const size of MemosPresets.sizes()) {
+      const chart = new MemosChart(Testing.app(), 'test', { size, queue: RedisQueue.dcs({ host: 'r.dcs.example' }), ...servicesFor(size) });
+      expect(chart.stack.queueCapacity.keepsUpAtMin).toBe(true);
+      expect(chart.stack.queueCapacity.drainMinutes).toBeLessThan(30);
     }
   });
 
   const invalid: [string, MemosChartProps, RegExp][] = [
     ['an unknown size', { size: 'xl' as never }, /MemosChart 'test': invalid size "xl"; allowed: small, medium, large/],
     ['a missing size', {} as MemosChartProps, /MemosChart 'test': invalid size \(missing\); allowed: small, medium, large/],
-    ['a bad namespace', { size: 'small', namespace: 'MemOS' }, /MemosChart 'test': invalid namespace "MemOS"; allowed: a DNS label/],
-    ['a bad instance', { size: 'small', instance: 'a'.repeat(41) }, /MemosChart 'test': invalid instance "a{41}"; allowed: a DNS label.*at most 40 characters/],
-    ['an unknown Pod Security level', { size: 'small', podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
-    ['api replicas below 1', { size: 'small', api: { replicas: 0 } }, /MemosApi 'test\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
-    ['maxReplicas below minReplicas', { size: 'small', api: { minReplicas: 5, maxReplicas: 4 } }, /MemosApi 'test\/Api': invalid autoscaling.maxReplicas 4; allowed: an integer from 5 to 1000/],
-    ['DCS without a host', { size: 'small', redis: { mode: 'dcs' } }, /MemosChart 'test': invalid redis.host \(missing\); allowed: the DCS instance's connection address when redis.mode is 'dcs'/],
-    ['an unknown Redis mode', { size: 'small', redis: { mode: 'cluster' as never } }, /invalid redis.mode "cluster"; allowed: dcs, in-cluster/],
-    ['a host with in-cluster Redis', { size: 'small', redis: { mode: 'in-cluster', host: 'x' } }, /invalid redis.host "x"; allowed: no host or port with redis.mode 'in-cluster'/],
-    ['in-cluster options with DCS', { size: 'small', redis: { mode: 'dcs', host: 'x', inCluster: {} } }, /invalid redis.inCluster \{\}; allowed: nothing with redis.mode 'dcs'/],
-    ['Redis in the MemOS settings', { size: 'small', memos: { redis: { host: 'x' } } as never }, /invalid memos.redis \{"host":"x"\}; allowed: nothing: set the chart's redis prop/],
-    ['a scheduler thread pool of 0', { size: 'small', scheduler: { threadPoolSize: 0 } }, /MemosConfig 'test\/Config': invalid consumer.threadPoolSize 0; allowed: an integer from 1 to 10000/],
-    ['no scheduler replicas', { size: 'small', scheduler: { replicas: 0 } }, /MemScheduler 'test\/Scheduler': invalid replicas 0; allowed: an integer from 1 to 100/],
-    ['an invalid ELB combination', { size: 'small', api: { loadBalancer: { elbClass: 'performance' } } }, /ElbService 'test\/Api\/Elb': invalid autoCreate.availabilityZones \(missing\)/],
+    ['a bad namespace', { size: MemosSize.SMALL, namespace: 'MemOS' }, /MemosChart 'test': invalid namespace "MemOS"; allowed: a DNS label/],
+    ['a bad instance', { size: MemosSize.SMALL, instance: 'a'.repeat(41) }, /MemosChart 'test': invalid instance "a{41}"; allowed: a DNS label.*at most 40 characters/],
+    ['an unknown Pod Security level', { size: MemosSize.SMALL, podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
+    ['api replicas below 1', { size: MemosSize.SMALL, api: { replicas: 0 } }, /MemosChart 'test': invalid api.replicas 0; allowed: an integer from 1 to 1000/],
+    ['maxReplicas below minReplicas', { size: MemosSize.SMALL, api: { minReplicas: 5, maxReplicas: 4 } }, /MemosChart 'test': invalid api.maxReplicas 4; allowed: an integer from 5 to 1000/],
+    ['DCS without a host', { size: MemosSize.SMALL, queue: RedisQueue.dcs({} as DcsRedisOptions) }, /MemosChart 'test': invalid queue.host \(missing\); allowed: a non-empty string/],
+    // An unknown Redis mode, a DCS host or port with an in-cluster Redis, and in-cluster options with DCS:
+    // RedisQueue.dcs()/RedisQueue.inCluster() make these combinations unrepresentable.
+    // Redis in the MemOS settings: MemosSettings has no redis field; the queue prop is the only place for it.
+    ['a scheduler thread pool of 0', { size: MemosSize.SMALL, scheduler: { threadPoolSize: 0 } }, /MemosChart 'test': invalid scheduler.threadPoolSize 0; allowed: an integer from 1 to 10000/],
+    ['no scheduler replicas', { size: MemosSize.SMALL, scheduler: { replicas: 0 } }, /MemosChart 'test': invalid scheduler.replicas 0; allowed: an integer from 1 to 100/],
+    ['an invalid ELB combination', { size: MemosSize.SMALL, api: { service: ApiService.elb({ elbClass: ElbClass.PERFORMANCE }) } }, /MemosChart 'test': invalid api.service.loadBalancer.availabilityZones \(missing\)/],
+    ['api.replicas with the autoscaler', { size: MemosSize.SMALL, api: { replicas: 2, minReplicas: 2 } }, /MemosChart 'test': invalid api.minReplicas 2; allowed: nothing with api.replicas/],
+    ['an external embedder with the wrong dimension for its model', {
+      size: MemosSize.SMALL,
+      embedder: Embedder.external({ apiBase: 'https://embed.example.com/v1', model: 'bge-m3', dimension: 768 }),
+    }, /MemosChart 'test': invalid embedder.dimension 768; allowed: 1024: bge-m3 returns 1024-dimensional vectors/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthChart(props)).toThrow(message);
+  });
+
+  // Errors from the stack's children name the chart and the prop path the user wrote.
+  const deep: [string, Partial<MemosChartProps>][] = [
+    ['api.maxReplicas', { api: { maxReplicas: 2 } }],
+    ['api.targetCpuUtilization', { api: { targetCpuUtilization: 101 } }],
+    ['scheduler.threadPoolSize', { scheduler: { threadPoolSize: 0 } }],
+    ['scheduler.replicas', { scheduler: { replicas: 101 } }],
+    ['queue.host', { queue: RedisQueue.dcs({ host: '' }) }],
+    ['queue.port', { queue: RedisQueue.dcs({ host: 'redis.dcs.example', port: 0 }) }],
+    ['storage.neo4j.servers', { storage: MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ servers: 2 }) }) }],
+    ['storage.qdrant.replicas', { storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster({ replicas: 2 }) }) }],
+    ['milvus.topology.queryNodes', { milvus: MilvusDeployment.inCluster({ topology: MilvusTopology.distributed({ ...TEST_MILVUS_TOPOLOGY, queryNodes: 0 }) }) }],
+    ['embedder.replicas', { embedder: Embedder.inCluster({ replicas: 0 }) }],
+    ['memos.llm.apiBase', { memos: { llm: { apiBase: 'not a url' } } }],
+    ['memos.extraSettings.OPENAI_API_KEY', { memos: { extraSettings: { OPENAI_API_KEY: 'sk-test' } } }],
+    ['monitoringNamespace', { monitoringNamespace: 'Bad_NS' }],
+    ['credentials.keys.NEO4J_PASSWORD', { credentials: Credentials.fromSecret('memos-secrets', { keys: { NEO4J_PASSWORD: 'has space' } }) }],
+  ];
+  test.each(deep)('reports an invalid %s as the chart\'s, under the path the user wrote', (property, props) => {
+    expect(() => synthChart({ size: MemosSize.SMALL, ...props })).toThrow(new RegExp(`^MemosChart 'test': invalid ${property.replace(/\./g, '\\.')} `));
+  });
+});
+
+describe('MemosStack', () => {
+  test('synthesizes in a chart of the user\'s own, in its namespace, without a Namespace object', () => {
+    const chart = new Chart(Testing.app(), 'platform', { namespace: 'tenant-a' });
+    const stack = new MemosStack(chart, 'Memos', { size: MemosSize.SMALL });
+    expect(stack.api.service.name).toBe('memos-api');
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => o.kind)).not.toContain('Namespace');
+    for (const obj of objects) {
+      if (obj.kind !== 'APIService') expect(['tenant-a', 'monitoring']).toContain(obj.metadata.namespace);
+    }
+    expect(only(objects, 'Deployment', 'memos-api').metadata.namespace).toBe('tenant-a');
+    expect(validateManifests(objects)).toEqual([]);
+  });
+
+  test('its errors name the stack by its path in the user\'s chart', () => {
+    const chart = new Chart(Testing.app(), 'platform', { namespace: 'tenant-a' });
+    expect(() => new MemosStack(chart, 'Memos', { size: MemosSize.SMALL, api: { maxReplicas: 2 } }))
+      .toThrow(/^MemosStack 'platform\/Memos': invalid api.maxReplicas 2; allowed: an integer from 3 to 1000/);
   });
 });

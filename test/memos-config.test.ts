@@ -1,12 +1,27 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosConfig, MemosConfigProps } from '../constructs/memos-config';
+import { Credential, Credentials, SecretKeyRef } from '../src/credentials';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
+import { MemosGraph, Neo4jConnection, QdrantConnection, RerankerBackend } from '../src/memos-settings';
 import { only } from './support/synth';
+
+const credentials = Credentials.fromSecret('memos-secrets');
+const neo4j: Neo4jConnection = { uri: 'bolt://memos-neo4j:7687', password: credentials.ref(Credential.NEO4J_PASSWORD) };
+const qdrant: QdrantConnection = { host: 'memos-qdrant' };
+
+/** What the stack passes for the in-cluster defaults of the small preset. */
+const BASE: MemosConfigProps = {
+  instance: 'memos',
+  credentials,
+  graph: MemosGraph.neo4jWithQdrant(neo4j, qdrant),
+  embedder: { apiBase: 'http://memos-embedding:8080/v1' },
+  redis: { host: 'memos-redis', password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) },
+};
 
 function configOf(props: Partial<MemosConfigProps> = {}) {
   const chart = Testing.chart();
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', ...props });
+  const config = new MemosConfig(chart, 'Config', { ...BASE, ...props });
   return { chart, config };
 }
 
@@ -15,7 +30,7 @@ function dataOf(props: Partial<MemosConfigProps> = {}): Record<string, string> {
 }
 
 describe('MemosConfig settings', () => {
-  test('defaults: DeepSeek, in-cluster bge-m3, Neo4j community + Qdrant, Redis queue, cosine reranking', () => {
+  test('defaults: DeepSeek, bge-m3, Neo4j community + Qdrant, Redis queue, cosine reranking', () => {
     expect(dataOf()).toEqual({
       OPENAI_API_BASE: 'https://api.deepseek.com/v1',
       MOS_CHAT_MODEL: 'deepseek-chat',
@@ -49,7 +64,7 @@ describe('MemosConfig settings', () => {
   });
 
   test('every key is a variable MemOS reads', () => {
-    const data = dataOf({ reranker: { backend: 'http_bge', url: 'http://memos-reranker:8080/v1/rerank' }, extraSettings: { MOS_ENABLE_REORGANIZE: 'true' } });
+    const data = dataOf({ reranker: { backend: RerankerBackend.HTTP_BGE, url: 'http://memos-reranker:8080/v1/rerank' }, extraSettings: { MOS_ENABLE_REORGANIZE: 'true' } });
     for (const key of Object.keys(data)) expect(MEMOS_SERVER_ENV_VARS).toContain(key);
   });
 
@@ -58,10 +73,9 @@ describe('MemosConfig settings', () => {
       instance: 'mem',
       llm: { apiBase: 'https://dashscope.aliyuncs.com/compatible-mode/v1', chatModel: 'qwen-plus', memReaderModel: 'qwen-flash' },
       embedder: { apiBase: 'https://embed.example.com/v1', model: 'bge-m3-int8', dimension: 1024 },
-      reranker: { backend: 'http_bge', url: 'http://mem-reranker:8080/v1/rerank', model: 'bge-reranker-large' },
-      neo4j: { uri: 'neo4j+s://graph.example.com:7687', user: 'memos', database: 'memory' },
-      qdrant: { host: 'qdrant.example.com', port: 16333 },
-      redis: { host: 'redis-abc.dcs.huaweicloud.com', port: 6380, db: 3 },
+      reranker: { backend: RerankerBackend.HTTP_BGE, url: 'http://mem-reranker:8080/v1/rerank', model: 'bge-reranker-large' },
+      graph: MemosGraph.neo4jWithQdrant({ ...neo4j, uri: 'neo4j+s://graph.example.com:7687', user: 'memos', database: 'memory' }, { host: 'qdrant.example.com', port: 16333 }),
+      redis: { ...BASE.redis, host: 'redis-abc.dcs.huaweicloud.com', port: 6380, db: 3 },
       huggingFaceEndpoint: 'https://huggingface.co',
       enableChatApi: true,
     });
@@ -121,11 +135,24 @@ describe('MemosConfig credentials', () => {
     ]);
   });
 
-  test('secret name and keys can be mapped', () => {
-    const c = boundEnv({ secret: { name: 'llm-credentials', keys: { OPENAI_API_KEY: 'deepseek-key', MEMRADER_API_KEY: 'deepseek-key' } } });
+  test('secret name and keys can be mapped; store credentials come from the stores\' own references', () => {
+    const c = boundEnv({ credentials: Credentials.fromSecret('llm-credentials', { keys: { OPENAI_API_KEY: 'deepseek-key', MEMRADER_API_KEY: 'deepseek-key' } }) });
     expect(c.env[0].valueFrom.secretKeyRef).toEqual({ name: 'llm-credentials', key: 'deepseek-key', optional: false });
     expect(c.env[1].valueFrom.secretKeyRef).toEqual({ name: 'llm-credentials', key: 'deepseek-key', optional: false });
-    expect(c.env[2].valueFrom.secretKeyRef).toEqual({ name: 'llm-credentials', key: 'NEO4J_PASSWORD', optional: false });
+    expect(c.env[2].valueFrom.secretKeyRef).toEqual({ name: 'memos-secrets', key: 'NEO4J_PASSWORD', optional: false });
+  });
+
+  test('the postgres backend reads its password, a keyed Qdrant its key, Milvus its password', () => {
+    const pg = boundEnv({ graph: MemosGraph.postgres({ host: 'rds.example.com', password: SecretKeyRef.of('rds', 'password') }) });
+    expect(pg.env[2]).toEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'rds', key: 'password', optional: false } } });
+    const keyed = boundEnv({
+      graph: MemosGraph.neo4jWithQdrant(neo4j, { host: 'q', apiKey: SecretKeyRef.of('qdrant', 'api-key') }),
+      milvus: { uri: 'http://memos-milvus:19530', password: SecretKeyRef.of('milvus', 'root') },
+    });
+    expect(keyed.env.slice(5)).toEqual([
+      { name: 'QDRANT_API_KEY', valueFrom: { secretKeyRef: { name: 'qdrant', key: 'api-key', optional: false } } },
+      { name: 'MILVUS_PASSWORD', valueFrom: { secretKeyRef: { name: 'milvus', key: 'root', optional: false } } },
+    ]);
   });
 });
 
@@ -133,16 +160,19 @@ describe('MemosConfig validation', () => {
   const cases: [string, Partial<MemosConfigProps>, RegExp][] = [
     ['instance', { instance: 'Memos_Prod' }, /MemosConfig 'test\/Config': invalid instance "Memos_Prod"; allowed: a DNS label/],
     ['llm.apiBase', { llm: { apiBase: 'api.deepseek.com' } }, /invalid llm.apiBase "api.deepseek.com"; allowed: an absolute http or https URL/],
-    ['embedder.dimension', { embedder: { dimension: 0 } }, /invalid embedder.dimension 0; allowed: an integer from 1 to 65536/],
+    ['embedder.dimension', { embedder: { apiBase: 'http://e:8080/v1', dimension: 0 } }, /invalid embedder.dimension 0; allowed: an integer from 1 to 65536/],
+    ['embedder.apiBase', { embedder: { apiBase: 'embeddings' } }, /invalid embedder.apiBase "embeddings"; allowed: an absolute http or https URL/],
+    ['graph', { graph: undefined as never }, /invalid graph \(missing\); allowed: MemosGraph.neo4jWithQdrant\(...\) or MemosGraph.postgres\(...\)/],
     ['reranker.backend', { reranker: { backend: 'tei' as never } }, /invalid reranker.backend "tei"; allowed: cosine_local, http_bge/],
-    ['reranker.url', { reranker: { backend: 'http_bge' } }, /invalid reranker.url \(missing\); allowed: the full \/v1\/rerank URL/],
-    ['neo4j.uri', { neo4j: { uri: 'http://neo4j:7474' } }, /invalid neo4j.uri "http:\/\/neo4j:7474"; allowed: an absolute bolt or bolt\+s or neo4j or neo4j\+s URL/],
-    ['qdrant.port', { qdrant: { port: 70000 } }, /invalid qdrant.port 70000; allowed: an integer from 1 to 65535/],
-    ['redis.db', { redis: { db: -1 } }, /invalid redis.db -1; allowed: an integer from 0 to 255/],
-    ['redis.host', { redis: { host: '' } }, /invalid redis.host ""; allowed: a non-empty string/],
-    ['secret.name', { secret: { name: 'My Secret' } }, /invalid secret.name "My Secret"/],
-    ['secret.keys', { secret: { keys: { OPENAI_API_KEY: 'a/b' } } }, /invalid secret.keys.OPENAI_API_KEY "a\/b"; allowed: a Secret key/],
-    ['secret.keys name', { secret: { keys: { MOS_CHAT_MODEL: 'x' } as never } }, /invalid secret.keys.MOS_CHAT_MODEL "x"; allowed: one of the credential variables/],
+    ['reranker.url', { reranker: { backend: RerankerBackend.HTTP_BGE } }, /invalid reranker.url \(missing\); allowed: the full \/v1\/rerank URL/],
+    ['graph.neo4j.uri', { graph: MemosGraph.neo4jWithQdrant({ ...neo4j, uri: 'http://neo4j:7474' }, qdrant) }, /invalid graph.neo4j.uri "http:\/\/neo4j:7474"; allowed: an absolute bolt or bolt\+s or neo4j or neo4j\+s URL/],
+    ['graph.qdrant.port', { graph: MemosGraph.neo4jWithQdrant(neo4j, { host: 'q', port: 70000 }) }, /invalid graph.qdrant.port 70000; allowed: an integer from 1 to 65535/],
+    ['graph.postgres.schema', { graph: MemosGraph.postgres({ host: 'rds', schema: 'Memos', password: SecretKeyRef.of('s', 'k') }) }, /invalid graph.postgres.schema "Memos"; allowed: a lowercase PostgreSQL identifier/],
+    ['redis.db', { redis: { ...BASE.redis, db: -1 } }, /invalid redis.db -1; allowed: an integer from 0 to 255/],
+    ['redis.host', { redis: { ...BASE.redis, host: '' } }, /invalid redis.host ""; allowed: a non-empty string/],
+    ['credentials.secretName', { credentials: Credentials.fromSecret('My Secret') }, /invalid credentials.secretName "My Secret"/],
+    ['credentials.keys', { credentials: Credentials.fromSecret('s', { keys: { OPENAI_API_KEY: 'a/b' } }) }, /invalid credentials.keys.OPENAI_API_KEY "a\/b"; allowed: a Secret key/],
+    ['credentials.keys name', { credentials: Credentials.fromSecret('s', { keys: { MOS_CHAT_MODEL: 'x' } }) }, /invalid credentials.keys.MOS_CHAT_MODEL "x"; allowed: a credential name/],
     ['extraSettings ignored by MemOS', { extraSettings: { MOS_SCHEDULER_USE_REDIS_QUEUE: 'true' } }, /invalid extraSettings.MOS_SCHEDULER_USE_REDIS_QUEUE "true"; allowed: not MOS_SCHEDULER_USE_REDIS_QUEUE: MemOS does not read it; use MEMSCHEDULER_USE_REDIS_QUEUE/],
     ['extraSettings unknown', { extraSettings: { MEMOS_FOO: '1' } }, /invalid extraSettings.MEMOS_FOO "1"; allowed: a variable MemOS reads/],
     ['extraSettings credential', { extraSettings: { OPENAI_API_KEY: 'sk-live-123' } }, /invalid extraSettings.OPENAI_API_KEY "<redacted>"; allowed: no credentials in the ConfigMap: put OPENAI_API_KEY in the Secret 'memos-secrets'/],

@@ -1,21 +1,27 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { EtcdCluster } from '../constructs/etcd-cluster';
-import { MemosConfig } from '../constructs/memos-config';
-import { Milvus, MilvusProps } from '../constructs/milvus';
+import { MemosSize, MilvusDeployment } from '../index';
+import { EtcdCluster, EtcdClusterProps } from '../constructs/etcd-cluster';
+import { Milvus, MilvusKafka, MilvusMode, MilvusObjectStorage, MilvusPorts, MilvusProps, MilvusTopology } from '../constructs/milvus';
+import { EvsStorageClass } from '../src/cce';
+import { Credentials } from '../src/credentials';
+import { ZoneSpread } from '../src/kubernetes';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { CLUSTER_SERVICES, container, only, synthChart } from './support/synth';
+import { container, only, servicesFor, synthChart } from './support/synth';
+
+const CREDENTIALS = Credentials.fromSecret('memos-secrets');
+const OBS: MilvusObjectStorage = { bucket: 'memos-test-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' };
+const KAFKA: MilvusKafka = { brokers: ['kafka-1.dms.example:9092'] };
+const DISTRIBUTED = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA });
 
 function synthMilvus(props: Partial<MilvusProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', milvus: { uri: 'http://memos-milvus:19530' } });
-  const milvus = new Milvus(chart, 'Milvus', { instance: 'memos', config, ...props });
-  const objects = Testing.synth(chart).filter((o) => o.kind !== 'ConfigMap');
+  const milvus = new Milvus(chart, 'Milvus', { instance: 'memos', credentials: CREDENTIALS, ...props });
+  const objects = Testing.synth(chart);
   return { milvus, objects };
 }
 const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom.secretKeyRef]));
-const DISTRIBUTED = { mode: 'distributed', ...CLUSTER_SERVICES.milvus } as const;
 
 describe('Milvus standalone', () => {
   test('one StatefulSet with a volume template, no etcd or MinIO pods; valid and policy-clean', () => {
@@ -31,6 +37,48 @@ describe('Milvus standalone', () => {
     expect(milvus.uri).toBe('http://memos-milvus:19530');
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('synthesizes alone in a plain Chart with only credentials and placement', () => {
+    const chart = new Chart(Testing.app(), 'alone', { namespace: 'vectors' });
+    new Milvus(chart, 'Milvus', { instance: 'pref', credentials: Credentials.fromSecret('pref-secrets'), zoneSpread: ZoneSpread.PREFERRED, imagePullSecrets: ['my-pull'] });
+    const objects = Testing.synth(chart);
+    const pod = only(objects, 'StatefulSet', 'pref-milvus-standalone').spec.template.spec;
+    expect(pod.imagePullSecrets).toEqual([{ name: 'my-pull' }]);
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(envOf(pod.containers[0]).COMMON_SECURITY_DEFAULTROOTPASSWORD).toEqual({ name: 'pref-secrets', key: 'MILVUS_PASSWORD', optional: false });
+    expect(only(objects, 'ServiceMonitor').metadata.name).toBe('vectors-pref-milvus');
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('exposes what a client needs and the children to patch', () => {
+    const { milvus } = synthMilvus();
+    expect(milvus.host).toBe('memos-milvus');
+    expect(milvus.port).toBe(19530);
+    expect(milvus.port).toBe(MilvusPorts.GRPC);
+    expect(milvus.uri).toBe(`http://${milvus.host}:${milvus.port}`);
+    expect(milvus.user).toBe('root');
+    expect(milvus.password.secretName).toBe('memos-secrets');
+    expect(milvus.password.key).toBe('MILVUS_PASSWORD');
+    expect(milvus.mode).toBe(MilvusMode.STANDALONE);
+    expect(Object.keys(milvus.workloads)).toEqual(['standalone']);
+    expect(milvus.workloads.standalone).toBeInstanceOf(kplus.StatefulSet);
+    expect(Object.keys(milvus.disruptionBudgets)).toEqual(['standalone']);
+    expect(milvus.disruptionBudgets.standalone.name).toBe('memos-milvus-standalone');
+    expect(milvus.service.name).toBe('memos-milvus');
+    expect(milvus.headlessService?.name).toBe('memos-milvus-standalone-headless');
+    expect(milvus.metricsService.name).toBe('memos-milvus-metrics');
+    expect(milvus.serviceMonitor.name).toBe('memos-memos-milvus');
+    expect(milvus.etcd).toBeUndefined();
+    expect(Milvus.DEFAULT_IMAGE).toBe('docker.io/milvusdb/milvus:v2.6.15');
+  });
+
+  test('the password key follows the credentials key override', () => {
+    const { milvus, objects } = synthMilvus({ credentials: Credentials.fromSecret('vault', { keys: { MILVUS_PASSWORD: 'milvus-root' } }) });
+    expect(milvus.password.secretName).toBe('vault');
+    expect(milvus.password.key).toBe('milvus-root');
+    expect(envOf(container(only(objects, 'StatefulSet'), 'standalone')).COMMON_SECURITY_DEFAULTROOTPASSWORD).toEqual({ name: 'vault', key: 'milvus-root', optional: false });
   });
 
   test('milvus run standalone with embedded etcd, local storage, Woodpecker on the local volume, authentication on', () => {
@@ -62,7 +110,8 @@ describe('Milvus standalone', () => {
   });
 
   test('OBS by prop: S3 settings in env, credentials from the Secret', () => {
-    const main = container(only(synthMilvus({ objectStorage: { bucket: 'memos-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4', rootPath: 'prod' } }).objects, 'StatefulSet'), 'standalone');
+    const topology = MilvusTopology.standalone({ objectStorage: { bucket: 'memos-milvus', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4', rootPath: 'prod' } });
+    const main = container(only(synthMilvus({ topology }).objects, 'StatefulSet'), 'standalone');
     expect(envOf(main)).toMatchObject({
       COMMON_STORAGETYPE: 'remote', MINIO_ADDRESS: 'obs.cn-north-4.myhuaweicloud.com', MINIO_PORT: '443', MINIO_USESSL: 'true',
       MINIO_BUCKETNAME: 'memos-milvus', MINIO_ROOTPATH: 'prod', MINIO_REGION: 'cn-north-4', MINIO_USEVIRTUALHOST: 'true',
@@ -72,6 +121,12 @@ describe('Milvus standalone', () => {
     });
   });
 
+  test('the volume takes the given storage options', () => {
+    const topology = MilvusTopology.standalone({ storage: { size: Size.gibibytes(500) } });
+    const sts = only(synthMilvus({ topology }).objects, 'StatefulSet');
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('500Gi');
+  });
+
   test('a ServiceMonitor on 9091 labelled by component', () => {
     const monitor = only(synthMilvus().objects, 'ServiceMonitor');
     expect(monitor.metadata.namespace).toBe('monitoring');
@@ -79,8 +134,45 @@ describe('Milvus standalone', () => {
   });
 });
 
+describe('MilvusTopology', () => {
+  test('kafka or query nodes in standalone and a volume when distributed cannot be expressed', () => {
+    // @ts-expect-error kafka is not a standalone option
+    const standaloneWithKafka = MilvusTopology.standalone({ kafka: KAFKA });
+    // @ts-expect-error queryNodes is not a standalone option
+    const standaloneWithQueryNodes = MilvusTopology.standalone({ queryNodes: 3 });
+    // @ts-expect-error storage is not a distributed option
+    const distributedWithStorage = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, storage: { size: Size.gibibytes(10) } });
+    // Untyped callers: the extra values are not read.
+    expect(standaloneWithKafka._kafka).toBeUndefined();
+    expect(standaloneWithQueryNodes._queryNodes).toBeUndefined();
+    expect(distributedWithStorage._storage).toBeUndefined();
+    const env = envOf(container(only(synthMilvus({ topology: standaloneWithKafka }).objects, 'StatefulSet'), 'standalone'));
+    expect(env.MQ_TYPE).toBe('woodpecker');
+    expect(env.KAFKA_BROKERLIST).toBeUndefined();
+  });
+
+  test('_withDefaults fills only what the user left unset', () => {
+    const defaults = { queryNodes: 5, storageSize: Size.gibibytes(1024) };
+    expect(MilvusTopology.standalone()._withDefaults(defaults)._storage?.size?.toGibibytes()).toBe(1024);
+    const ssd = MilvusTopology.standalone({ storage: { storageClass: EvsStorageClass.CSI_DISK_TOPOLOGY } })._withDefaults(defaults);
+    expect(ssd._storage).toMatchObject({ storageClass: 'csi-disk-topology' });
+    expect(ssd._storage?.size?.toGibibytes()).toBe(1024);
+    expect(MilvusTopology.standalone({ storage: { size: Size.gibibytes(300) } })._withDefaults(defaults)._storage?.size?.toGibibytes()).toBe(300);
+    expect(MilvusTopology.standalone()._withDefaults({})._storage).toBeUndefined();
+    expect(MilvusTopology.standalone()._withDefaults(defaults)._queryNodes).toBeUndefined();
+    expect(DISTRIBUTED._withDefaults(defaults)._queryNodes).toBe(5);
+    expect(DISTRIBUTED._withDefaults(defaults)._storage).toBeUndefined();
+    expect(MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNodes: 3 })._withDefaults(defaults)._queryNodes).toBe(3);
+    const filled = DISTRIBUTED._withDefaults(defaults);
+    expect([filled._mode, filled._objectStorage, filled._kafka]).toEqual([MilvusMode.DISTRIBUTED, OBS, KAFKA]);
+  });
+});
+
 describe('Milvus distributed', () => {
-  const { objects } = synthMilvus({ ...DISTRIBUTED, queryNodes: 3, resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(24) } });
+  const { objects, milvus } = synthMilvus({
+    topology: MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNodes: 3 }),
+    resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(24) },
+  });
 
   test('the 2.6 components with HA replica counts, a 3-member etcd; valid and policy-clean', () => {
     const replicas = Object.fromEntries(objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind)).map((o) => [o.metadata.name, o.spec.replicas]));
@@ -91,6 +183,23 @@ describe('Milvus distributed', () => {
     expect(only(objects, 'Deployment', 'memos-milvus-mixcoord').spec.template.spec.containers[0].command).toEqual(['milvus', 'run', 'mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord']);
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('exposes the mode, the components, their budgets and the etcd cluster', () => {
+    expect(milvus.mode).toBe(MilvusMode.DISTRIBUTED);
+    const components = ['proxy', 'mixcoord', 'querynode', 'datanode', 'streamingnode'];
+    expect(Object.keys(milvus.workloads)).toEqual(components);
+    expect(Object.keys(milvus.disruptionBudgets)).toEqual(components);
+    for (const component of components) expect(milvus.workloads[component]).toBeInstanceOf(kplus.Deployment);
+    expect(milvus.headlessService).toBeUndefined();
+    expect(milvus.etcd?.endpoints).toEqual([0, 1, 2].map((i) => `memos-milvus-etcd-${i}.memos-milvus-etcd-headless:2379`));
+    expect(milvus.etcd?.node.id).toBe('Etcd');
+    expect(milvus.uri).toBe('http://memos-milvus:19530');
+  });
+
+  test('query nodes default to 2', () => {
+    const { objects: defaults } = synthMilvus({ topology: DISTRIBUTED });
+    expect(only(defaults, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBe(2);
   });
 
   test('every component: OBS, Kafka, etcd endpoints, active-standby coordinators', () => {
@@ -116,22 +225,34 @@ describe('Milvus distributed', () => {
   });
 
   test('Kafka with SASL: user in env, password from the Secret', () => {
-    const { objects: sasl } = synthMilvus({ ...DISTRIBUTED, kafka: { brokers: ['k1:9093'], saslUser: 'memos' } });
+    const { objects: sasl } = synthMilvus({ topology: MilvusTopology.distributed({ objectStorage: OBS, kafka: { brokers: ['k1:9093'], saslUser: 'memos' } }) });
     expect(envOf(only(sasl, 'Deployment', 'memos-milvus-proxy').spec.template.spec.containers[0])).toMatchObject({
       KAFKA_SASLUSERNAME: 'memos', KAFKA_SASLPASSWORD: { name: 'memos-secrets', key: 'KAFKA_SASL_PASSWORD', optional: false }, KAFKA_SECURITYPROTOCOL: 'SASL_SSL',
     });
   });
+});
 
+describe('Milvus validation', () => {
+  const distributed = (objectStorage: unknown, kafka: unknown, queryNodes?: number) =>
+    MilvusTopology.distributed({ objectStorage, kafka, queryNodes } as never);
   const invalid: [string, Partial<MilvusProps>, RegExp][] = [
-    ['distributed without OBS', { mode: 'distributed', kafka: CLUSTER_SERVICES.milvus.kafka }, /Milvus 'test\/Milvus': invalid objectStorage \(missing\); allowed: OBS bucket, endpoint and region/],
-    ['distributed without Kafka', { mode: 'distributed', objectStorage: CLUSTER_SERVICES.milvus.objectStorage }, /invalid kafka \(missing\); allowed: Kafka brokers \(Huawei DMS for Kafka\): Woodpecker does not support OBS/],
-    ['Kafka in standalone mode', { kafka: { brokers: ['k:9092'] } }, /invalid kafka \["k:9092"\]; allowed: nothing in standalone mode/],
-    ['query nodes in standalone mode', { queryNodes: 3 }, /invalid queryNodes 3; allowed: nothing in standalone mode/],
-    ['a volume when distributed', { ...DISTRIBUTED, storage: { size: Size.gibibytes(10) } }, /invalid storage .*; allowed: nothing when distributed: data lives in OBS/],
-    ['a bad bucket', { objectStorage: { bucket: 'Memos_Bucket', endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' } }, /invalid objectStorage.bucket "Memos_Bucket"/],
-    ['an endpoint with a scheme', { objectStorage: { bucket: 'memos', endpoint: 'https://obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' } }, /invalid objectStorage.endpoint "https:\/\/obs.cn-north-4.myhuaweicloud.com"; allowed: a host name/],
-    ['bad brokers', { mode: 'distributed', objectStorage: CLUSTER_SERVICES.milvus.objectStorage, kafka: { brokers: ['kafka'] } }, /invalid kafka.brokers \["kafka"\]; allowed: one or more host:port broker addresses/],
-    ['an unknown mode', { mode: 'cluster' as never }, /invalid mode "cluster"; allowed: standalone, distributed/],
+    ['distributed without OBS (untyped caller)', { topology: distributed(undefined, KAFKA) }, /Milvus 'test\/Milvus': invalid topology.objectStorage \(missing\); allowed: OBS bucket, endpoint and region/],
+    ['distributed without Kafka (untyped caller)', { topology: distributed(OBS, undefined) }, /invalid topology.kafka \(missing\); allowed: Kafka brokers \(Huawei DMS for Kafka\): Woodpecker does not support OBS/],
+    ['a bad bucket', { topology: MilvusTopology.standalone({ objectStorage: { ...OBS, bucket: 'Memos_Bucket' } }) }, /invalid topology.objectStorage.bucket "Memos_Bucket"; allowed: an OBS bucket name/],
+    ['a bad bucket when distributed', { topology: distributed({ ...OBS, bucket: 'x' }, KAFKA) }, /invalid topology.objectStorage.bucket "x"; allowed: an OBS bucket name/],
+    ['an endpoint with a scheme', { topology: MilvusTopology.standalone({ objectStorage: { ...OBS, endpoint: 'https://obs.cn-north-4.myhuaweicloud.com' } }) }, /invalid topology.objectStorage.endpoint "https:\/\/obs.cn-north-4.myhuaweicloud.com"; allowed: a host name/],
+    ['an empty region', { topology: MilvusTopology.standalone({ objectStorage: { ...OBS, region: '' } }) }, /invalid topology.objectStorage.region ""; allowed: a non-empty string/],
+    ['bad brokers', { topology: distributed(OBS, { brokers: ['kafka'] }) }, /invalid topology.kafka.brokers \["kafka"\]; allowed: one or more host:port broker addresses/],
+    ['no brokers', { topology: distributed(OBS, { brokers: [] }) }, /invalid topology.kafka.brokers \[\]; allowed: one or more host:port/],
+    ['an empty SASL user', { topology: distributed(OBS, { ...KAFKA, saslUser: '' }) }, /invalid topology.kafka.saslUser ""; allowed: a non-empty string/],
+    ['no query nodes', { topology: distributed(OBS, KAFKA, 0) }, /invalid topology.queryNodes 0; allowed: an integer from 1 to 100/],
+    ['a volume of a fraction of a GiB', { topology: MilvusTopology.standalone({ storage: { size: Size.mebibytes(1500) } }) }, /invalid topology.storage.size "1500Mi"; allowed: a whole number of GiB/],
+    ['an unknown storage class', { topology: MilvusTopology.standalone({ storage: { storageClass: 'csi-nas' as never } }) }, /invalid topology.storage.storageClass "csi-nas"; allowed: csi-disk-topology, csi-disk/],
+    ['a topology that is not a MilvusTopology', { topology: { mode: 'cluster' } as never }, /invalid topology \{"mode":"cluster"\}; allowed: MilvusTopology.standalone\(...\) or MilvusTopology.distributed\(...\)/],
+    ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],
+    ['no credentials', { credentials: undefined }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
+    ['an unpinned image', { image: 'docker.io/milvusdb/milvus:latest' }, /invalid image "docker.io\/milvusdb\/milvus:latest"; allowed: an image pinned/],
+    ['a long instance name', { instance: 'a'.repeat(41) }, /invalid instance "a{41}"; allowed: a DNS label/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthMilvus(props)).toThrow(message);
@@ -139,14 +260,14 @@ describe('Milvus distributed', () => {
 });
 
 describe('EtcdCluster', () => {
-  function synthEtcd(members?: number) {
+  function synthEtcd(props: Partial<EtcdClusterProps> = {}) {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-    new EtcdCluster(chart, 'Etcd', { name: 'memos-milvus-etcd', instance: 'memos', members });
-    return Testing.synth(chart);
+    const etcd = new EtcdCluster(chart, 'Etcd', { name: 'memos-milvus-etcd', instance: 'memos', ...props });
+    return { etcd, objects: Testing.synth(chart) };
   }
 
   test('members bootstrap statically by DNS name with Milvus tuning, on EVS, hardened', () => {
-    const objects = synthEtcd();
+    const { objects } = synthEtcd();
     const sts = only(objects, 'StatefulSet');
     const env = envOf(sts.spec.template.spec.containers[0]);
     expect(env).toMatchObject({
@@ -164,29 +285,74 @@ describe('EtcdCluster', () => {
     expect(policyViolations(objects)).toEqual([]);
   });
 
+  test('exposes its endpoints, StatefulSet, headless Service and PDB', () => {
+    const { etcd } = synthEtcd({ members: 5 });
+    expect(etcd.endpoints).toEqual([0, 1, 2, 3, 4].map((i) => `memos-milvus-etcd-${i}.memos-milvus-etcd-headless:2379`));
+    expect(etcd.statefulSet.name).toBe('memos-milvus-etcd');
+    expect(etcd.statefulSet.replicas).toBe(5);
+    expect(etcd.headlessService.name).toBe('memos-milvus-etcd-headless');
+    expect(etcd.disruptionBudget.name).toBe('memos-milvus-etcd');
+    expect(EtcdCluster.DEFAULT_IMAGE).toBe('quay.io/coreos/etcd:v3.5.17');
+  });
+
+  test('the data volume takes the given storage options', () => {
+    const { objects } = synthEtcd({ storage: { size: Size.gibibytes(20) } });
+    expect(only(objects, 'StatefulSet').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('20Gi');
+  });
+
   test('rejects an even member count', () => {
-    expect(() => synthEtcd(2)).toThrow(/EtcdCluster 'test\/Etcd': invalid members 2; allowed: an odd number/);
+    expect(() => synthEtcd({ members: 2 })).toThrow(/EtcdCluster 'test\/Etcd': invalid members 2; allowed: an odd number/);
+  });
+
+  test('rejects a bad volume size and an unknown zone spread', () => {
+    expect(() => synthEtcd({ storage: { size: Size.gibibytes(0) } })).toThrow(/invalid storage.size "0Mi"; allowed: a whole number of GiB/);
+    expect(() => synthEtcd({ zoneSpread: 'sometimes' as never })).toThrow(/invalid zoneSpread "sometimes"; allowed: required, preferred/);
   });
 });
 
 describe('Milvus in MemosChart', () => {
   test('MemOS gets MILVUS_URI and user in the ConfigMap, the password from the Secret; no credentials in ConfigMaps', () => {
-    const objects = synthChart({ size: 'small' });
+    const objects = synthChart({ size: MemosSize.SMALL });
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect(data).toMatchObject({ MILVUS_URI: 'http://memos-milvus:19530', MILVUS_USER_NAME: 'root' });
     expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env).toContainEqual({ name: 'MILVUS_PASSWORD', valueFrom: { secretKeyRef: { name: 'memos-secrets', key: 'MILVUS_PASSWORD', optional: false } } });
     for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) expect(JSON.stringify(cm.data)).not.toMatch(/PASSWORD|SECRET|ACCESS_?KEY/i);
+    expect(only(objects, 'StatefulSet', 'memos-milvus-standalone').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('200Gi');
   });
 
-  test('milvus: false leaves Milvus out and MemOS without MILVUS_*', () => {
-    const objects = synthChart({ size: 'small', milvus: false });
+  test('MilvusDeployment.none() leaves Milvus out and MemOS without MILVUS_*', () => {
+    const objects = synthChart({ size: MemosSize.SMALL, milvus: MilvusDeployment.none() });
     expect(objects.filter((o) => o.metadata.name.includes('milvus'))).toEqual([]);
     expect(Object.keys(only(objects, 'ConfigMap', 'memos-config').data).filter((k) => k.startsWith('MILVUS'))).toEqual([]);
   });
 
-  test('medium and large go distributed with the preset query nodes; medium without OBS fails with the reason', () => {
-    const medium = synthChart({ size: 'medium', ...CLUSTER_SERVICES });
+  test('medium and large go distributed with the preset query nodes unless set; medium without OBS fails with the reason', () => {
+    const topology = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA });
+    const medium = synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM), milvus: MilvusDeployment.inCluster({ topology }) });
     expect(only(medium, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBe(3);
-    expect(() => synthChart({ size: 'medium', neo4j: CLUSTER_SERVICES.neo4j })).toThrow(/Milvus 'test\/Milvus': invalid objectStorage \(missing\)/);
+    const large = synthChart({ size: MemosSize.LARGE, ...servicesFor(MemosSize.LARGE), milvus: MilvusDeployment.inCluster({ topology }) });
+    expect(only(large, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBe(5);
+    const four = synthChart({
+      size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM),
+      milvus: MilvusDeployment.inCluster({ topology: MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNodes: 4 }) }),
+    });
+    expect(only(four, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBe(4);
+    expect(() => synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM), milvus: MilvusDeployment.inCluster() })).toThrow(/MemosChart 'test': invalid milvus\.topology/);
+  });
+
+  test('a standalone Milvus gets the preset volume size unless set', () => {
+    const preset = synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM), milvus: MilvusDeployment.inCluster({ topology: MilvusTopology.standalone() }) });
+    expect(only(preset, 'StatefulSet', 'memos-milvus-standalone').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('500Gi');
+    const own = synthChart({ size: MemosSize.SMALL, milvus: MilvusDeployment.inCluster({ topology: MilvusTopology.standalone({ storage: { size: Size.gibibytes(300) } }) }) });
+    expect(only(own, 'StatefulSet', 'memos-milvus-standalone').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('300Gi');
+  });
+
+  test('errors name the chart prop path', () => {
+    const topology = MilvusTopology.distributed({ objectStorage: { ...OBS, bucket: 'Memos_Bucket' }, kafka: KAFKA });
+    expect(() => synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM), milvus: MilvusDeployment.inCluster({ topology }) }))
+      .toThrow(/MemosChart 'test': invalid milvus\.topology\.objectStorage\.bucket "Memos_Bucket"; allowed: an OBS bucket name/);
+    const small = MilvusTopology.standalone({ storage: { size: Size.mebibytes(1500) } });
+    expect(() => synthChart({ size: MemosSize.SMALL, milvus: MilvusDeployment.inCluster({ topology: small }) }))
+      .toThrow(/MemosChart 'test': invalid milvus\.topology\.storage\.size "1500Mi"; allowed: a whole number of GiB/);
   });
 });

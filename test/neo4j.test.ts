@@ -1,24 +1,29 @@
 import { execFileSync } from 'child_process';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MemosConfig } from '../constructs/memos-config';
-import { Neo4j, neo4jMemorySettings, Neo4jProps } from '../constructs/neo4j';
+import { MemoryStorage, MemosSize, Neo4jBackend } from '../index';
+import {
+  DEFAULT_NEO4J_ENTERPRISE_IMAGE, DEFAULT_NEO4J_IMAGE, Neo4j, Neo4jEdition, Neo4jLicenseAgreement, Neo4jPorts, Neo4jProps,
+} from '../constructs/neo4j';
+import { Credentials } from '../src/credentials';
+import { ZoneSpread } from '../src/kubernetes';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { CLUSTER_SERVICES, only, synthChart } from './support/synth';
+import { only, servicesFor, synthChart } from './support/synth';
+
+const CREDENTIALS = Credentials.fromSecret('memos-secrets');
 
 function synthNeo4j(props: Partial<Neo4jProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos' });
-  const neo4j = new Neo4j(chart, 'Neo4j', { instance: 'memos', config, ...props });
-  const objects = Testing.synth(chart).filter((o) => o.kind !== 'ConfigMap');
+  const neo4j = new Neo4j(chart, 'Neo4j', { instance: 'memos', credentials: CREDENTIALS, ...props });
+  const objects = Testing.synth(chart);
   const sts = only(objects, 'StatefulSet');
   const main = sts.spec.template.spec.containers[0];
   const env = Object.fromEntries(main.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
   return { neo4j, objects, sts, pod: sts.spec.template.spec, main, env };
 }
 
-const CLUSTER = { servers: 3, licenseAgreement: 'evaluation' } as const;
+const CLUSTER: Partial<Neo4jProps> = { servers: 3, licenseAgreement: Neo4jLicenseAgreement.EVALUATION };
 const selector = { 'app.kubernetes.io/name': 'neo4j', 'app.kubernetes.io/instance': 'memos' };
 
 /** The Neo4j 5.26 settings this construct may set (neo4j.com operations manual, configuration settings). */
@@ -71,9 +76,9 @@ describe('Neo4j standalone (Community)', () => {
   });
 
   test('heap and page cache come from the container memory', () => {
-    expect(neo4jMemorySettings(16384)).toEqual({ heapMiB: 6144, pageCacheMiB: 6144 });
-    expect(neo4jMemorySettings(4096)).toEqual({ heapMiB: 1536, pageCacheMiB: 1536 });
-    expect(neo4jMemorySettings(256 * 1024).heapMiB).toBe(31 * 1024);
+    expect(Neo4j.memorySettings(16384)).toEqual({ heapMiB: 6144, pageCacheMiB: 6144 });
+    expect(Neo4j.memorySettings(4096)).toEqual({ heapMiB: 1536, pageCacheMiB: 1536 });
+    expect(Neo4j.memorySettings(256 * 1024).heapMiB).toBe(31 * 1024);
     const { env, main } = synthNeo4j({ resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(24) } });
     expect([env.NEO4J_server_memory_heap_initial__size, env.NEO4J_server_memory_heap_max__size, env.NEO4J_server_memory_pagecache_size]).toEqual(['9216m', '9216m', '9216m']);
     expect(main.resources).toEqual({ requests: { cpu: '6', memory: '24576Mi' }, limits: { cpu: '6', memory: '24576Mi' } });
@@ -153,8 +158,8 @@ describe('Neo4j cluster (Enterprise)', () => {
   });
 
   test('a commercial licence, 5 servers (5 primaries), a standalone Enterprise server', () => {
-    expect(synthNeo4j({ servers: 5, licenseAgreement: 'commercial' }).env).toMatchObject({ NEO4J_ACCEPT_LICENSE_AGREEMENT: 'yes', NEO4J_initial_dbms_default__primaries__count: '5' });
-    const single = synthNeo4j({ edition: 'enterprise', licenseAgreement: 'commercial' });
+    expect(synthNeo4j({ servers: 5, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }).env).toMatchObject({ NEO4J_ACCEPT_LICENSE_AGREEMENT: 'yes', NEO4J_initial_dbms_default__primaries__count: '5' });
+    const single = synthNeo4j({ edition: Neo4jEdition.ENTERPRISE, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL });
     expect(single.main.image).toBe('docker.io/library/neo4j:5.26.6-enterprise');
     expect(single.env.NEO4J_dbms_cluster_discovery_resolver__type).toBeUndefined();
     expect(single.objects.map((o) => o.kind)).toContain('ServiceMonitor');
@@ -170,20 +175,117 @@ describe('Neo4j cluster (Enterprise)', () => {
     ['a cluster of 2', { servers: 2 }, /Neo4j 'test\/Neo4j': invalid servers 2; allowed: 1 \(standalone\), or 3 and more/],
     ['0 servers', { servers: 0 }, /invalid servers 0; allowed: an integer from 1 to 9/],
     ['a cluster without licence acceptance', { servers: 3 }, /invalid licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation': Enterprise Edition \(which a cluster needs\) runs only with its licence accepted; or run one Community server \(servers: 1\)/],
-    ['Enterprise without licence acceptance', { edition: 'enterprise' }, /invalid licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation'/],
-    ['a Community cluster', { servers: 3, edition: 'community', licenseAgreement: 'commercial' }, /invalid edition "community"; allowed: 'enterprise' for a cluster/],
-    ['an unknown licence answer', { edition: 'enterprise', licenseAgreement: 'yes' as never }, /invalid licenseAgreement "yes"; allowed: 'commercial' or 'evaluation'/],
+    ['Enterprise without licence acceptance', { edition: Neo4jEdition.ENTERPRISE }, /invalid licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation'/],
+    ['a Community cluster', { servers: 3, edition: Neo4jEdition.COMMUNITY, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }, /invalid edition "community"; allowed: 'enterprise' for a cluster/],
+    ['an unknown edition', { edition: 'pro' as never }, /invalid edition "pro"; allowed: community, enterprise/],
+    ['an unknown licence answer', { edition: Neo4jEdition.ENTERPRISE, licenseAgreement: 'yes' as never }, /invalid licenseAgreement "yes"; allowed: 'commercial' or 'evaluation'/],
+    ['an unknown licence answer with Community', { licenseAgreement: 'yes' as never }, /invalid licenseAgreement "yes"; allowed: commercial, evaluation/],
     ['too little memory', { resources: { cpu: kplus.Cpu.units(1), memory: Size.gibibytes(1) } }, /invalid resources.memory "1024Mi"; allowed: at least 2Gi/],
-    ['an unknown disk type', { storage: { diskType: 'NVMe' as never } }, /invalid storage.diskType "NVMe"/],
+    ['an unknown disk type', { storage: { diskType: 'NVMe' as never } }, /invalid storage.diskType "NVMe"; allowed: SSD/],
+    ['a disk beyond the EVS limit', { storage: { size: Size.gibibytes(40000) } }, /invalid storage.size "40960000Mi"; allowed: a whole number of GiB from 1Gi to 32768Gi/],
+    ['no credentials', { credentials: undefined as never }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
+    ['a bad credential key', { credentials: Credentials.fromSecret('memos-secrets', { keys: { NEO4J_PASSWORD: 'neo4j password' } }) }, /invalid credentials.keys.NEO4J_PASSWORD "neo4j password"; allowed: a Secret key/],
+    ['a bad instance name', { instance: 'Memos_1' }, /invalid instance "Memos_1"; allowed: a DNS label/],
+    ['an unpinned image', { image: 'docker.io/library/neo4j:latest' }, /invalid image "docker.io\/library\/neo4j:latest"; allowed: an image pinned/],
+    ['an unknown zone spread', { zoneSpread: 'always' as never }, /invalid zoneSpread "always"; allowed: required, preferred/],
+    ['a bad node pool name', { nodePool: 'Pool_1' }, /invalid nodePool "Pool_1"; allowed: a DNS label/],
+    ['a bad pull secret name', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS label/],
+    ['a bad monitoring namespace (Enterprise)', { ...CLUSTER, monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthNeo4j(props)).toThrow(message);
   });
 });
 
+describe('Neo4j as a standalone store: credentials and placement in, connection attributes out', () => {
+  test('synthesizes alone in a plain Chart from credentials and placement only', () => {
+    const { objects, pod } = synthNeo4j({ zoneSpread: ZoneSpread.PREFERRED, imagePullSecrets: ['swr-pull'] });
+    expect(objects.map((o) => o.kind)).toEqual(['Service', 'Service', 'StatefulSet', 'PodDisruptionBudget']);
+    expect(pod.imagePullSecrets).toEqual([{ name: 'swr-pull' }]);
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('defaults: one server, 4 CPU / 16Gi, a 100Gi disk, required zone spread, the SWR pull secret', () => {
+    const { sts, pod, main } = synthNeo4j();
+    expect(sts.spec.replicas).toBe(1);
+    expect(main.resources).toEqual({ requests: { cpu: '4', memory: '16384Mi' }, limits: { cpu: '4', memory: '16384Mi' } });
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('100Gi');
+    expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
+    expect(pod.nodeSelector).toBeUndefined();
+  });
+
+  test('connection attributes: host, Bolt port, URI, user and the password key', () => {
+    const { neo4j, objects } = synthNeo4j();
+    expect(neo4j.host).toBe('memos-neo4j');
+    expect(only(objects, 'Service', neo4j.host).spec.ports.map((p: any) => p.port)).toContain(neo4j.boltPort);
+    expect(neo4j.boltPort).toBe(7687);
+    expect(neo4j.boltPort).toBe(Neo4jPorts.BOLT);
+    expect(neo4j.uri).toBe('bolt://memos-neo4j:7687');
+    expect(neo4j.user).toBe('neo4j');
+    expect([neo4j.password.secretName, neo4j.password.key]).toEqual(['memos-secrets', 'NEO4J_PASSWORD']);
+    expect([neo4j.servers, neo4j.edition]).toEqual([1, Neo4jEdition.COMMUNITY]);
+    expect(synthNeo4j(CLUSTER).neo4j.uri).toBe('neo4j://memos-neo4j:7687');
+    expect(synthNeo4j(CLUSTER).neo4j.edition).toBe(Neo4jEdition.ENTERPRISE);
+  });
+
+  test('the password key follows the credentials: the pod reads the key the attribute names', () => {
+    const credentials = Credentials.fromSecret('graph-secrets', { keys: { NEO4J_PASSWORD: 'neo4j-password' } });
+    const { neo4j, env } = synthNeo4j({ credentials });
+    expect([neo4j.password.secretName, neo4j.password.key]).toEqual(['graph-secrets', 'neo4j-password']);
+    expect(env.AUTH_PASSWORD).toEqual({ secretKeyRef: { name: 'graph-secrets', key: 'neo4j-password', optional: false } });
+  });
+
+  test('the children are exposed for patching', () => {
+    const { neo4j } = synthNeo4j();
+    expect(neo4j.statefulSet.name).toBe('memos-neo4j');
+    expect(neo4j.service.name).toBe('memos-neo4j');
+    expect(neo4j.headlessService.name).toBe('memos-neo4j-headless');
+    expect(neo4j.internalsServices).toEqual([]);
+    expect(neo4j.disruptionBudget.name).toBe('memos-neo4j');
+    expect(neo4j.serviceAccount).toBeUndefined();
+    expect(neo4j.discoveryRole).toBeUndefined();
+    expect(neo4j.metricsService).toBeUndefined();
+    expect(neo4j.serviceMonitor).toBeUndefined();
+
+    const cluster = synthNeo4j(CLUSTER).neo4j;
+    expect(cluster.internalsServices.map((s) => s.name)).toEqual(['memos-neo4j-0-internals', 'memos-neo4j-1-internals', 'memos-neo4j-2-internals']);
+    expect(cluster.serviceAccount?.name).toBe('memos-neo4j');
+    expect(cluster.discoveryRole?.name).toBe('memos-neo4j-discovery');
+    expect(cluster.metricsService?.name).toBe('memos-neo4j-metrics');
+    expect(cluster.serviceMonitor?.name).toBe('memos-memos-neo4j');
+
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+    const patched = new Neo4j(chart, 'Neo4j', { instance: 'memos', credentials: CREDENTIALS });
+    patched.statefulSet.metadata.addAnnotation('example.com/owner', 'graph-team');
+    expect(only(Testing.synth(chart), 'StatefulSet').metadata.annotations).toEqual({ 'example.com/owner': 'graph-team' });
+  });
+
+  test('version, default images and ports are exposed', () => {
+    expect(Neo4j.VERSION).toBe('5.26.6');
+    expect(Neo4j.DEFAULT_IMAGE).toBe('docker.io/library/neo4j:5.26.6');
+    expect(Neo4j.DEFAULT_ENTERPRISE_IMAGE).toBe('docker.io/library/neo4j:5.26.6-enterprise');
+    expect([DEFAULT_NEO4J_IMAGE, DEFAULT_NEO4J_ENTERPRISE_IMAGE]).toEqual([Neo4j.DEFAULT_IMAGE, Neo4j.DEFAULT_ENTERPRISE_IMAGE]);
+    expect([Neo4jPorts.HTTP, Neo4jPorts.BOLT, Neo4jPorts.DISCOVERY, Neo4jPorts.CLUSTER, Neo4jPorts.RAFT, Neo4jPorts.ROUTING, Neo4jPorts.BACKUP, Neo4jPorts.METRICS])
+      .toEqual([7474, 7687, 5000, 6000, 7000, 7688, 6362, 2004]);
+    expect(synthNeo4j({ image: 'swr.cn-north-4.myhuaweicloud.com/acme/neo4j:5.26.6' }).main.image).toBe('swr.cn-north-4.myhuaweicloud.com/acme/neo4j:5.26.6');
+  });
+
+  test('enum values are the strings the YAML and error messages use', () => {
+    expect(Object.values(Neo4jEdition)).toEqual(['community', 'enterprise']);
+    expect(Object.values(Neo4jLicenseAgreement)).toEqual(['commercial', 'evaluation']);
+  });
+});
+
 describe('graph backends in MemosChart', () => {
   test('the postgres backend: no Neo4j and no Qdrant objects, MemOS configured for postgres', () => {
-    const objects = synthChart({ size: 'medium', milvus: CLUSTER_SERVICES.milvus, postgres: { host: 'gaussdb-memos.example.internal', database: 'memos', user: 'memos' } });
+    const objects = synthChart({
+      size: MemosSize.MEDIUM,
+      ...servicesFor(MemosSize.MEDIUM),
+      storage: MemoryStorage.postgres({ host: 'gaussdb-memos.example.internal', database: 'memos', user: 'memos' }),
+    });
     expect(objects.filter((o) => /neo4j|qdrant/.test(o.metadata.name))).toEqual([]);
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect(data).toMatchObject({ NEO4J_BACKEND: 'postgres', POSTGRES_HOST: 'gaussdb-memos.example.internal', POSTGRES_PORT: '5432', POSTGRES_DB: 'memos', POSTGRES_USER: 'memos', MEMOS_SCHEMA: 'memos', POSTGRES_MAX_CONN: '20', EMBEDDING_DIMENSION: '1024' });
@@ -196,24 +298,43 @@ describe('graph backends in MemosChart', () => {
     expect(validateManifests(objects)).toEqual([]);
   });
 
-  test('an external Neo4j with neo4j: false', () => {
-    const objects = synthChart({ size: 'small', neo4j: false, memos: { neo4j: { uri: 'neo4j+s://graph.example.com:7687' } } });
+  test('an external Neo4j', () => {
+    const objects = synthChart({
+      size: MemosSize.SMALL,
+      storage: MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.external({ uri: 'neo4j+s://graph.example.com:7687' }) }),
+    });
     expect(objects.filter((o) => o.metadata.name.includes('neo4j'))).toEqual([]);
     expect(only(objects, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe('neo4j+s://graph.example.com:7687');
   });
 
-  test.each([
-    ['both backends at once', { postgres: { host: 'pg' }, neo4j: { servers: 1 } }, /MemosChart 'test': invalid postgres "pg"; allowed: either postgres or neo4j as the graph backend, not both/],
-    ['Qdrant with postgres', { postgres: { host: 'pg' }, qdrant: { replicas: 1 } }, /invalid qdrant \{"replicas":1\}; allowed: nothing with postgres/],
-    ['memos.neo4j while Neo4j runs in-cluster', { memos: { neo4j: { uri: 'bolt://x:7687' } } }, /invalid memos.neo4j \{"uri":"bolt:\/\/x:7687"\}; allowed: nothing while the chart runs Neo4j in-cluster/],
-    ['a bad postgres identifier', { postgres: { host: 'pg', schema: 'Memos-Schema' } }, /MemosConfig 'test\/Config': invalid postgres.schema "Memos-Schema"/],
-  ] as const)('rejects %s', (_name, props, message) => {
-    expect(() => synthChart({ size: 'small', ...props } as never)).toThrow(message);
+  test('the in-cluster Neo4j: MemOS gets its URI; a single Community server is possible on medium', () => {
+    const cluster = synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM) });
+    expect(only(cluster, 'StatefulSet', 'memos-neo4j').spec.replicas).toBe(3);
+    expect(only(cluster, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe('neo4j://memos-neo4j:7687');
+    const single = synthChart({
+      size: MemosSize.MEDIUM,
+      ...servicesFor(MemosSize.MEDIUM),
+      storage: MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ servers: 1 }) }),
+    });
+    expect(only(single, 'StatefulSet', 'memos-neo4j').spec.template.spec.containers[0].image).toBe('docker.io/library/neo4j:5.26.6');
+    expect(only(single, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe('bolt://memos-neo4j:7687');
   });
 
-  test('MemosConfig rejects both backends too', () => {
-    const chart = Testing.chart();
-    expect(() => new MemosConfig(chart, 'C', { instance: 'memos', neo4j: {}, postgres: { host: 'pg' } })).toThrow(/MemosConfig 'test\/C': invalid postgres "pg"; allowed: either postgres or neo4j as the graph backend, not both/);
+  // Both graph backends at once, Qdrant with postgres, or an external Neo4j next to the in-cluster
+  // one can no longer be written: MemoryStorage is either neo4jAndQdrant or postgres.
+  // The storage is built inside each test so that a factory error fails that test only.
+  test.each([
+    ['a cluster without licence acceptance', MemosSize.MEDIUM, () => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster() }),
+      /MemosChart 'test': invalid storage\.neo4j\.licenseAgreement \(missing\); allowed: 'commercial' or 'evaluation'/],
+    ['a Community cluster', MemosSize.MEDIUM,
+      () => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ servers: 3, edition: Neo4jEdition.COMMUNITY, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }) }),
+      /MemosChart 'test': invalid storage\.neo4j\.edition "community"; allowed: 'enterprise' for a cluster/],
+    ['a cluster of 2', MemosSize.SMALL, () => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ servers: 2 }) }),
+      /MemosChart 'test': invalid storage\.neo4j\.servers 2; allowed: 1 \(standalone\)/],
+    ['a bad postgres identifier', MemosSize.SMALL, () => MemoryStorage.postgres({ host: 'pg', schema: 'Memos-Schema' }),
+      /MemosChart 'test': invalid storage\.\S*schema "Memos-Schema"/],
+  ])('rejects %s', (_name, size, storage, message) => {
+    expect(() => synthChart({ size, ...servicesFor(size), storage: storage() })).toThrow(message);
   });
 });
 

@@ -4,19 +4,28 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { MemosConfig } from '../constructs/memos-config';
-import { Qdrant, QdrantProps } from '../constructs/qdrant';
+import { MemoryStorage, MemosSize, QdrantBackend } from '../index';
+import { Qdrant, QdrantPorts, QdrantProps } from '../constructs/qdrant';
+import { EvsDiskType } from '../src/cce';
+import { Credentials, SecretKeyRef } from '../src/credentials';
+import { ZoneSpread } from '../src/kubernetes';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
-import { CLUSTER_SERVICES, only, synthChart } from './support/synth';
+import { only, servicesFor, synthChart } from './support/synth';
+
+const credentials = Credentials.fromSecret('memos-secrets');
+
+function buildQdrant(props: Partial<QdrantProps> = {}) {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+  const qdrant = new Qdrant(chart, 'Qdrant', { instance: 'memos', credentials, ...props });
+  return { chart, qdrant };
+}
 
 function synthQdrant(props: Partial<QdrantProps> = {}) {
-  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', qdrant: { apiKey: props.apiKey ?? true } });
-  new Qdrant(chart, 'Qdrant', { instance: 'memos', config, ...props });
-  const objects = Testing.synth(chart).filter((o) => o.kind !== 'ConfigMap');
+  const { chart, qdrant } = buildQdrant(props);
+  const objects = Testing.synth(chart);
   const sts = only(objects, 'StatefulSet');
-  return { objects, sts, pod: sts.spec.template.spec, main: sts.spec.template.spec.containers[0] };
+  return { qdrant, objects, sts, pod: sts.spec.template.spec, main: sts.spec.template.spec.containers[0] };
 }
 
 const selector = { 'app.kubernetes.io/name': 'qdrant', 'app.kubernetes.io/instance': 'memos' };
@@ -29,6 +38,18 @@ function bootstrapArgs(script: string, hostname: string): string {
 }
 
 describe('Qdrant', () => {
+  test('synthesizes alone in a plain Chart from credentials and placement only', () => {
+    const { objects, pod } = synthQdrant({ zoneSpread: ZoneSpread.PREFERRED, imagePullSecrets: ['my-registry'], monitoringNamespace: 'observability' });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/memos-qdrant', 'Service/memos-qdrant-headless', 'StatefulSet/memos-qdrant', 'PodDisruptionBudget/memos-qdrant', 'ServiceMonitor/memos-memos-qdrant',
+    ]);
+    expect(pod.imagePullSecrets).toEqual([{ name: 'my-registry' }]);
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(only(objects, 'ServiceMonitor').metadata.namespace).toBe('observability');
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
   test('a StatefulSet with a client Service and a headless Service publishing not-ready peers; all valid', () => {
     const { objects, sts } = synthQdrant({ replicas: 3 });
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
@@ -42,6 +63,42 @@ describe('Qdrant', () => {
     expect(sts.spec).toMatchObject({ replicas: 3, serviceName: 'memos-qdrant-headless', podManagementPolicy: 'Parallel', selector: { matchLabels: selector } });
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('exposes what a client needs: host, port, URL and the API key reference', () => {
+    const { qdrant } = buildQdrant();
+    expect(qdrant.host).toBe('memos-qdrant');
+    expect(qdrant.port).toBe(6333);
+    expect(qdrant.url).toBe('http://memos-qdrant:6333');
+    expect(qdrant.apiKey).toBeInstanceOf(SecretKeyRef);
+    expect([qdrant.apiKey?.secretName, qdrant.apiKey?.key]).toEqual(['memos-secrets', 'QDRANT_API_KEY']);
+    expect(qdrant.replicas).toBe(1);
+    expect(buildQdrant({ apiKey: false }).qdrant.apiKey).toBeUndefined();
+    expect(Qdrant.DEFAULT_IMAGE).toBe('docker.io/qdrant/qdrant:v1.19.0-unprivileged');
+    expect([QdrantPorts.HTTP, QdrantPorts.GRPC, QdrantPorts.P2P]).toEqual([6333, 6334, 6335]);
+  });
+
+  test('exposes its children for patching', () => {
+    const { qdrant } = buildQdrant({ replicas: 3 });
+    expect(qdrant.replicas).toBe(3);
+    expect(qdrant.statefulSet.name).toBe('memos-qdrant');
+    expect(qdrant.statefulSet.replicas).toBe(3);
+    expect(qdrant.service.name).toBe('memos-qdrant');
+    expect(qdrant.headlessService.name).toBe('memos-qdrant-headless');
+    expect(qdrant.disruptionBudget.name).toBe('memos-qdrant');
+    expect(qdrant.serviceMonitor.name).toBe('memos-memos-qdrant');
+    expect(qdrant.serviceMonitor.metadata.namespace).toBe('monitoring');
+  });
+
+  test('a credential key override reaches both the env and the exposed key reference', () => {
+    const custom = Credentials.fromSecret('qdrant-secrets', { keys: { QDRANT_API_KEY: 'api-key', QDRANT_READ_ONLY_API_KEY: 'ro-key' } });
+    const { qdrant, main } = synthQdrant({ credentials: custom });
+    expect([qdrant.apiKey?.secretName, qdrant.apiKey?.key]).toEqual(['qdrant-secrets', 'api-key']);
+    const env = Object.fromEntries(main.env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef]));
+    expect(env).toEqual({
+      QDRANT__SERVICE__API_KEY: { name: 'qdrant-secrets', key: 'api-key', optional: false },
+      QDRANT__SERVICE__READ_ONLY_API_KEY: { name: 'qdrant-secrets', key: 'ro-key', optional: false },
+    });
   });
 
   test('peers bootstrap by DNS name: pod 0 announces itself, the others join pod 0', () => {
@@ -94,9 +151,12 @@ describe('Qdrant', () => {
     ]);
   });
 
-  test('storage class, disk type, sizes are props', () => {
-    const { sts } = synthQdrant({ storage: { size: Size.gibibytes(300), diskType: 'ESSD' }, snapshotStorage: Size.gibibytes(300) });
+  test('storage class, disk type, sizes are props; snapshots default to half the data, at least 10Gi', () => {
+    const { sts } = synthQdrant({ storage: { size: Size.gibibytes(300), diskType: EvsDiskType.ESSD }, snapshotStorage: Size.gibibytes(300) });
     expect(sts.spec.volumeClaimTemplates.map((t: any) => [t.metadata.annotations['everest.io/disk-volume-type'], t.spec.resources.requests.storage])).toEqual([['ESSD', '300Gi'], ['ESSD', '300Gi']]);
+    const sizes = (storage: QdrantProps['storage']) => synthQdrant({ storage }).sts.spec.volumeClaimTemplates.map((t: any) => t.spec.resources.requests.storage);
+    expect(sizes({ diskType: EvsDiskType.ESSD })).toEqual(['100Gi', '50Gi']);
+    expect(sizes({ size: Size.gibibytes(15) })).toEqual(['15Gi', '10Gi']);
   });
 
   test('hard anti-affinity across nodes, zone spread, PDB maxUnavailable 1, hardened, Guaranteed resources', () => {
@@ -108,6 +168,12 @@ describe('Qdrant', () => {
     expect(main.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(main.resources).toEqual({ requests: { cpu: '4', memory: '16384Mi' }, limits: { cpu: '4', memory: '16384Mi' } });
     expect(pod.terminationGracePeriodSeconds).toBe(60);
+  });
+
+  test('defaults: 2 CPU / 8Gi per node, default pull secret', () => {
+    const { main, pod } = synthQdrant();
+    expect(main.resources).toEqual({ requests: { cpu: '2', memory: '8192Mi' }, limits: { cpu: '2', memory: '8192Mi' } });
+    expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
   });
 
   test('a node pool pins the pods', () => {
@@ -125,17 +191,31 @@ describe('Qdrant', () => {
     const open = synthQdrant({ apiKey: false });
     expect(only(open.objects, 'ServiceMonitor').spec.endpoints[0].authorization).toBeUndefined();
     expect(open.main.env.map((e: any) => e.name)).not.toContain('QDRANT__SERVICE__API_KEY');
+    expect(open.main.env.map((e: any) => e.name)).not.toContain('QDRANT__SERVICE__READ_ONLY_API_KEY');
+  });
+
+  test('metricsCredentials names the Secret key the ServiceMonitor reads', () => {
+    const monitor = only(synthQdrant({ metricsCredentials: SecretKeyRef.of('qdrant-metrics', 'token') }).objects, 'ServiceMonitor');
+    expect(monitor.spec.endpoints[0].authorization).toEqual({ type: 'Bearer', credentials: { name: 'qdrant-metrics', key: 'token' } });
   });
 
   const invalid: [string, Partial<QdrantProps>, RegExp][] = [
     ['0 nodes', { replicas: 0 }, /Qdrant 'test\/Qdrant': invalid replicas 0; allowed: an integer from 1 to 100/],
     ['2 nodes', { replicas: 2 }, /invalid replicas 2; allowed: 1, or 3 and more: a 2-node Raft cluster stops when either node fails/],
     ['storage below 1Gi', { storage: { size: Size.mebibytes(512) } }, /invalid storage.size "512Mi"; allowed: a whole number of GiB from 1Gi to 32768Gi/],
+    ['snapshots below 1Gi', { snapshotStorage: Size.mebibytes(512) }, /invalid snapshotStorage.size "512Mi"; allowed: a whole number of GiB/],
     ['an unknown storage class', { storage: { storageClass: 'csi-nas' as never } }, /invalid storage.storageClass "csi-nas"; allowed: csi-disk-topology, csi-disk/],
     ['an unknown disk type', { storage: { diskType: 'ssd' as never } }, /invalid storage.diskType "ssd"; allowed: SSD, GPSSD, ESSD, GPSSD2, SAS, SATA/],
     ['a replication factor above the node count', { replicas: 3, replicationFactor: 4 }, /invalid replicationFactor 4; allowed: an integer from 1 to 3/],
-    ['a bad node pool', { nodePool: 'DB Pool' }, /invalid nodePool "DB Pool"/],
-    ['an unpinned image', { image: 'qdrant/qdrant:latest' }, /invalid image "qdrant\/qdrant:latest"/],
+    ['a bad node pool', { nodePool: 'DB Pool' }, /invalid nodePool "DB Pool"; allowed: a DNS label/],
+    ['an unpinned image', { image: 'qdrant/qdrant:latest' }, /invalid image "qdrant\/qdrant:latest"; allowed: an image pinned/],
+    ['a bad instance', { instance: 'Memos' }, /invalid instance "Memos"; allowed: a DNS label/],
+    ['missing credentials', { credentials: undefined }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
+    ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],
+    ['a bad pull secret', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS label/],
+    ['a bad monitoring namespace', { monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
+    ['a bad metrics Secret', { metricsCredentials: SecretKeyRef.of('Qdrant Metrics', 'token') }, /invalid metricsCredentials.secretName "Qdrant Metrics"; allowed: a DNS label/],
+    ['metrics credentials that are not a SecretKeyRef', { metricsCredentials: { name: 'x', key: 'y' } as never }, /invalid metricsCredentials \{"name":"x","key":"y"\}; allowed: SecretKeyRef.of/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthQdrant(props)).toThrow(message);
@@ -144,22 +224,44 @@ describe('Qdrant', () => {
 
 describe('Qdrant in MemosChart', () => {
   test('MemOS gets QDRANT_URL and the key when Qdrant requires one, host and port otherwise', () => {
-    const withKey = only(synthChart({ size: 'small' }), 'ConfigMap', 'memos-config').data;
+    const withKey = only(synthChart({ size: MemosSize.SMALL }), 'ConfigMap', 'memos-config').data;
     expect(withKey.QDRANT_URL).toBe('http://memos-qdrant:6333');
     expect(withKey.QDRANT_HOST).toBeUndefined();
-    const api = only(synthChart({ size: 'small' }), 'Deployment', 'memos-api').spec.template.spec.containers[0];
+    const api = only(synthChart({ size: MemosSize.SMALL }), 'Deployment', 'memos-api').spec.template.spec.containers[0];
     expect(api.env).toContainEqual({ name: 'QDRANT_API_KEY', valueFrom: { secretKeyRef: { name: 'memos-secrets', key: 'QDRANT_API_KEY', optional: false } } });
-    const without = only(synthChart({ size: 'small', qdrant: { apiKey: false } }), 'ConfigMap', 'memos-config').data;
+    const without = only(synthChart({
+      size: MemosSize.SMALL,
+      storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster({ apiKey: false }) }),
+    }), 'ConfigMap', 'memos-config').data;
     expect([without.QDRANT_HOST, without.QDRANT_PORT, without.QDRANT_URL]).toEqual(['memos-qdrant', '6333', undefined]);
   });
 
-  test('qdrant: false uses an external Qdrant and emits no Qdrant objects', () => {
-    const objects = synthChart({ size: 'medium', ...CLUSTER_SERVICES, qdrant: false, memos: { qdrant: { host: 'qdrant.example.com', port: 6333 } } });
+  test('the size preset sizes Qdrant; the user options override it', () => {
+    const medium = only(synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM) }), 'StatefulSet', 'memos-qdrant');
+    expect(medium.spec.replicas).toBe(3);
+    expect(medium.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '4', memory: '16384Mi' });
+    expect(medium.spec.volumeClaimTemplates.map((t: any) => t.spec.resources.requests.storage)).toEqual(['300Gi', '150Gi']);
+    const small = only(synthChart({
+      size: MemosSize.SMALL,
+      storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster({ replicas: 3 }) }),
+    }), 'StatefulSet', 'memos-qdrant');
+    expect(small.spec.replicas).toBe(3);
+    expect(small.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '2', memory: '8192Mi' });
+  });
+
+  test('an external Qdrant emits no Qdrant objects', () => {
+    const objects = synthChart({
+      size: MemosSize.SMALL,
+      storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.external({ host: 'qdrant.example.com', port: 6333 }) }),
+    });
     expect(objects.filter((o) => o.metadata.name.includes('qdrant'))).toEqual([]);
     expect(only(objects, 'ConfigMap', 'memos-config').data.QDRANT_HOST).toBe('qdrant.example.com');
   });
 
-  test('rejects memos.qdrant while the chart runs Qdrant', () => {
-    expect(() => synthChart({ size: 'small', memos: { qdrant: { host: 'x' } } })).toThrow(/MemosChart 'test': invalid memos.qdrant \{"host":"x"\}; allowed: nothing while the chart runs Qdrant in-cluster/);
+  test('reports invalid Qdrant options under the user\'s path', () => {
+    expect(() => synthChart({
+      size: MemosSize.SMALL,
+      storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster({ replicas: 2 }) }),
+    })).toThrow(/MemosChart 'test': invalid storage.qdrant.replicas 2; allowed: 1, or 3 and more/);
   });
 });

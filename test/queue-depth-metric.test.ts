@@ -1,15 +1,14 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { MemosConfig, MemosConfigProps } from '../constructs/memos-config';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
-import { container, only } from './support/synth';
+import { SecretKeyRef } from '../src/credentials';
+import { container, only, TEST_CONFIG_PROPS } from './support/synth';
 import { validateManifests } from './support/schema';
 
-function synthMetric(props: Partial<QueueDepthMetricProps> = {}, configProps: Partial<MemosConfigProps> = {}) {
+function synthMetric(props: Partial<QueueDepthMetricProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', ...configProps });
-  new QueueDepthMetric(chart, 'QueueDepth', { instance: 'memos', config, ...props });
-  return Testing.synth(chart).filter((o) => o.metadata.name !== 'memos-config');
+  new QueueDepthMetric(chart, 'QueueDepth', { instance: 'memos', redis: TEST_CONFIG_PROPS.redis, ...props });
+  return Testing.synth(chart);
 }
 
 describe('QueueDepthMetric', () => {
@@ -42,10 +41,9 @@ describe('QueueDepthMetric', () => {
   });
 
   test('follows a custom Redis endpoint, database, password key and stream prefix', () => {
-    const exporter = container(only(synthMetric({}, {
-      redis: { host: 'redis-1a2b.dcs.huaweicloud.com', port: 6380, db: 2 },
-      secret: { keys: { MEMSCHEDULER_REDIS_PASSWORD: 'dcs-password' } },
-      extraSettings: { MEMSCHEDULER_REDIS_STREAM_KEY_PREFIX: 'scheduler:prod' },
+    const exporter = container(only(synthMetric({
+      redis: { host: 'redis-1a2b.dcs.huaweicloud.com', port: 6380, db: 2, password: SecretKeyRef.of('memos-secrets', 'dcs-password') },
+      streamKeyPrefix: 'scheduler:prod',
     }), 'Deployment'), 'redis-exporter');
     expect(exporter.env).toContainEqual({ name: 'REDIS_ADDR', value: 'redis://redis-1a2b.dcs.huaweicloud.com:6380' });
     expect(exporter.env).toContainEqual({ name: 'REDIS_EXPORTER_CHECK_STREAMS', value: 'db2=scheduler:prod:*' });

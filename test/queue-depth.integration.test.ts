@@ -14,7 +14,8 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { adapterRules } from '../constructs/queue-depth-metric';
+import { QueueDepthMetric } from '../constructs/queue-depth-metric';
+import { MemosSize } from '../charts/presets';
 import { container, only, synthChart } from './support/synth';
 
 function which(...names: string[]): string | undefined {
@@ -67,7 +68,7 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, tim
   const password = 'integration-test-password';
   const processes: ChildProcess[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-queue-'));
-  const objects = synthChart({ size: 'small' });
+  const objects = synthChart({ size: MemosSize.SMALL });
   const exporterEnv = container(only(objects, 'Deployment', 'memos-queue-exporter'), 'redis-exporter').env as { name: string; value?: string }[];
   const groups = only(objects, 'PrometheusRule').spec.groups;
   let metrics = '';
@@ -143,7 +144,7 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, tim
     // stream filter must leave it out.
     inputSeries.push({ series: 'redis_stream_length{db="db0",stream="other:stream",namespace="memos",memos_instance="memos"}', values: '10x10' });
 
-    const adapter = adapterRules().externalRules as { metricsQuery: string }[];
+    const adapter = QueueDepthMetric.adapterRules().externalRules as { metricsQuery: string }[];
     const adapterQuery = adapter[0].metricsQuery
       .replace('<<.Series>>', 'memos:redis_queue_depth:sum')
       .replace('<<.LabelMatchers>>', 'namespace="memos",memos_instance="memos"');

@@ -12,6 +12,8 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { only, synthChart } from './support/synth';
+import { MemosSize } from '../charts/presets';
+import { RedisQueue } from '../charts/backends';
 
 const hasRedis = ['redis-server', 'redis-cli'].every((bin) => (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, bin))));
 if (!hasRedis && process.env.MEMOS_INTEGRATION === 'required') throw new Error('MEMOS_INTEGRATION=required but redis-server/redis-cli are missing');
@@ -28,7 +30,7 @@ async function freePort(): Promise<number> {
 (hasRedis ? describe : describe.skip)('in-cluster Redis, started by the synthesized script', () => {
   const password = 'p"a ss\\w0rd $HOME \'x\'';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-redis-'));
-  const objects = synthChart({ size: 'small', redis: { mode: 'in-cluster' } });
+  const objects = synthChart({ size: MemosSize.SMALL, queue: RedisQueue.inCluster() });
   const redis = only(objects, 'StatefulSet', 'memos-redis').spec.template.spec.containers[0];
   let port = 0;
   let server: ChildProcess | undefined;

@@ -1,15 +1,17 @@
 import { Chart, Size, Testing } from 'cdk8s';
-import { MemosConfig } from '../constructs/memos-config';
 import { RedisServer, RedisServerProps } from '../constructs/redis-server';
+import { EvsDiskType, EvsStorageClass } from '../src/cce';
+import { Credential, Credentials } from '../src/credentials';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { only } from './support/synth';
 
-function synthRedis(props: Partial<RedisServerProps> = {}, redisHost?: string) {
+const credentials = Credentials.fromSecret('memos-secrets');
+
+function synthRedis(props: Partial<RedisServerProps> = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
-  const config = new MemosConfig(chart, 'Config', { instance: 'memos', redis: redisHost ? { host: redisHost } : undefined });
-  new RedisServer(chart, 'Redis', { instance: 'memos', config, ...props });
-  return Testing.synth(chart).filter((o) => o.kind !== 'ConfigMap');
+  new RedisServer(chart, 'Redis', { instance: 'memos', credentials, ...props });
+  return Testing.synth(chart);
 }
 
 describe('RedisServer', () => {
@@ -47,7 +49,7 @@ describe('RedisServer', () => {
   });
 
   test('memory, storage and image are props', () => {
-    const sts = only(synthRedis({ memory: Size.gibibytes(8), storage: { size: Size.gibibytes(50), diskType: 'ESSD' }, image: 'swr.cn-north-4.myhuaweicloud.com/mirror/redis:7.2.7-alpine' }), 'StatefulSet');
+    const sts = only(synthRedis({ memory: Size.gibibytes(8), storage: { size: Size.gibibytes(50), diskType: EvsDiskType.ESSD }, image: 'swr.cn-north-4.myhuaweicloud.com/mirror/redis:7.2.7-alpine' }), 'StatefulSet');
     const redis = sts.spec.template.spec.containers[0];
     expect(redis.resources).toEqual({ requests: { cpu: '250m', memory: '8192Mi' }, limits: { cpu: '1', memory: '8192Mi' } });
     expect(redis.command[2]).toContain('--maxmemory 6144mb');
@@ -61,19 +63,35 @@ describe('RedisServer', () => {
     ['an unknown disk type', { storage: { diskType: 'NVME' as never } }, /invalid storage.diskType "NVME"; allowed: SSD, GPSSD, ESSD, GPSSD2, SAS, SATA/],
     ['storage below 1Gi', { storage: { size: Size.mebibytes(512) } }, /invalid storage.size "512Mi"; allowed: a whole number of GiB from 1Gi to 32768Gi/],
     ['an unknown storage class', { storage: { storageClass: 'csi-nas' as never } }, /invalid storage.storageClass "csi-nas"; allowed: csi-disk-topology, csi-disk/],
-    ['csi-disk without a zone', { storage: { storageClass: 'csi-disk', region: 'cn-north-4' } }, /invalid storage.zone \(missing\)/],
+    ['csi-disk without a zone', { storage: { storageClass: EvsStorageClass.CSI_DISK, region: 'cn-north-4' } }, /invalid storage.zone \(missing\)/],
     ['a zone with csi-disk-topology', { storage: { zone: 'cn-north-4a' } }, /invalid storage.zone "cn-north-4a"; allowed: no region or zone with 'csi-disk-topology'/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthRedis(props)).toThrow(message);
   });
 
-  test('rejects a MemOS configuration pointing at another Redis', () => {
-    expect(() => synthRedis({}, 'redis.dcs.example')).toThrow(/invalid config "redis.dcs.example:6379"; allowed: a MemosConfig whose Redis is this server, memos-redis:6379/);
+  test('rejects credentials that are not a Credentials reference', () => {
+    expect(() => synthRedis({ credentials: 'memos-secrets' as never })).toThrow(/RedisServer 'test\/Redis': invalid credentials "memos-secrets"; allowed: Credentials.fromSecret/);
+  });
+
+  test('stands alone with credentials only, and exposes what a client needs', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+    const redis = new RedisServer(chart, 'Redis', { instance: 'queue', credentials: Credentials.fromSecret('redis-auth', { keys: { MEMSCHEDULER_REDIS_PASSWORD: 'password' } }) });
+    expect([redis.host, redis.port]).toEqual(['queue-redis', 6379]);
+    expect([redis.password.secretName, redis.password.key]).toEqual(['redis-auth', 'password']);
+    expect(redis.connection).toEqual({ host: 'queue-redis', port: 6379, password: redis.password });
+    expect(redis.headlessService.name).toBe('queue-redis-headless');
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/queue-redis', 'Service/queue-redis-headless', 'StatefulSet/queue-redis']);
+    expect(only(objects, 'StatefulSet').spec.template.spec.containers[0].env).toEqual([
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password', optional: false } } },
+    ]);
+    expect(validateManifests(objects)).toEqual([]);
+    expect(Credential.MEMSCHEDULER_REDIS_PASSWORD).toBe('MEMSCHEDULER_REDIS_PASSWORD');
   });
 
   test('csi-disk claims carry the region and zone labels', () => {
-    const claim = only(synthRedis({ storage: { storageClass: 'csi-disk', region: 'cn-north-4', zone: 'cn-north-4a' } }), 'StatefulSet').spec.volumeClaimTemplates[0];
+    const claim = only(synthRedis({ storage: { storageClass: EvsStorageClass.CSI_DISK, region: 'cn-north-4', zone: 'cn-north-4a' } }), 'StatefulSet').spec.volumeClaimTemplates[0];
     expect(claim.metadata.labels).toMatchObject({ 'failure-domain.beta.kubernetes.io/region': 'cn-north-4', 'failure-domain.beta.kubernetes.io/zone': 'cn-north-4a' });
     expect(claim.spec.storageClassName).toBe('csi-disk');
   });

@@ -3,8 +3,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ENVIRONMENTS, MemosEnvironment } from '../src/environments';
-import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../src/synth';
+import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
+import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
+import { MemosSize } from '../charts/presets';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -42,17 +43,17 @@ describe('synthEnvironments', () => {
     const outdir = path.join(parent, 'dist');
     fs.mkdirSync(path.join(outdir, 'removed-env'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'removed-env', MANIFEST_FILE), 'old');
-    synthEnvironments([{ name: 'small', size: 'small' }], outdir);
+    synthEnvironments([{ name: 'small', size: MemosSize.SMALL }], outdir);
     expect(fs.readdirSync(outdir)).toEqual(['small']);
     expect(fs.readdirSync(parent)).toEqual(['dist']);
   });
 
   const invalid: [string, MemosEnvironment[], RegExp][] = [
-    ['an unknown size', [{ name: 'small', size: 'small' }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
-    ['replicas below 1', [{ name: 'small', size: 'small', api: { replicas: 0 } }], /MemosApi 'small\/Api': invalid replicas 0; allowed: an integer from 1 to 1000/],
-    ['an invalid ELB combination', [{ name: 'small', size: 'small', api: { loadBalancer: { existingElbId: '5083f225-9bf8-48fa-9c8b-67bd9693c4c0', autoCreate: { network: 'inner' } } } }], /ElbService 'small\/Api\/Elb': invalid existingElbId "5083f225-9bf8-48fa-9c8b-67bd9693c4c0"; allowed: either existingElbId or autoCreate, not both/],
-    ['a duplicate name', [{ name: 'small', size: 'small' }, { name: 'small', size: 'large' }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
-    ['a bad name', [{ name: 'Prod/EU', size: 'small' }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
+    ['an unknown size', [{ name: 'small', size: MemosSize.SMALL }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
+    ['replicas below 1', [{ name: 'small', size: MemosSize.SMALL, api: { replicas: 0 } }], /MemosChart 'small': invalid api.replicas 0; allowed: an integer from 1 to 1000/],
+    // An existing ELB ID together with autoCreate: ElbLoadBalancer.existing()/autoCreate() make it unrepresentable.
+    ['a duplicate name', [{ name: 'small', size: MemosSize.SMALL }, { name: 'small', size: MemosSize.LARGE }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
+    ['a bad name', [{ name: 'Prod/EU', size: MemosSize.SMALL }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
   ];
   test.each(invalid)('fails on %s and leaves the output byte-for-byte unchanged', (_name, environments, message) => {
     const outdir = path.join(tempDir(), 'dist');
@@ -74,7 +75,7 @@ describe('the app entry point (npm run synth)', () => {
 
   test('writes the shipped environments to CDK8S_OUTDIR, as synthEnvironments does', () => {
     const outdir = path.join(tempDir(), 'out');
-    const stdout = execFileSync(tsx, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+    const stdout = execFileSync(tsx, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
     expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 34 objects`);
     const expected = renderEnvironments(ENVIRONMENTS);
     for (const [name, { yaml }] of expected) expect(fs.readFileSync(path.join(outdir, name, MANIFEST_FILE), 'utf8')).toBe(yaml);
@@ -87,9 +88,9 @@ describe('the app entry point (npm run synth)', () => {
     // The same entry point, fed a broken environment list through a tiny wrapper module.
     const wrapper = path.join(tempDir(), 'bad-app.ts');
     fs.writeFileSync(wrapper, [
-      `const environments = require(${JSON.stringify(path.join(ROOT, 'src', 'environments'))});`,
+      `const environments = require(${JSON.stringify(path.join(ROOT, 'app', 'environments'))});`,
       "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
-      `require(${JSON.stringify(path.join(ROOT, 'src', 'main'))});`,
+      `require(${JSON.stringify(path.join(ROOT, 'app', 'main'))});`,
     ].join('\n'));
     const run = spawnSync(tsx, [wrapper], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
     expect(run.status).toBe(1);
@@ -101,7 +102,7 @@ describe('the app entry point (npm run synth)', () => {
 
 test('the benchmark runs (one in-process copy of the large environment)', () => {
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  const out = execFileSync(tsx, ['scripts/bench.ts', '--in-process', '1', 'per-env'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const out = execFileSync(tsx, ['app/bench.ts', '--in-process', '1', 'per-env'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
   const result = JSON.parse(out);
   expect(result.objects).toBe(renderEnvironments(ENVIRONMENTS).get('large')!.objects);
   expect(result.ms).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: synth performance, printed as numbers.
  *
- * 1. Cold process: wall time of `tsx src/main.ts` (what `npm run synth` runs) writing every
+ * 1. Cold process: wall time of `tsx app/main.ts` (what `npm run synth` runs) writing every
  *    shipped environment, from process start to exit.
  * 2. In process: time to synthesize 1, 10 and 100 copies of the large environment (distinct
  *    namespaces), each count in a fresh child process so its peak memory (max RSS) is its own;
@@ -14,8 +14,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
-import { ENVIRONMENTS, MemosEnvironment } from '../src/environments';
-import { renderEnvironments } from '../src/synth';
+import { ENVIRONMENTS, MemosEnvironment } from './environments';
+import { renderEnvironments } from './synth';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -53,12 +53,12 @@ function main(): void {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-bench-dist-'));
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
-    execFileSync(TSX, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: path.join(outdir, 'dist') }, stdio: 'ignore' });
+    execFileSync(TSX, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: path.join(outdir, 'dist') }, stdio: 'ignore' });
     cold.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   fs.rmSync(outdir, { recursive: true, force: true });
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
-  console.log(`cold-process synth of all shipped environments (tsx src/main.ts, ${runs} runs): median ${median(cold).toFixed(0)} ms, min ${Math.min(...cold).toFixed(0)} ms, max ${Math.max(...cold).toFixed(0)} ms`);
+  console.log(`cold-process synth of all shipped environments (tsx app/main.ts, ${runs} runs): median ${median(cold).toFixed(0)} ms, min ${Math.min(...cold).toFixed(0)} ms, max ${Math.max(...cold).toFixed(0)} ms`);
   console.log('');
   console.log('in-process synth of N copies of the large environment (distinct namespaces):');
   console.log('mode          copies  objects   synth ms   ms/copy   peak RSS MiB');

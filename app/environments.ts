@@ -1,0 +1,63 @@
+import * as kplus from 'cdk8s-plus-28';
+import { AscendChip, MemosChartProps, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
+
+/**
+ * A deployable environment: one folder `dist/<name>/` holding one MemOS stack.
+ *
+ * To add your own, append one object to {@link ENVIRONMENTS} and run `npm run synth`:
+ *
+ * ```ts
+ * { name: 'prod-cn-north-4', size: MemosSize.SMALL, namespace: 'memos-prod',
+ *   api: { image: 'swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31' } },
+ * ```
+ */
+export interface MemosEnvironment extends MemosChartProps {
+  /** Folder below the output directory and chart id; a DNS label, unique among environments. */
+  readonly name: string;
+}
+
+/**
+ * The shipped environments: the seed's three architectures (seed §4.1-4.3), one per size.
+ *
+ * - The scheduler queue is on Huawei DCS for Redis, as the seed plans (§2.4). The DCS addresses
+ *   are placeholders (`.example` is a reserved domain): put your instance's connection address
+ *   here, or switch to `queue: RedisQueue.inCluster()`.
+ * - medium and large run Neo4j as a cluster, which needs Neo4j Enterprise Edition. They accept
+ *   its *evaluation* terms; set `Neo4jLicenseAgreement.COMMERCIAL` once you hold a licence, or run
+ *   a single Community server (`Neo4jBackend.inCluster({ servers: 1 })`).
+ * - large serves bge-m3 and the reranker on Ascend 910B NPUs: name your NPU node pool here.
+ * - medium and large run a distributed Milvus on OBS (bucket per environment, create it first)
+ *   and Huawei DMS for Kafka (placeholder broker addresses, like the DCS ones).
+ */
+/** Neo4j Enterprise under its evaluation terms (medium and large run a cluster). */
+const EVALUATION_NEO4J = MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ licenseAgreement: Neo4jLicenseAgreement.EVALUATION }) });
+
+/** A distributed Milvus on the environment's OBS bucket and DMS for Kafka (placeholder brokers). */
+function distributedMilvus(environment: string): MilvusDeployment {
+  return MilvusDeployment.inCluster({
+    topology: MilvusTopology.distributed({
+      objectStorage: { bucket: `memos-${environment}-milvus`, endpoint: 'obs.cn-north-4.myhuaweicloud.com', region: 'cn-north-4' },
+      kafka: { brokers: [1, 2, 3].map((i) => `memos-${environment}-${i}.dms.example:9092`) },
+    }),
+  });
+}
+
+export const ENVIRONMENTS: readonly MemosEnvironment[] = [
+  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }) },
+  {
+    name: 'medium',
+    size: MemosSize.MEDIUM,
+    queue: RedisQueue.dcs({ host: 'memos-medium.dcs.example' }),
+    storage: EVALUATION_NEO4J,
+    milvus: distributedMilvus('medium'),
+  },
+  {
+    name: 'large',
+    size: MemosSize.LARGE,
+    queue: RedisQueue.dcs({ host: 'memos-large.dcs.example' }),
+    // Taint the pool so only NPU workloads land there; the NPU servers tolerate it.
+    npuNodePools: [{ name: 'memos-npu-910b', chip: AscendChip.ASCEND_910B, taints: [{ key: 'accelerator/huawei-npu', effect: kplus.TaintEffect.NO_SCHEDULE }] }],
+    storage: EVALUATION_NEO4J,
+    milvus: distributedMilvus('large'),
+  },
+];

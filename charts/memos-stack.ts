@@ -1,0 +1,507 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
+import { MemosPresets, MemosSize, MemosSizePreset, StorePreset } from './presets';
+import { AcceleratorType, EmbeddingServer, EmbeddingServerOptions, ModelAccelerator, ModelServerTask } from '../constructs/embedding-server';
+import { ApiService, MemosApi } from '../constructs/memos-api';
+import { MemScheduler } from '../constructs/mem-scheduler';
+import { MemosConfig } from '../constructs/memos-config';
+import { Milvus, MilvusMode, MilvusTopology } from '../constructs/milvus';
+import { Neo4j } from '../constructs/neo4j';
+import { Qdrant } from '../constructs/qdrant';
+import { QueueDepthMetric, QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
+import { RedisServer } from '../constructs/redis-server';
+import { NpuNodePool } from '../src/cce';
+import { Credential, Credentials, requireCredentials } from '../src/credentials';
+import { PodSize, ZoneSpread } from '../src/kubernetes';
+import { BGE_M3, KNOWN_MODELS } from '../src/memos';
+import { EmbedderConnection, MemosGraph, MemosLlmSettings, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
+import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
+import { invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireInteger } from '../src/validation';
+
+/** Overrides for the memos-api tier. */
+export interface MemosApiOptions {
+  /**
+   * MemOS image, pinned by tag or digest (also the mem-scheduler's).
+   * @default - `swr.cn-north-4.myhuaweicloud.com/memos/memos:2.0.31` (build it: docs/operations.md)
+   */
+  readonly image?: string;
+  /**
+   * A fixed number of API pods, without an autoscaler. Not together with the autoscaler's props.
+   * @default - autoscaled between `minReplicas` and `maxReplicas`
+   */
+  readonly replicas?: number;
+  /**
+   * Fewest API pods under the autoscaler.
+   * @default - the size preset's (small 3, medium 6, large 15)
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most API pods under the autoscaler.
+   * @default - the size preset's (small and medium 10, large 20)
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Target average CPU utilization of the autoscaler, percent of the request.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Target scheduler-queue entries per API pod (`redis_queue_depth`, AverageValue).
+   * @default 100
+   */
+  readonly targetQueueDepthPerReplica?: number;
+  /**
+   * The Service in front of the API.
+   * @default ApiService.elb() - a private (`inner`) shared CCE ELB
+   */
+  readonly service?: ApiService;
+  /**
+   * Resources of each API pod.
+   * @default - the size preset's (requests 2 CPU / 4Gi, limits 4 CPU / 8Gi)
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * API pods also consume the scheduler queue, so the queue-depth autoscaler adds consumers.
+   * With `false` they only serve HTTP, the HPA scales them on CPU alone, and the mem-scheduler
+   * pods are the only consumers.
+   * @default true
+   */
+  readonly consumesQueue?: boolean;
+}
+
+/** Overrides for the dedicated mem-scheduler pods. */
+export interface MemosSchedulerOptions {
+  /**
+   * Consumer pods.
+   * @default - the size preset's (small and medium 1, large 3)
+   */
+  readonly replicas?: number;
+  /**
+   * Resources of each pod.
+   * @default - the size preset's (requests 1 CPU / 2Gi, limits 2 CPU / 4Gi)
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Tasks every consumer process (scheduler and consuming API pods) runs at once.
+   * @default - the size preset's (small 50, medium 200, large 300)
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Sleep between polls of the queue, seconds.
+   * @default - MemOS's default, 0.01
+   */
+  readonly consumeIntervalSeconds?: number;
+}
+
+/** MemOS's own settings; its backends are the stack's other props. */
+export interface MemosSettings {
+  /**
+   * LLM endpoint and models.
+   * @default - DeepSeek `deepseek-chat`
+   */
+  readonly llm?: MemosLlmSettings;
+  /**
+   * Vector size of an in-cluster embedding model this library does not know (known models
+   * set it themselves).
+   * @default - the model's, 1024 for bge-m3
+   */
+  readonly embeddingDimension?: number;
+  /**
+   * Hugging Face endpoint for the `gpt2` tokenizer MemOS fetches at start-up (`HF_ENDPOINT`).
+   * @default 'https://hf-mirror.com'
+   */
+  readonly huggingFaceEndpoint?: string;
+  /**
+   * Enable `/product/chat/*` (`ENABLE_CHAT_API`).
+   * @default false
+   */
+  readonly enableChatApi?: boolean;
+  /**
+   * Further non-secret MemOS settings, as environment variable name → value; credentials are
+   * rejected here (they belong in the Secret).
+   * @default - none
+   */
+  readonly extraSettings?: { [name: string]: string };
+}
+
+/** Properties of {@link MemosStack}: one MemOS deployment, sized from one of the seed's presets. */
+export interface MemosStackProps {
+  /** Which of the seed's architectures to start from: replicas, resources, storage. */
+  readonly size: MemosSize;
+  /**
+   * Instance name: prefix of every object name (`<instance>-api`, `<instance>-config`, ...).
+   * @default 'memos'
+   */
+  readonly instance?: string;
+  /**
+   * Where every credential is read from: an existing Secret, never created here.
+   * @default Credentials.fromSecret('memos-secrets')
+   */
+  readonly credentials?: Credentials;
+  /**
+   * Image pull secrets of every pod.
+   * @default ['default-secret'] (CCE's SWR secret)
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Zone spreading of the API, the scheduler and the stores.
+   * @default ZoneSpread.REQUIRED (Ascend model servers: PREFERRED)
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Namespace of CCE's Cloud Native Cluster Monitoring add-on (ServiceMonitors, rules).
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * MemOS settings: LLM, extra settings.
+   * @default - DeepSeek
+   */
+  readonly memos?: MemosSettings;
+  /**
+   * memos-api overrides.
+   * @default - from the size preset
+   */
+  readonly api?: MemosApiOptions;
+  /**
+   * mem-scheduler overrides.
+   * @default - from the size preset
+   */
+  readonly scheduler?: MemosSchedulerOptions;
+  /**
+   * The Redis of the scheduler queue.
+   * @default RedisQueue.inCluster()
+   */
+  readonly queue?: RedisQueue;
+  /**
+   * Where MemOS keeps its memory graph and vectors.
+   * @default MemoryStorage.neo4jAndQdrant() - both in the cluster, sized from the preset
+   */
+  readonly storage?: MemoryStorage;
+  /**
+   * Milvus for preference memory. The medium and large presets run it distributed, which needs
+   * `MilvusTopology.distributed({ objectStorage, kafka })`.
+   * @default MilvusDeployment.inCluster() - standalone for small
+   */
+  readonly milvus?: MilvusDeployment;
+  /**
+   * The embedding model server (bge-m3, OpenAI `/v1/embeddings`).
+   * @default Embedder.inCluster() - on CPU (small, medium) or Ascend 910B (large)
+   */
+  readonly embedder?: Embedder;
+  /**
+   * How MemOS reranks.
+   * @default - Reranker.inCluster() when the embedder runs in the cluster on Ascend, else Reranker.cosineLocal()
+   */
+  readonly reranker?: Reranker;
+  /**
+   * The environment's Ascend NPU node pools; an Ascend model server without a pool runs on the first.
+   * @default - none
+   */
+  readonly npuNodePools?: NpuNodePool[];
+  /**
+   * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
+   * @default - redis_exporter from Docker Hub, adapter config and external metrics API registration on
+   */
+  readonly monitoring?: QueueDepthMetricOptions;
+}
+
+/** What the stack passes to every store and server, and where the user set it. */
+const PLACEMENT_PATHS: PropPaths = {
+  instance: 'instance',
+  credentials: 'credentials',
+  zoneSpread: 'zoneSpread',
+  imagePullSecrets: 'imagePullSecrets',
+  monitoringNamespace: 'monitoringNamespace',
+};
+
+const paths = (prefix: string, extra: PropPaths = {}): PropPaths => ({ '': prefix, ...PLACEMENT_PATHS, ...extra });
+
+/**
+ * A whole MemOS on CCE, usable inside any `Chart`: the stores first (Redis, Neo4j and Qdrant or
+ * PostgreSQL, Milvus, the embedding and reranking servers), then MemOS's configuration built from
+ * what they expose, the memos-api tier behind a CCE ELB with its autoscaler, the queue-depth
+ * metric the autoscaler reads, and the mem-scheduler consumers.
+ *
+ * ```ts
+ * const chart = new Chart(app, 'platform', { namespace: 'memos' });
+ * new MemosStack(chart, 'Memos', { size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'redis.dcs.example' }) });
+ * ```
+ */
+export class MemosStack extends Construct {
+  /** The preset the stack was sized from. */
+  public readonly preset: MemosSizePreset;
+  /** Instance name used in object names. */
+  public readonly instance: string;
+  /** Where the credentials are read from. */
+  public readonly credentials: Credentials;
+  /** Settings shared by all MemOS pods. */
+  public readonly config: MemosConfig;
+  /** The API tier. */
+  public readonly api: MemosApi;
+  /** The scheduler-queue depth metric pipeline. */
+  public readonly queueDepth: QueueDepthMetric;
+  /** The dedicated queue consumers. */
+  public readonly scheduler: MemScheduler;
+  /** The in-cluster Neo4j, when the graph runs in the cluster. */
+  public readonly neo4j?: Neo4j;
+  /** The in-cluster Qdrant, when the vectors run in the cluster. */
+  public readonly qdrant?: Qdrant;
+  /** The in-cluster Milvus, unless `MilvusDeployment.none()`. */
+  public readonly milvus?: Milvus;
+  /** The in-cluster embedding server, unless `Embedder.external`. */
+  public readonly embedding?: EmbeddingServer;
+  /** The in-cluster reranker, when deployed. */
+  public readonly reranker?: EmbeddingServer;
+  /** The in-cluster Redis, with `RedisQueue.inCluster`. */
+  public readonly redis?: RedisServer;
+  /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
+  public readonly queueCapacity: QueueCapacityEstimate;
+
+  constructor(scope: Construct, id: string, props: MemosStackProps) {
+    super(scope, id);
+    const size = requireEnum(this, 'size', props.size, MemosSize);
+    const preset = this.preset = MemosPresets.of(size);
+    const instance = this.instance = requireDnsLabel(this, 'instance', props.instance ?? 'memos', 40);
+    const credentials = this.credentials = requireCredentials(this, 'credentials', props.credentials ?? Credentials.fromSecret('memos-secrets'));
+    const memos = props.memos ?? {};
+    const api = props.api ?? {};
+    const scheduler = props.scheduler ?? {};
+    const placement = { instance, credentials, imagePullSecrets: props.imagePullSecrets, zoneSpread: props.zoneSpread, monitoringNamespace: props.monitoringNamespace };
+    const podSize = (store: StorePreset): PodSize => ({ cpu: kplus.Cpu.units(store.cpu), memory: Size.gibibytes(store.memoryGiB) });
+    const gib = (value: number) => Size.gibibytes(value);
+
+    // The settings come first in the output, ahead of the stores and of the pods that read them;
+    // they are filled in once the stores exist.
+    const settingsScope = new Construct(this, 'Config');
+
+    const storage = props.storage ?? MemoryStorage.neo4jAndQdrant();
+    const neo4jAndQdrant = storage._neo4jAndQdrant;
+    const neo4jBackend = neo4jAndQdrant ? neo4jAndQdrant.neo4j ?? Neo4jBackend.inCluster() : undefined;
+    const qdrantBackend = neo4jAndQdrant ? neo4jAndQdrant.qdrant ?? QdrantBackend.inCluster() : undefined;
+    if (neo4jBackend?._inCluster) {
+      const options = neo4jBackend._inCluster;
+      this.neo4j = reportAs(this, paths('storage.neo4j'), () => new Neo4j(this, 'Neo4j', {
+        servers: preset.neo4j.replicas,
+        resources: podSize(preset.neo4j),
+        ...options,
+        storage: { size: gib(preset.neo4j.storageGiB), ...options.storage },
+        ...placement,
+      }));
+    }
+
+    const embedder = props.embedder ?? Embedder.inCluster();
+    const embeddingOptions = embedder._inCluster;
+    const embeddingAccelerator = embeddingOptions ? this.accelerator(embeddingOptions, preset, props.npuNodePools, 'embedder') : undefined;
+    const embeddingOnAscend = embeddingAccelerator?._type === AcceleratorType.ASCEND;
+    const reranker = props.reranker ?? (embeddingOnAscend ? Reranker.inCluster() : Reranker.cosineLocal());
+    if (embeddingOptions) this.embedding = this.modelServer('Embedding', ModelServerTask.EMBED, embeddingOptions, embeddingAccelerator!, preset, props);
+    if (reranker._inCluster) {
+      const accelerator = reranker._inCluster.accelerator
+        ? this.accelerator(reranker._inCluster, preset, props.npuNodePools, 'reranker')
+        : embeddingAccelerator ?? ModelAccelerator.cpu();
+      this.reranker = this.modelServer('Reranker', ModelServerTask.RERANK, reranker._inCluster, accelerator, preset, props);
+    }
+
+    const milvusOptions = (props.milvus ?? MilvusDeployment.inCluster())._inCluster;
+    if (milvusOptions) {
+      const presetMode = preset.milvus.replicas >= 3 ? MilvusMode.DISTRIBUTED : MilvusMode.STANDALONE;
+      if (!milvusOptions.topology && presetMode === MilvusMode.DISTRIBUTED) {
+        invalidProp(this, 'milvus.topology', undefined,
+          `MilvusTopology.distributed({ objectStorage, kafka }): the ${size} preset runs Milvus distributed on OBS and DMS for Kafka; or MilvusTopology.standalone(), or MilvusDeployment.none()`);
+      }
+      const topology = (milvusOptions.topology ?? MilvusTopology.standalone())._withDefaults({ queryNodes: preset.milvus.replicas, storageSize: gib(preset.milvus.storageGiB) });
+      this.milvus = reportAs(this, paths('milvus'), () => new Milvus(this, 'Milvus', {
+        resources: podSize(preset.milvus),
+        ...milvusOptions,
+        topology,
+        ...placement,
+      }));
+    }
+
+    if (qdrantBackend?._inCluster) {
+      const options = qdrantBackend._inCluster;
+      this.qdrant = reportAs(this, paths('storage.qdrant'), () => new Qdrant(this, 'Qdrant', {
+        replicas: preset.qdrant.replicas,
+        resources: podSize(preset.qdrant),
+        ...options,
+        storage: { size: gib(preset.qdrant.storageGiB), ...options.storage },
+        ...placement,
+      }));
+    }
+
+    const queue = props.queue ?? RedisQueue.inCluster();
+    let redis: RedisConnection;
+    if (queue._inCluster) {
+      const { db, ...options } = queue._inCluster;
+      this.redis = reportAs(this, paths('queue'), () => new RedisServer(this, 'Redis', {
+        memory: gib(preset.redis.memoryGiB),
+        ...options,
+        instance,
+        credentials,
+        imagePullSecrets: props.imagePullSecrets,
+      }));
+      redis = { ...this.redis.connection, db };
+    } else {
+      const dcs = queue._dcs!;
+      redis = { host: dcs.host, port: dcs.port, db: dcs.db, password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) };
+    }
+
+    this.config = reportAs(this, {
+      llm: 'memos.llm',
+      extraSettings: 'memos.extraSettings',
+      huggingFaceEndpoint: 'memos.huggingFaceEndpoint',
+      enableChatApi: 'memos.enableChatApi',
+      consumer: 'scheduler',
+      redis: 'queue',
+      embedder: 'embedder',
+      reranker: 'reranker',
+      milvus: 'milvus',
+      'graph.neo4j': 'storage.neo4j',
+      'graph.qdrant': 'storage.qdrant',
+      'graph.postgres': 'storage.postgres',
+      ...PLACEMENT_PATHS,
+    }, () => new MemosConfig(settingsScope, 'Default', {
+      instance,
+      credentials,
+      llm: memos.llm,
+      huggingFaceEndpoint: memos.huggingFaceEndpoint,
+      enableChatApi: memos.enableChatApi,
+      extraSettings: memos.extraSettings,
+      graph: this.graph(storage, neo4jBackend, qdrantBackend),
+      embedder: this.embedderConnection(embedder, memos),
+      reranker: this.rerankerConnection(reranker),
+      milvus: this.milvus ? { uri: this.milvus.uri, user: this.milvus.user, password: this.milvus.password } satisfies MilvusConnection : undefined,
+      redis,
+      consumer: {
+        threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
+        consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
+      },
+    }));
+
+    this.queueDepth = reportAs(this, paths('monitoring'), () => new QueueDepthMetric(this, 'QueueDepth', {
+      ...props.monitoring,
+      instance,
+      redis,
+      streamKeyPrefix: this.config.streamKeyPrefix,
+      monitoringNamespace: props.monitoringNamespace,
+      imagePullSecrets: props.imagePullSecrets,
+    }));
+
+    const apiConsumes = api.consumesQueue ?? true;
+    const autoscaled = api.replicas === undefined;
+    if (!autoscaled) {
+      for (const key of ['minReplicas', 'maxReplicas', 'targetCpuUtilization', 'targetQueueDepthPerReplica'] as const) {
+        if (api[key] !== undefined) invalidProp(this, `api.${key}`, api[key], 'nothing with api.replicas: a fixed count has no autoscaler');
+      }
+    }
+    this.api = reportAs(this, paths('api', {
+      'autoscaling.minReplicas': 'api.minReplicas',
+      'autoscaling.maxReplicas': 'api.maxReplicas',
+      'autoscaling.targetCpuUtilization': 'api.targetCpuUtilization',
+      'autoscaling.targetQueueDepthPerReplica': 'api.targetQueueDepthPerReplica',
+      'autoscaling.queueDepth': 'api.consumesQueue',
+    }), () => new MemosApi(this, 'Api', {
+      instance,
+      config: this.config,
+      image: api.image,
+      replicas: api.replicas,
+      autoscaling: autoscaled ? {
+        minReplicas: api.minReplicas ?? preset.api.minReplicas,
+        maxReplicas: api.maxReplicas ?? preset.api.maxReplicas,
+        targetCpuUtilization: api.targetCpuUtilization,
+        // Queue depth adds API pods only where API pods consume.
+        queueDepth: apiConsumes ? this.queueDepth : undefined,
+        targetQueueDepthPerReplica: api.targetQueueDepthPerReplica,
+      } : undefined,
+      resources: api.resources ?? preset.api.resources,
+      service: api.service,
+      zoneSpread: props.zoneSpread,
+      consumesQueue: apiConsumes,
+      imagePullSecrets: props.imagePullSecrets,
+    }));
+    this.scheduler = reportAs(this, paths('scheduler', { image: 'api.image' }), () => new MemScheduler(this, 'Scheduler', {
+      instance,
+      config: this.config,
+      image: api.image,
+      replicas: scheduler.replicas ?? preset.scheduler.replicas,
+      resources: scheduler.resources ?? preset.scheduler.resources,
+      zoneSpread: props.zoneSpread,
+      imagePullSecrets: props.imagePullSecrets,
+    }));
+
+    const hpa = this.api.autoscaler;
+    this.queueCapacity = estimateQueueCapacity({
+      designQps: preset.designedFor.qps,
+      apiMinReplicas: hpa?.minReplicas ?? api.replicas!,
+      apiMaxReplicas: hpa?.maxReplicas ?? api.replicas!,
+      apiConsumes,
+      queueDepthPerApiPod: hpa && apiConsumes ? api.targetQueueDepthPerReplica ?? 100 : undefined,
+      schedulerReplicas: this.scheduler.replicas,
+      threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
+    });
+  }
+
+  /** The accelerator of an in-cluster model server: the user's, else the preset's; Ascend gets a declared pool. */
+  private accelerator(options: EmbeddingServerOptions, preset: MemosSizePreset, pools: NpuNodePool[] | undefined, what: string): ModelAccelerator {
+    const accelerator = options.accelerator ?? (preset.embedding.accelerator === AcceleratorType.ASCEND ? ModelAccelerator.ascend() : ModelAccelerator.cpu());
+    if (accelerator._type !== AcceleratorType.ASCEND || accelerator._ascend?.pool) return accelerator;
+    if (!pools?.length) {
+      invalidProp(this, 'npuNodePools', pools,
+        `at least one Ascend NPU node pool ({ name, chip }) for the ${what} on Ascend, or ${what}: ${what === 'embedder' ? 'Embedder' : 'Reranker'}.inCluster({ accelerator: ModelAccelerator.cpu() })`);
+    }
+    return accelerator._withDefaultPool(pools[0]);
+  }
+
+  private modelServer(id: string, task: ModelServerTask, options: EmbeddingServerOptions, accelerator: ModelAccelerator, preset: MemosSizePreset, props: MemosStackProps): EmbeddingServer {
+    const onCpu = accelerator._type === AcceleratorType.CPU;
+    const what = task === ModelServerTask.EMBED ? 'embedder' : 'reranker';
+    return reportAs(this, paths(what), () => new EmbeddingServer(this, id, {
+      replicas: options.replicas ?? preset.embedding.minReplicas,
+      ...(onCpu ? { maxReplicas: options.maxReplicas ?? Math.max(preset.embedding.maxReplicas, options.replicas ?? 0) } : {}),
+      ...options,
+      accelerator,
+      task,
+      instance: this.instance,
+      credentials: this.credentials,
+      imagePullSecrets: props.imagePullSecrets,
+      monitoringNamespace: props.monitoringNamespace,
+      zoneSpread: options.zoneSpread ?? (onCpu ? props.zoneSpread : ZoneSpread.PREFERRED),
+    }));
+  }
+
+  private graph(storage: MemoryStorage, neo4jBackend: Neo4jBackend | undefined, qdrantBackend: QdrantBackend | undefined): MemosGraph {
+    const ref = (credential: Credential) => this.credentials.ref(credential);
+    if (storage._postgres) return MemosGraph.postgres({ ...storage._postgres, password: ref(Credential.POSTGRES_PASSWORD) });
+    const neo4j = this.neo4j
+      ? { uri: this.neo4j.uri, password: this.neo4j.password }
+      : { ...neo4jBackend!._external!, password: ref(Credential.NEO4J_PASSWORD) };
+    const external = qdrantBackend!._external;
+    const qdrant = this.qdrant
+      ? { host: this.qdrant.host, port: this.qdrant.port, apiKey: this.qdrant.apiKey }
+      : { host: external!.host, port: external!.port, apiKey: external!.apiKey ? ref(Credential.QDRANT_API_KEY) : undefined };
+    return MemosGraph.neo4jWithQdrant(neo4j, qdrant);
+  }
+
+  private embedderConnection(embedder: Embedder, memos: MemosSettings): EmbedderConnection {
+    const external = embedder._external;
+    const model = external ? external.model : this.embedding!.model;
+    const knownDimension = KNOWN_MODELS[model]?.dimension;
+    const given = external ? external.dimension : memos.embeddingDimension;
+    const property = external ? 'embedder.dimension' : 'memos.embeddingDimension';
+    const dimension = requireInteger(this, property, given ?? knownDimension ?? BGE_M3.dimension, 1, 65536);
+    if (knownDimension !== undefined && dimension !== knownDimension) {
+      invalidProp(this, property, dimension,
+        `${knownDimension}: ${model} returns ${knownDimension}-dimensional vectors; EMBEDDING_DIMENSION sizes the Qdrant collection and is sent as \`dimensions\` on every request`);
+    }
+    return { apiBase: external ? external.apiBase : this.embedding!.apiBase, model, dimension };
+  }
+
+  private rerankerConnection(reranker: Reranker): RerankerConnection | undefined {
+    if (this.reranker) return { backend: RerankerBackend.HTTP_BGE, url: this.reranker.rerankUrl, model: this.reranker.model };
+    if (reranker._external) return { backend: RerankerBackend.HTTP_BGE, url: reranker._external.url, model: reranker._external.model };
+    return undefined;
+  }
+}
