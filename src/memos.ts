@@ -103,10 +103,12 @@ export const MEMOS_SECRET_ENV_VARS = [
 
 export type MemosSecretEnvVar = typeof MEMOS_SECRET_ENV_VARS[number];
 
+/** @internal */
 export function isMemosEnvVar(name: string): name is MemosEnvVar {
   return (MEMOS_SERVER_ENV_VARS as readonly string[]).includes(name);
 }
 
+/** @internal */
 export function isMemosSecretEnvVar(name: string): name is MemosSecretEnvVar {
   return (MEMOS_SECRET_ENV_VARS as readonly string[]).includes(name);
 }

@@ -61,6 +61,10 @@ export interface QueueCapacityEstimate {
   readonly drainMinutes: number;
 }
 
+/**
+ * The model, run.
+ * @internal
+ */
 export function estimateQueueCapacity(consumers: QueueConsumers, assumptions: QueueLoadAssumptions = DEFAULT_QUEUE_ASSUMPTIONS): QueueCapacityEstimate {
   const perProcess = consumers.threadPoolSize / assumptions.taskSeconds;
   const arrival = consumers.designQps * assumptions.taskFraction;
@@ -93,4 +97,14 @@ export function estimateQueueCapacity(consumers: QueueConsumers, assumptions: Qu
     backlog: initialBacklog,
     drainMinutes: backlog > 0 ? Infinity : minute,
   };
+}
+
+/** The backlog model of the scheduler queue. */
+export class QueueCapacity {
+  /** How fast `consumers` drain a backlog under `assumptions`. */
+  public static estimate(consumers: QueueConsumers, assumptions?: QueueLoadAssumptions): QueueCapacityEstimate {
+    return estimateQueueCapacity(consumers, assumptions);
+  }
+
+  private constructor() {}
 }
