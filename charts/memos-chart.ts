@@ -1,7 +1,8 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosStack, MemosStackProps } from './memos-stack';
+import { MemosStack } from './memos-stack';
+import { MemosStackProps } from './memos-stack-props';
 import { MANAGED_BY, PART_OF, PodSecurityLevel, podSecurityLabels } from '../src/kubernetes';
 import { reportAs, requireDnsLabel, requireEnum } from '../src/validation';
 

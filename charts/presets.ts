@@ -1,6 +1,6 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { AcceleratorType } from '../constructs/embedding-server';
+import { AcceleratorType } from '../constructs/model-accelerator';
 import { CceNodeFlavor } from '../src/cce';
 
 /**

@@ -1,8 +1,10 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { AcceleratorType, ModelAccelerator } from './model-accelerator';
+import { ModelWeights } from './model-weights';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
-import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels, NpuNodePool } from '../src/cce';
+import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
@@ -37,137 +39,6 @@ export enum ModelServerTask {
   EMBED = 'embed',
   /** `/v1/rerank` in the request/response shape of MemOS's `http_bge` reranker (Ascend only). */
   RERANK = 'rerank',
-}
-
-/** Where a model server's inference runs. */
-export enum AcceleratorType {
-  /** CPU nodes (TEI for CPUs). */
-  CPU = 'cpu',
-  /** Ascend NPU nodes (mis-tei on torch-npu). */
-  ASCEND = 'ascend',
-}
-
-/** Options of {@link ModelAccelerator.ascend}. */
-export interface AscendAcceleratorOptions {
-  /**
-   * The NPU node pool the pods run on (its chip sets the resource, its taints are tolerated).
-   * @default - none: MemosChart fills in the first of its `npuNodePools`; required on an
-   * EmbeddingServer built directly
-   */
-  readonly pool?: NpuNodePool;
-  /**
-   * NPUs per pod.
-   * @default 1
-   */
-  readonly npuCount?: number;
-  /**
-   * GID of `HwHiAiUser`, which the NPU user must belong to (created by the driver install;
-   * cce_10_0239). Check with `id HwHiAiUser` on an NPU node.
-   * @default 1000 (unconfirmed)
-   */
-  readonly npuGroupId?: number;
-}
-
-/**
- * Where a model server's inference runs: {@link ModelAccelerator.cpu} or
- * {@link ModelAccelerator.ascend}.
- */
-export class ModelAccelerator {
-  /** CPU nodes: TEI for CPUs, autoscaled on CPU utilization. */
-  public static cpu(): ModelAccelerator {
-    return new ModelAccelerator(AcceleratorType.CPU, undefined);
-  }
-
-  /**
-   * Ascend NPU nodes: mis-tei on torch-npu, the CCE NPU resource with requests = limits, pinned to
-   * the pool, its taints tolerated, `/dev/shm` in memory, the `HwHiAiUser` group; fixed replicas.
-   */
-  public static ascend(options: AscendAcceleratorOptions = {}): ModelAccelerator {
-    return new ModelAccelerator(AcceleratorType.ASCEND, { ...options });
-  }
-
-  /** @internal */
-  public readonly _type: AcceleratorType;
-  /** @internal */
-  public readonly _ascend?: AscendAcceleratorOptions;
-
-  private constructor(type: AcceleratorType, ascend: AscendAcceleratorOptions | undefined) {
-    this._type = type;
-    this._ascend = ascend;
-  }
-
-  /**
-   * This accelerator, or, for Ascend without a pool, the same one on `pool`.
-   * @internal
-   */
-  public _withDefaultPool(pool: NpuNodePool): ModelAccelerator {
-    if (this._type !== AcceleratorType.ASCEND || this._ascend?.pool !== undefined) return this;
-    return new ModelAccelerator(AcceleratorType.ASCEND, { ...this._ascend, pool });
-  }
-}
-
-/** Options of {@link ModelWeights.fromClaim}. */
-export interface ClaimWeightsOptions {
-  /**
-   * An existing ReadOnlyMany/ReadWriteMany claim (SFS Turbo, OBS) holding model directories,
-   * mounted read-only.
-   * @default '<instance>-models'
-   */
-  readonly claimName?: string;
-  /**
-   * Directory of this model in the claim.
-   * @default - the model name, e.g. `bge-m3`
-   */
-  readonly path?: string;
-}
-
-/** Options of {@link ModelWeights.fromObs}. */
-export interface ObsWeightsOptions {
-  /** OBS bucket holding the weights. */
-  readonly bucket: string;
-  /** OBS endpoint, e.g. `obs.cn-north-4.myhuaweicloud.com`. */
-  readonly endpoint: string;
-  /** Region of the bucket, e.g. `cn-north-4`. */
-  readonly region: string;
-  /**
-   * Object prefix of this model in the bucket.
-   * @default - the model name, e.g. `bge-m3`
-   */
-  readonly path?: string;
-  /**
-   * Room for the weights in the pod.
-   * @default Size.gibibytes(8)
-   */
-  readonly size?: Size;
-}
-
-/**
- * Where a model server's weights come from. Nothing is downloaded from a model hub:
- * `HF_HUB_OFFLINE=1`.
- */
-export class ModelWeights {
-  /** A claim holding model directories, mounted read-only. */
-  public static fromClaim(options: ClaimWeightsOptions = {}): ModelWeights {
-    return new ModelWeights({ ...options }, undefined);
-  }
-
-  /**
-   * Copied from an OBS prefix into the pod (an `emptyDir`) by rclone before the server starts,
-   * with the OBS keys of the credentials Secret.
-   */
-  public static fromObs(options: ObsWeightsOptions): ModelWeights {
-    return new ModelWeights(undefined, { ...options });
-  }
-
-  /** @internal */
-  public readonly _claim?: ClaimWeightsOptions;
-  /** @internal */
-  public readonly _obs?: ObsWeightsOptions;
-
-  private constructor(claim: ClaimWeightsOptions | undefined, obs: ObsWeightsOptions | undefined) {
-    this._claim = claim;
-    this._obs = obs;
-  }
 }
 
 /** CPU and memory of one model server pod (requests = limits for memory). */

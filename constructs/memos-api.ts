@@ -1,7 +1,8 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ElbService, ElbServiceOptions, ElbHealthCheckProtocol } from './elb-service';
+import { ElbHealthCheckProtocol } from './elb-load-balancer';
+import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';

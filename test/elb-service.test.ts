@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import {
   ElbAccessControlMode, ElbBandwidthChargeMode, ElbHealthCheckProtocol, ElbLoadBalancer, ElbNetwork, ElbService, ElbServiceProps,
-} from '../constructs/elb-service';
+} from '../index';
 import { ElbAlgorithm, ElbClass } from '../src/cce';
 import { validateManifests } from './support/schema';
 

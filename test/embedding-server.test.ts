@@ -4,7 +4,7 @@ import { Embedder, Reranker } from '../charts/backends';
 import { MemosSize } from '../charts/presets';
 import {
   AcceleratorType, EmbeddingServer, EmbeddingServerProps, ModelAccelerator, ModelServerTask, ModelWeights,
-} from '../constructs/embedding-server';
+} from '../index';
 import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credentials } from '../src/credentials';
 import { ZoneSpread } from '../src/kubernetes';

@@ -5,7 +5,7 @@ import { App } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
 import { MemosPresets, MemosSize } from '../charts/presets';
 import { MemoryStorage, Neo4jBackend } from '../charts/backends';
-import { AcceleratorType } from '../constructs/embedding-server';
+import { AcceleratorType } from '../index';
 import { Neo4jLicenseAgreement } from '../constructs/neo4j';
 import { ENVIRONMENTS } from '../app/environments';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';

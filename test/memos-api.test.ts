@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ElbAlgorithm } from '../src/cce';
 import { ZoneSpread } from '../src/kubernetes';
-import { ElbLoadBalancer } from '../constructs/elb-service';
+import { ElbLoadBalancer } from '../index';
 import { ApiService, MemosApi, MemosApiProps } from '../constructs/memos-api';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';

@@ -8,7 +8,7 @@ import { ElbClass } from '../src/cce';
 import { Credentials } from '../src/credentials';
 import { PodSecurityLevel } from '../src/kubernetes';
 import { ApiService } from '../constructs/memos-api';
-import { MilvusTopology } from '../constructs/milvus';
+import { MilvusTopology } from '../index';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { CLUSTER_SERVICES, container, only, servicesFor, synthChart, TEST_MILVUS_TOPOLOGY } from './support/synth';

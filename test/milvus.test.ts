@@ -2,7 +2,7 @@ import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosSize, MilvusDeployment } from '../index';
 import { EtcdCluster, EtcdClusterProps } from '../constructs/etcd-cluster';
-import { Milvus, MilvusKafka, MilvusMode, MilvusObjectStorage, MilvusPorts, MilvusProps, MilvusTopology } from '../constructs/milvus';
+import { Milvus, MilvusKafka, MilvusMode, MilvusObjectStorage, MilvusPorts, MilvusProps, MilvusTopology } from '../index';
 import { EvsStorageClass } from '../src/cce';
 import { Credentials } from '../src/credentials';
 import { ZoneSpread } from '../src/kubernetes';

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { MemosChart, MemosChartProps } from '../../charts/memos-chart';
 import { MemosSize } from '../../charts/presets';
 import { MemoryStorage, MilvusDeployment, Neo4jBackend } from '../../charts/backends';
-import { MilvusTopology } from '../../constructs/milvus';
+import { MilvusTopology } from '../../index';
 import { Neo4jLicenseAgreement } from '../../constructs/neo4j';
 import { AscendChip } from '../../src/cce';
 import { MemosConfig, MemosConfigProps } from '../../constructs/memos-config';

@@ -1,0 +1,199 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
+import { MemosSize } from './presets';
+import { ApiService } from '../constructs/memos-api';
+import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
+import { NpuNodePool } from '../src/cce';
+import { Credentials } from '../src/credentials';
+import { ZoneSpread } from '../src/kubernetes';
+import { MemosLlmSettings } from '../src/memos-settings';
+
+/** The props of {@link MemosStack} and the option groups they are made of. */
+
+/** Overrides for the memos-api tier. */
+export interface MemosApiOptions {
+  /**
+   * MemOS image, pinned by tag or digest (also the mem-scheduler's).
+   * @default - `swr.cn-north-4.myhuaweicloud.com/memos/memos:2.0.31` (build it: docs/operations.md)
+   */
+  readonly image?: string;
+  /**
+   * A fixed number of API pods, without an autoscaler. Not together with the autoscaler's props.
+   * @default - autoscaled between `minReplicas` and `maxReplicas`
+   */
+  readonly replicas?: number;
+  /**
+   * Fewest API pods under the autoscaler.
+   * @default - the size preset's (small 3, medium 6, large 15)
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most API pods under the autoscaler.
+   * @default - the size preset's (small and medium 10, large 20)
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Target average CPU utilization of the autoscaler, percent of the request.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Target scheduler-queue entries per API pod (`redis_queue_depth`, AverageValue).
+   * @default 100
+   */
+  readonly targetQueueDepthPerReplica?: number;
+  /**
+   * The Service in front of the API.
+   * @default ApiService.elb() - a private (`inner`) shared CCE ELB
+   */
+  readonly service?: ApiService;
+  /**
+   * Resources of each API pod.
+   * @default - the size preset's (requests 2 CPU / 4Gi, limits 4 CPU / 8Gi)
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * API pods also consume the scheduler queue, so the queue-depth autoscaler adds consumers.
+   * With `false` they only serve HTTP, the HPA scales them on CPU alone, and the mem-scheduler
+   * pods are the only consumers.
+   * @default true
+   */
+  readonly consumesQueue?: boolean;
+}
+
+/** Overrides for the dedicated mem-scheduler pods. */
+export interface MemosSchedulerOptions {
+  /**
+   * Consumer pods.
+   * @default - the size preset's (small and medium 1, large 3)
+   */
+  readonly replicas?: number;
+  /**
+   * Resources of each pod.
+   * @default - the size preset's (requests 1 CPU / 2Gi, limits 2 CPU / 4Gi)
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Tasks every consumer process (scheduler and consuming API pods) runs at once.
+   * @default - the size preset's (small 50, medium 200, large 300)
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Sleep between polls of the queue, seconds.
+   * @default - MemOS's default, 0.01
+   */
+  readonly consumeIntervalSeconds?: number;
+}
+
+/** MemOS's own settings; its backends are the stack's other props. */
+export interface MemosSettings {
+  /**
+   * LLM endpoint and models.
+   * @default - DeepSeek `deepseek-chat`
+   */
+  readonly llm?: MemosLlmSettings;
+  /**
+   * Vector size of an in-cluster embedding model this library does not know (known models
+   * set it themselves).
+   * @default - the model's, 1024 for bge-m3
+   */
+  readonly embeddingDimension?: number;
+  /**
+   * Hugging Face endpoint for the `gpt2` tokenizer MemOS fetches at start-up (`HF_ENDPOINT`).
+   * @default 'https://hf-mirror.com'
+   */
+  readonly huggingFaceEndpoint?: string;
+  /**
+   * Enable `/product/chat/*` (`ENABLE_CHAT_API`).
+   * @default false
+   */
+  readonly enableChatApi?: boolean;
+  /**
+   * Further non-secret MemOS settings, as environment variable name → value; credentials are
+   * rejected here (they belong in the Secret).
+   * @default - none
+   */
+  readonly extraSettings?: { [name: string]: string };
+}
+
+/** Properties of {@link MemosStack}: one MemOS deployment, sized from one of the seed's presets. */
+export interface MemosStackProps {
+  /** Which of the seed's architectures to start from: replicas, resources, storage. */
+  readonly size: MemosSize;
+  /**
+   * Instance name: prefix of every object name (`<instance>-api`, `<instance>-config`, ...).
+   * @default 'memos'
+   */
+  readonly instance?: string;
+  /**
+   * Where every credential is read from: an existing Secret, never created here.
+   * @default Credentials.fromSecret('memos-secrets')
+   */
+  readonly credentials?: Credentials;
+  /**
+   * Image pull secrets of every pod.
+   * @default ['default-secret'] (CCE's SWR secret)
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Zone spreading of the API, the scheduler and the stores.
+   * @default ZoneSpread.REQUIRED (Ascend model servers: PREFERRED)
+   */
+  readonly zoneSpread?: ZoneSpread;
+  /**
+   * Namespace of CCE's Cloud Native Cluster Monitoring add-on (ServiceMonitors, rules).
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * MemOS settings: LLM, extra settings.
+   * @default - DeepSeek
+   */
+  readonly memos?: MemosSettings;
+  /**
+   * memos-api overrides.
+   * @default - from the size preset
+   */
+  readonly api?: MemosApiOptions;
+  /**
+   * mem-scheduler overrides.
+   * @default - from the size preset
+   */
+  readonly scheduler?: MemosSchedulerOptions;
+  /**
+   * The Redis of the scheduler queue.
+   * @default RedisQueue.inCluster()
+   */
+  readonly queue?: RedisQueue;
+  /**
+   * Where MemOS keeps its memory graph and vectors.
+   * @default MemoryStorage.neo4jAndQdrant() - both in the cluster, sized from the preset
+   */
+  readonly storage?: MemoryStorage;
+  /**
+   * Milvus for preference memory. The medium and large presets run it distributed, which needs
+   * `MilvusTopology.distributed({ objectStorage, kafka })`.
+   * @default MilvusDeployment.inCluster() - standalone for small
+   */
+  readonly milvus?: MilvusDeployment;
+  /**
+   * The embedding model server (bge-m3, OpenAI `/v1/embeddings`).
+   * @default Embedder.inCluster() - on CPU (small, medium) or Ascend 910B (large)
+   */
+  readonly embedder?: Embedder;
+  /**
+   * How MemOS reranks.
+   * @default - Reranker.inCluster() when the embedder runs in the cluster on Ascend, else Reranker.cosineLocal()
+   */
+  readonly reranker?: Reranker;
+  /**
+   * The environment's Ascend NPU node pools; an Ascend model server without a pool runs on the first.
+   * @default - none
+   */
+  readonly npuNodePools?: NpuNodePool[];
+  /**
+   * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
+   * @default - redis_exporter from Docker Hub, adapter config and external metrics API registration on
+   */
+  readonly monitoring?: QueueDepthMetricOptions;
+}
