@@ -1,0 +1,65 @@
+/**
+ * The library from Python: test/python/synth_small.py builds the shipped `small` environment
+ * with the Python API (the wheel jsii-pacmak builds) and must print exactly the committed
+ * dist/small/memos.k8s.yaml. Proves the jsii bindings carry every prop, enum and struct the
+ * TypeScript app uses.
+ *
+ * Needs the virtualenv that `.ci/python-roundtrip.sh` prepares (after `npm run build`): Python
+ * cdk8s, cdk8s-plus-28 and constructs at the npm versions, plus the freshly built wheel. It is
+ * $MEMOS_PYTHON_VENV, else `${XDG_CACHE_HOME:-~/.cache}/cdk8s-memos-cce/py311-venv`. The test
+ * downloads nothing. `.ci/run` sets MEMOS_INTEGRATION=required, so CI fails instead of skipping
+ * when the virtualenv is missing.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const venv = process.env.MEMOS_PYTHON_VENV
+  ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk8s-memos-cce', 'py311-venv');
+const python = path.join(venv, 'bin', 'python');
+const root = path.join(__dirname, '..');
+
+function missingReason(): string | undefined {
+  if (!fs.existsSync(python)) return `no virtualenv at ${venv} (run .ci/python-roundtrip.sh)`;
+  try {
+    execFileSync(python, ['-c', 'import cdk8s_memos_cce'], { stdio: 'pipe', env: pythonEnv() });
+  } catch {
+    return `cdk8s_memos_cce is not installed in ${venv} (run .ci/python-roundtrip.sh)`;
+  }
+  return undefined;
+}
+
+function pythonEnv(): NodeJS.ProcessEnv {
+  // The jsii runtime prints a banner on stderr when this Node is past its end of life; not ours to show.
+  return { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0] };
+}
+
+const missing = missingReason();
+if (missing && process.env.MEMOS_INTEGRATION === 'required') {
+  throw new Error(`MEMOS_INTEGRATION=required but ${missing}`);
+}
+if (missing) {
+  console.log(`skipping the Python round trip: ${missing}`);
+}
+
+(missing ? describe.skip : describe)('the library from Python (jsii bindings)', () => {
+  test('synth_small.py prints exactly dist/small/memos.k8s.yaml', () => {
+    const printed = execFileSync(python, [path.join(root, 'test', 'python', 'synth_small.py')], {
+      cwd: root,
+      env: pythonEnv(),
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const committed = fs.readFileSync(path.join(root, 'dist', 'small', 'memos.k8s.yaml'), 'utf8');
+    if (printed !== committed) {
+      const a = committed.split('\n');
+      const b = printed.split('\n');
+      const first = a.findIndex((line, i) => line !== b[i]);
+      const at = first === -1 ? Math.min(a.length, b.length) : first;
+      throw new Error(`Python synth differs from dist/small/memos.k8s.yaml at line ${at + 1}:\n`
+        + `  committed: ${JSON.stringify(a.slice(at, at + 3))}\n  python:    ${JSON.stringify(b.slice(at, at + 3))}`);
+    }
+    expect(printed).toBe(committed);
+  });
+});
