@@ -3,6 +3,7 @@ import { MilvusOptions } from '../constructs/milvus';
 import { Neo4jOptions } from '../constructs/neo4j';
 import { QdrantOptions } from '../constructs/qdrant';
 import { RedisServerOptions } from '../constructs/redis-server';
+import { Neo4jEndpoint, PostgresEndpoint } from '../src/memos-settings';
 
 /**
  * What a {@link MemosStack} runs in the cluster and what it uses from outside, one choice per
@@ -58,22 +59,6 @@ export class RedisQueue {
   ) {}
 }
 
-/** A Neo4j outside the stack (Bolt URI); the password is the stack credentials' `NEO4J_PASSWORD`. */
-export interface ExternalNeo4jOptions {
-  /** Bolt URI: `bolt://` to one server, `neo4j://` (routing) to a cluster. */
-  readonly uri: string;
-  /**
-   * User.
-   * @default 'neo4j'
-   */
-  readonly user?: string;
-  /**
-   * Database.
-   * @default 'neo4j'
-   */
-  readonly database?: string;
-}
-
 /** MemOS's memory graph in Neo4j: in the cluster, or an existing server. */
 export class Neo4jBackend {
   /** Neo4j in the cluster, sized from the preset unless `options` say otherwise. */
@@ -81,14 +66,14 @@ export class Neo4jBackend {
     return new Neo4jBackend(options, undefined);
   }
 
-  /** An existing Neo4j. */
-  public static external(options: ExternalNeo4jOptions): Neo4jBackend {
+  /** An existing Neo4j; the password is the stack credentials' `NEO4J_PASSWORD`. */
+  public static external(options: Neo4jEndpoint): Neo4jBackend {
     return new Neo4jBackend(undefined, options);
   }
 
   private constructor(
     /** @internal */ public readonly _inCluster: Neo4jOptions | undefined,
-    /** @internal */ public readonly _external: ExternalNeo4jOptions | undefined,
+    /** @internal */ public readonly _external: Neo4jEndpoint | undefined,
   ) {}
 }
 
@@ -140,40 +125,6 @@ export interface Neo4jAndQdrantOptions {
   readonly qdrant?: QdrantBackend;
 }
 
-/**
- * An external PostgreSQL-compatible database (RDS for PostgreSQL, GaussDB) with pgvector; the
- * password is the stack credentials' `POSTGRES_PASSWORD`.
- */
-export interface PostgresBackendOptions {
-  /** Host. */
-  readonly host: string;
-  /**
-   * Port.
-   * @default 5432
-   */
-  readonly port?: number;
-  /**
-   * Database.
-   * @default 'memos'
-   */
-  readonly database?: string;
-  /**
-   * User.
-   * @default 'memos'
-   */
-  readonly user?: string;
-  /**
-   * Schema of MemOS's tables.
-   * @default 'memos'
-   */
-  readonly schema?: string;
-  /**
-   * Connection pool size per MemOS process.
-   * @default 20
-   */
-  readonly maxConnections?: number;
-}
-
 /** Where MemOS keeps its memory graph and vectors. */
 export class MemoryStorage {
   /** The graph in Neo4j and the vectors in Qdrant (MemOS's `neo4j-community` backend). */
@@ -181,14 +132,18 @@ export class MemoryStorage {
     return new MemoryStorage(options, undefined);
   }
 
-  /** Graph and vectors in one PostgreSQL-compatible database (MemOS's `postgres` backend): no Neo4j, no Qdrant. */
-  public static postgres(options: PostgresBackendOptions): MemoryStorage {
+  /**
+   * Graph and vectors in one PostgreSQL-compatible database with pgvector (RDS for PostgreSQL,
+   * GaussDB; MemOS's `postgres` backend): no Neo4j, no Qdrant. The password is the stack
+   * credentials' `POSTGRES_PASSWORD`.
+   */
+  public static postgres(options: PostgresEndpoint): MemoryStorage {
     return new MemoryStorage(undefined, options);
   }
 
   private constructor(
     /** @internal */ public readonly _neo4jAndQdrant: Neo4jAndQdrantOptions | undefined,
-    /** @internal */ public readonly _postgres: PostgresBackendOptions | undefined,
+    /** @internal */ public readonly _postgres: PostgresEndpoint | undefined,
   ) {}
 }
 

@@ -75,8 +75,8 @@ export interface RerankerConnection {
   readonly model?: string;
 }
 
-/** A Neo4j server or cluster (`NEO4J_*`). */
-export interface Neo4jConnection {
+/** Where a Neo4j server or cluster is (`NEO4J_URI`, `NEO4J_USER`, `NEO4J_DB_NAME`). */
+export interface Neo4jEndpoint {
   /** Bolt URI (`NEO4J_URI`): `bolt://` to one server, `neo4j://` (routing) to a cluster. */
   readonly uri: string;
   /**
@@ -89,6 +89,10 @@ export interface Neo4jConnection {
    * @default 'neo4j'
    */
   readonly database?: string;
+}
+
+/** A Neo4j server or cluster and where its password is read from (`NEO4J_*`). */
+export interface Neo4jConnection extends Neo4jEndpoint {
   /** Where the user's password is read from (`NEO4J_PASSWORD`). */
   readonly password: SecretKeyRef;
 }
@@ -116,7 +120,7 @@ export interface QdrantConnection {
  * `CREATE SCHEMA IF NOT EXISTS`, `CREATE EXTENSION IF NOT EXISTS vector` and creates its
  * tables: the user needs those privileges, or pre-create them.
  */
-export interface PostgresConnection {
+export interface PostgresEndpoint {
   /** Host (`POSTGRES_HOST`). */
   readonly host: string;
   /**
@@ -144,6 +148,10 @@ export interface PostgresConnection {
    * @default 20
    */
   readonly maxConnections?: number;
+}
+
+/** A PostgreSQL-compatible database and where its user's password is read from. */
+export interface PostgresConnection extends PostgresEndpoint {
   /** Where the user's password is read from (`POSTGRES_PASSWORD`). */
   readonly password: SecretKeyRef;
 }
