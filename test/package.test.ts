@@ -45,7 +45,7 @@ describe('the published package', () => {
   test('the tarball holds the library layers and its docs, and no app, test or placeholder environment', () => {
     const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }));
     const files: string[] = pack.files.map((f: { path: string }) => f.path);
-    for (const expected of ['package.json', 'README.md', 'LICENSE', 'API.md', '.jsii', 'lib/index.js', 'lib/index.d.ts', 'lib/src/credentials.js', 'lib/constructs/qdrant.js', 'lib/charts/memos-stack.js', 'lib/imports/servicemonitor-monitoring.coreos.com.js']) {
+    for (const expected of ['package.json', 'README.md', 'LICENSE', 'API.md', 'docs/architecture.md', '.jsii', 'lib/index.js', 'lib/index.d.ts', 'lib/src/credentials.js', 'lib/constructs/qdrant.js', 'lib/charts/memos-stack.js', 'lib/imports/servicemonitor-monitoring.coreos.com.js']) {
       expect(files).toContain(expected);
     }
     expect(files.filter((f) => /^(app|test|dist|lib\/app|lib\/test)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
