@@ -135,7 +135,7 @@ export class MemosApi extends Construct {
   public readonly deployment: kplus.Deployment;
   /** The Service in front of the API pods: LoadBalancer behind an ELB, or ClusterIP. */
   public readonly service: kplus.Service;
-  /** The ELB Service, unless `loadBalancer: false`. */
+  /** The ELB Service, unless `ApiService.clusterIp()`. */
   public readonly elb?: ElbService;
   /** The autoscaler, unless `replicas` is fixed. */
   public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
