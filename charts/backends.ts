@@ -211,22 +211,21 @@ export class Reranker {
    * cannot read).
    */
   public static inCluster(options: EmbeddingServerOptions = {}): Reranker {
-    return new Reranker(options, undefined, false);
+    return new Reranker(options, undefined);
   }
 
   /** An existing reranking service (MemOS's `http_bge` backend). */
   public static external(options: ExternalRerankerOptions): Reranker {
-    return new Reranker(undefined, options, false);
+    return new Reranker(undefined, options);
   }
 
   /** No reranking service: MemOS reranks with the embeddings (`cosine_local`). */
   public static cosineLocal(): Reranker {
-    return new Reranker(undefined, undefined, true);
+    return new Reranker(undefined, undefined);
   }
 
   private constructor(
     /** @internal */ public readonly _inCluster: EmbeddingServerOptions | undefined,
     /** @internal */ public readonly _external: ExternalRerankerOptions | undefined,
-    /** @internal */ public readonly _cosineLocal: boolean,
   ) {}
 }

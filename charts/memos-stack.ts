@@ -15,13 +15,13 @@ import { Neo4j } from '../constructs/neo4j';
 import { Qdrant } from '../constructs/qdrant';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
-import { NpuNodePool } from '../src/cce';
+import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { PodSize, ZoneSpread } from '../src/kubernetes';
 import { BGE_M3, KNOWN_MODELS } from '../src/memos';
 import { EmbedderConnection, MemosGraph, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
-import { invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireInteger } from '../src/validation';
+import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requireNonEmpty } from '../src/validation';
 
 /** What the stack passes to every store and server, and where the user set it. */
 const PLACEMENT_PATHS: PropPaths = {
@@ -92,73 +92,87 @@ export class MemosStack extends Construct {
     // they are filled in once the stores exist.
     const settingsScope = new Construct(this, 'Config');
 
-    const storage = props.storage ?? MemoryStorage.neo4jAndQdrant();
+    // The backend choices, checked first: a JavaScript or Python caller may pass a plain object.
+    const storage = requireInstance(this, 'storage', props.storage ?? MemoryStorage.neo4jAndQdrant(), MemoryStorage,
+      'MemoryStorage.neo4jAndQdrant({ neo4j?, qdrant? }) or MemoryStorage.postgres({ host, ... })');
     const neo4jAndQdrant = storage._neo4jAndQdrant;
-    const neo4jBackend = neo4jAndQdrant ? neo4jAndQdrant.neo4j ?? Neo4jBackend.inCluster() : undefined;
-    const qdrantBackend = neo4jAndQdrant ? neo4jAndQdrant.qdrant ?? QdrantBackend.inCluster() : undefined;
+    const neo4jBackend = neo4jAndQdrant
+      ? requireInstance(this, 'storage.neo4j', neo4jAndQdrant.neo4j ?? Neo4jBackend.inCluster(), Neo4jBackend, 'Neo4jBackend.inCluster({...}) or Neo4jBackend.external({ uri })')
+      : undefined;
+    const qdrantBackend = neo4jAndQdrant
+      ? requireInstance(this, 'storage.qdrant', neo4jAndQdrant.qdrant ?? QdrantBackend.inCluster(), QdrantBackend, 'QdrantBackend.inCluster({...}) or QdrantBackend.external({ host })')
+      : undefined;
+    const embedder = requireInstance(this, 'embedder', props.embedder ?? Embedder.inCluster(), Embedder, 'Embedder.inCluster({...}) or Embedder.external({ apiBase, model })');
+    const milvusDeployment = requireInstance(this, 'milvus', props.milvus ?? MilvusDeployment.inCluster(), MilvusDeployment, 'MilvusDeployment.inCluster({...}) or MilvusDeployment.none()');
+    const queue = requireInstance(this, 'queue', props.queue ?? RedisQueue.inCluster(), RedisQueue, 'RedisQueue.dcs({ host }) or RedisQueue.inCluster({...})');
+    const pools = this.npuNodePools(props.npuNodePools);
+
     if (neo4jBackend?._inCluster) {
-      const options = neo4jBackend._inCluster;
+      const options = definedOnly(neo4jBackend._inCluster);
       this.neo4j = reportAs(this, paths('storage.neo4j'), () => new Neo4j(this, 'Neo4j', {
         servers: preset.neo4j.replicas,
         resources: podSize(preset.neo4j),
         ...options,
-        storage: { size: gib(preset.neo4j.storageGiB), ...options.storage },
+        storage: { size: gib(preset.neo4j.storageGiB), ...definedOnly(options.storage) },
         ...placement,
       }));
     }
 
-    const embedder = props.embedder ?? Embedder.inCluster();
     const embeddingOptions = embedder._inCluster;
-    const embeddingAccelerator = embeddingOptions ? this.accelerator(embeddingOptions, preset, props.npuNodePools, 'embedder') : undefined;
+    const embeddingAccelerator = embeddingOptions ? this.accelerator(embeddingOptions, preset, pools, 'embedder') : undefined;
     const embeddingOnAscend = embeddingAccelerator?._type === AcceleratorType.ASCEND;
-    const reranker = props.reranker ?? (embeddingOnAscend ? Reranker.inCluster() : Reranker.cosineLocal());
+    const reranker = requireInstance(this, 'reranker', props.reranker ?? (embeddingOnAscend ? Reranker.inCluster() : Reranker.cosineLocal()), Reranker,
+      'Reranker.inCluster({...}), Reranker.external({ url }) or Reranker.cosineLocal()');
     if (embeddingOptions) this.embedding = this.modelServer('Embedding', ModelServerTask.EMBED, embeddingOptions, embeddingAccelerator!, preset, props);
     if (reranker._inCluster) {
-      const accelerator = reranker._inCluster.accelerator
-        ? this.accelerator(reranker._inCluster, preset, props.npuNodePools, 'reranker')
-        : embeddingAccelerator ?? ModelAccelerator.cpu();
+      // Beside an in-cluster embedder the reranker runs where it does; otherwise where the preset says.
+      const accelerator = reranker._inCluster.accelerator || !embeddingAccelerator
+        ? this.accelerator(reranker._inCluster, preset, pools, 'reranker')
+        : embeddingAccelerator;
       this.reranker = this.modelServer('Reranker', ModelServerTask.RERANK, reranker._inCluster, accelerator, preset, props);
     }
 
-    const milvusOptions = (props.milvus ?? MilvusDeployment.inCluster())._inCluster;
+    const milvusOptions = milvusDeployment._inCluster;
     if (milvusOptions) {
       const presetMode = preset.milvus.replicas >= 3 ? MilvusMode.DISTRIBUTED : MilvusMode.STANDALONE;
-      if (!milvusOptions.topology && presetMode === MilvusMode.DISTRIBUTED) {
+      if (milvusOptions.topology === undefined && presetMode === MilvusMode.DISTRIBUTED) {
         invalidProp(this, 'milvus.topology', undefined,
           `MilvusTopology.distributed({ objectStorage, kafka }): the ${size} preset runs Milvus distributed on OBS and DMS for Kafka; or MilvusTopology.standalone(), or MilvusDeployment.none()`);
       }
-      const topology = (milvusOptions.topology ?? MilvusTopology.standalone())._withDefaults({ queryNodes: preset.milvus.replicas, storageSize: gib(preset.milvus.storageGiB) });
+      const topology = requireInstance(this, 'milvus.topology', milvusOptions.topology ?? MilvusTopology.standalone(), MilvusTopology,
+        'MilvusTopology.standalone({...}) or MilvusTopology.distributed({ objectStorage, kafka })')
+        // A distributed Milvus keeps at least two query nodes, whatever the preset.
+        ._withDefaults({ queryNodes: Math.max(2, preset.milvus.replicas), storageSize: gib(preset.milvus.storageGiB) });
       this.milvus = reportAs(this, paths('milvus'), () => new Milvus(this, 'Milvus', {
         resources: podSize(preset.milvus),
-        ...milvusOptions,
+        ...definedOnly(milvusOptions),
         topology,
         ...placement,
       }));
     }
 
     if (qdrantBackend?._inCluster) {
-      const options = qdrantBackend._inCluster;
+      const options = definedOnly(qdrantBackend._inCluster);
       this.qdrant = reportAs(this, paths('storage.qdrant'), () => new Qdrant(this, 'Qdrant', {
         replicas: preset.qdrant.replicas,
         resources: podSize(preset.qdrant),
         ...options,
-        storage: { size: gib(preset.qdrant.storageGiB), ...options.storage },
+        storage: { size: gib(preset.qdrant.storageGiB), ...definedOnly(options.storage) },
         ...placement,
       }));
     }
 
-    const queue = props.queue ?? RedisQueue.inCluster();
     let redis: RedisConnection;
     if (queue._inCluster) {
-      const { db, ...options } = queue._inCluster;
-      this.redis = reportAs(this, paths('queue'), () => new RedisServer(this, 'Redis', {
+      const { db, ...options } = definedOnly(queue._inCluster);
+      const server = this.redis = reportAs(this, paths('queue'), () => new RedisServer(this, 'Redis', {
         memory: gib(preset.redis.memoryGiB),
         ...options,
         instance,
         credentials,
         imagePullSecrets: props.imagePullSecrets,
       }));
-      redis = { ...this.redis.connection, db };
+      redis = { host: server.host, port: server.port, db, password: server.password };
     } else {
       const dcs = queue._dcs!;
       redis = { host: dcs.host, port: dcs.port, db: dcs.db, password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) };
@@ -212,6 +226,10 @@ export class MemosStack extends Construct {
         if (api[key] !== undefined) invalidProp(this, `api.${key}`, api[key], 'nothing with api.replicas: a fixed count has no autoscaler');
       }
     }
+    if (!apiConsumes && api.targetQueueDepthPerReplica !== undefined) {
+      invalidProp(this, 'api.targetQueueDepthPerReplica', api.targetQueueDepthPerReplica,
+        'nothing with api.consumesQueue false: the autoscaler scales on CPU alone, since more API pods would add no consumers');
+    }
     this.api = reportAs(this, paths('api', {
       'autoscaling.minReplicas': 'api.minReplicas',
       'autoscaling.maxReplicas': 'api.maxReplicas',
@@ -253,18 +271,20 @@ export class MemosStack extends Construct {
       apiMinReplicas: hpa?.minReplicas ?? api.replicas!,
       apiMaxReplicas: hpa?.maxReplicas ?? api.replicas!,
       apiConsumes,
-      queueDepthPerApiPod: hpa && apiConsumes ? api.targetQueueDepthPerReplica ?? 100 : undefined,
+      queueDepthPerApiPod: hpa && apiConsumes ? api.targetQueueDepthPerReplica ?? MemosApi.DEFAULT_TARGET_QUEUE_DEPTH_PER_REPLICA : undefined,
       schedulerReplicas: this.scheduler.replicas,
       threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
     });
   }
 
   /** The accelerator of an in-cluster model server: the user's, else the preset's; Ascend gets a declared pool. */
-  private accelerator(options: EmbeddingServerOptions, preset: MemosSizePreset, pools: NpuNodePool[] | undefined, what: string): ModelAccelerator {
-    const accelerator = options.accelerator ?? (preset.embedding.accelerator === AcceleratorType.ASCEND ? ModelAccelerator.ascend() : ModelAccelerator.cpu());
+  private accelerator(options: EmbeddingServerOptions, preset: MemosSizePreset, pools: NpuNodePool[], what: string): ModelAccelerator {
+    const accelerator = requireInstance(this, `${what}.accelerator`,
+      options.accelerator ?? (preset.embedding.accelerator === AcceleratorType.ASCEND ? ModelAccelerator.ascend() : ModelAccelerator.cpu()),
+      ModelAccelerator, 'ModelAccelerator.cpu() or ModelAccelerator.ascend({...})');
     if (accelerator._type !== AcceleratorType.ASCEND || accelerator._ascend?.pool) return accelerator;
-    if (!pools?.length) {
-      invalidProp(this, 'npuNodePools', pools,
+    if (!pools.length) {
+      invalidProp(this, 'npuNodePools', undefined,
         `at least one Ascend NPU node pool ({ name, chip }) for the ${what} on Ascend, or ${what}: ${what === 'embedder' ? 'Embedder' : 'Reranker'}.inCluster({ accelerator: ModelAccelerator.cpu() })`);
     }
     return accelerator._withDefaultPool(pools[0]);
@@ -273,10 +293,15 @@ export class MemosStack extends Construct {
   private modelServer(id: string, task: ModelServerTask, options: EmbeddingServerOptions, accelerator: ModelAccelerator, preset: MemosSizePreset, props: MemosStackProps): EmbeddingServer {
     const onCpu = accelerator._type === AcceleratorType.CPU;
     const what = task === ModelServerTask.EMBED ? 'embedder' : 'reranker';
-    return reportAs(this, paths(what), () => new EmbeddingServer(this, id, {
+    if (task === ModelServerTask.RERANK && onCpu) {
+      invalidProp(this, 'reranker.accelerator', 'ModelAccelerator.cpu()',
+        "ModelAccelerator.ascend(...): TEI for CPUs answers /rerank in a shape MemOS's http_bge reranker cannot read; or Reranker.cosineLocal()");
+    }
+    const userPaths: PropPaths = options.zoneSpread !== undefined ? { zoneSpread: `${what}.zoneSpread` } : {};
+    return reportAs(this, paths(what, userPaths), () => new EmbeddingServer(this, id, {
       replicas: options.replicas ?? preset.embedding.minReplicas,
       ...(onCpu ? { maxReplicas: options.maxReplicas ?? Math.max(preset.embedding.maxReplicas, options.replicas ?? 0) } : {}),
-      ...options,
+      ...definedOnly(options),
       accelerator,
       task,
       instance: this.instance,
@@ -287,11 +312,29 @@ export class MemosStack extends Construct {
     }));
   }
 
+  /** The declared NPU node pools, checked where the user wrote them. */
+  private npuNodePools(pools: NpuNodePool[] | undefined): NpuNodePool[] {
+    if (pools === undefined) return [];
+    if (!Array.isArray(pools)) return invalidProp(this, 'npuNodePools', pools, 'a list of NPU node pools ({ name, chip?, taints? })');
+    const names = new Set<string>();
+    pools.forEach((pool, i) => {
+      const name = requireDnsLabel(this, `npuNodePools[${i}].name`, pool?.name);
+      if (names.has(name)) invalidProp(this, `npuNodePools[${i}].name`, name, 'a name no other declared pool has');
+      names.add(name);
+      if (pool.chip !== undefined) requireEnum(this, `npuNodePools[${i}].chip`, pool.chip, AscendChip);
+      (pool.taints ?? []).forEach((taint, j) => {
+        requireNonEmpty(this, `npuNodePools[${i}].taints[${j}].key`, taint?.key);
+        requireEnum(this, `npuNodePools[${i}].taints[${j}].effect`, taint.effect, kplus.TaintEffect);
+      });
+    });
+    return pools;
+  }
+
   private graph(storage: MemoryStorage, neo4jBackend: Neo4jBackend | undefined, qdrantBackend: QdrantBackend | undefined): MemosGraph {
     const ref = (credential: Credential) => this.credentials.ref(credential);
     if (storage._postgres) return MemosGraph.postgres({ ...storage._postgres, password: ref(Credential.POSTGRES_PASSWORD) });
     const neo4j = this.neo4j
-      ? { uri: this.neo4j.uri, password: this.neo4j.password }
+      ? { uri: this.neo4j.uri, user: this.neo4j.user, password: this.neo4j.password }
       : { ...neo4jBackend!._external!, password: ref(Credential.NEO4J_PASSWORD) };
     const external = qdrantBackend!._external;
     const qdrant = this.qdrant
@@ -304,6 +347,9 @@ export class MemosStack extends Construct {
     const external = embedder._external;
     const model = external ? external.model : this.embedding!.model;
     const knownDimension = KNOWN_MODELS[model]?.dimension;
+    if (external && memos.embeddingDimension !== undefined) {
+      invalidProp(this, 'memos.embeddingDimension', memos.embeddingDimension, 'nothing with Embedder.external: give its dimension there, Embedder.external({ apiBase, model, dimension })');
+    }
     const given = external ? external.dimension : memos.embeddingDimension;
     const property = external ? 'embedder.dimension' : 'memos.embeddingDimension';
     const dimension = requireInteger(this, property, given ?? knownDimension ?? BGE_M3.dimension, 1, 65536);

@@ -176,6 +176,9 @@ export class EmbeddingServer extends Construct {
     }
     this.accelerator = accelerator._type;
     const ascend = this.accelerator === AcceleratorType.ASCEND;
+    if (ascend && props.maxReplicas !== undefined) {
+      invalidProp(this, 'maxReplicas', props.maxReplicas, 'nothing on Ascend: NPU servers run a fixed number of pods (replicas); only the CPU server autoscales');
+    }
     if (task === ModelServerTask.RERANK && !ascend) {
       invalidProp(this, 'task', 'rerank', "'embed' on CPU: TEI's /rerank takes `texts` and answers a bare list, which MemOS's http_bge reranker cannot read (use cosine_local, or Ascend mis-tei's /v1/rerank)");
     }

@@ -23,7 +23,7 @@ export interface MemSchedulerProps extends WorkloadPlacementProps {
   readonly config: MemosConfig;
   /**
    * MemOS image (the same as memos-api), pinned by tag or digest.
-   * @default DEFAULT_MEMOS_IMAGE
+   * @default MemScheduler.DEFAULT_IMAGE (the same as MemosApi.DEFAULT_IMAGE)
    */
   readonly image?: string;
   /**
@@ -66,6 +66,9 @@ export interface MemSchedulerProps extends WorkloadPlacementProps {
  * still serves HTTP on 8000 (used only for its probes here).
  */
 export class MemScheduler extends Construct {
+  /** The MemOS image: the same as memos-api's. */
+  public static readonly DEFAULT_IMAGE: string = DEFAULT_MEMOS_IMAGE;
+
   /** The StatefulSet. */
   public readonly statefulSet: kplus.StatefulSet;
   /** Its headless governing Service. */

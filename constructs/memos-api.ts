@@ -9,7 +9,7 @@ import { QueueDepthMetric } from './queue-depth-metric';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
-import { invalidProp, reportAs, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
+import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** This construct's default resources: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi (seed §2.5). */
 export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
@@ -74,7 +74,7 @@ export interface MemosApiProps {
   readonly config: MemosConfig;
   /**
    * MemOS image, pinned by tag or digest (`latest` is rejected).
-   * @default DEFAULT_MEMOS_IMAGE (`swr.cn-north-4.myhuaweicloud.com/memos/memos:2.0.31`)
+   * @default MemosApi.DEFAULT_IMAGE (`swr.cn-north-4.myhuaweicloud.com/memos/memos:2.0.31`)
    */
   readonly image?: string;
   /**
@@ -131,6 +131,11 @@ export interface MemosApiProps {
  * ```
  */
 export class MemosApi extends Construct {
+  /** The MemOS image built from MemOS v2.0.31 (docs/operations.md, "Building the MemOS image"). */
+  public static readonly DEFAULT_IMAGE: string = DEFAULT_MEMOS_IMAGE;
+  /** Scheduler-queue entries per API pod the autoscaler aims at (seed §2.5). */
+  public static readonly DEFAULT_TARGET_QUEUE_DEPTH_PER_REPLICA: number = 100;
+
   /** The Deployment running the API pods. */
   public readonly deployment: kplus.Deployment;
   /** The Service in front of the API pods: LoadBalancer behind an ELB, or ClusterIP. */
@@ -183,7 +188,7 @@ export class MemosApi extends Construct {
 
     spreadAcrossZones(this.deployment, this.selectorLabels, zoneSpread);
 
-    const exposure = props.service ?? ApiService.elb();
+    const exposure = requireInstance(this, 'service', props.service ?? ApiService.elb(), ApiService, 'ApiService.elb({...}) or ApiService.clusterIp()');
     if (exposure._elb === undefined) {
       this.service = new kplus.Service(this, 'Service', {
         metadata: { name, labels },
@@ -193,9 +198,15 @@ export class MemosApi extends Construct {
       selectPods(this.service, this.selectorLabels);
     } else {
       // Its errors name the prop the user set: this construct's `service`.
+      const elb = exposure._elb;
+      // The ELB probes MemOS's /health unless the user turns the check off or makes it TCP.
+      const userCheck = elb.healthCheck;
+      const healthCheck = userCheck?.enabled === false || userCheck?.protocol === ElbHealthCheckProtocol.TCP
+        ? userCheck
+        : { protocol: ElbHealthCheckProtocol.HTTP, path: MEMOS_HEALTH_PATH, ...definedOnly(userCheck) };
       this.elb = reportAs(this, { '': 'service' }, () => new ElbService(this, 'Elb', {
-        healthCheck: { protocol: ElbHealthCheckProtocol.HTTP, path: MEMOS_HEALTH_PATH },
-        ...exposure._elb,
+        ...elb,
+        healthCheck,
         name,
         labels,
         selector: this.selectorLabels,
@@ -222,7 +233,7 @@ export class MemosApi extends Construct {
         invalidProp(this, 'autoscaling.queueDepth', autoscaling.queueDepth.metricName,
           'no queue-depth scaling while consumesQueue is false: more API pods would add no consumers');
       }
-      const perReplica = requireInteger(this, 'autoscaling.targetQueueDepthPerReplica', autoscaling.targetQueueDepthPerReplica ?? 100, 1, 100000);
+      const perReplica = requireInteger(this, 'autoscaling.targetQueueDepthPerReplica', autoscaling.targetQueueDepthPerReplica ?? MemosApi.DEFAULT_TARGET_QUEUE_DEPTH_PER_REPLICA, 1, 100000);
       metrics.push(kplus.Metric.external({
         name: autoscaling.queueDepth.metricName,
         target: kplus.MetricTarget.averageValue(perReplica),

@@ -90,7 +90,7 @@ interface SecretEnv {
  * const config = new MemosConfig(chart, 'Config', {
  *   instance: 'memos',
  *   credentials,
- *   redis: redis.connection,
+ *   redis: { host: redis.host, port: redis.port, password: redis.password },
  *   embedder: { apiBase: 'https://embeddings.example.com/v1' },
  *   graph: MemosGraph.postgres({ host: 'rds.example.com', password: credentials.ref(Credential.POSTGRES_PASSWORD) }),
  * });
@@ -185,6 +185,9 @@ export class MemosConfig extends Construct {
       }
       if (isMemosSecretEnvVar(name)) {
         invalidProp(this, property, '<redacted>', `no credentials in the ConfigMap: put ${name} in the Secret '${credentials.secretName}'`);
+      }
+      if (settings[name] !== undefined) {
+        invalidProp(this, property, value, `a variable the typed props do not manage: ${name} comes from llm, embedder, reranker, graph, redis, milvus, consumer, huggingFaceEndpoint or enableChatApi, so the stores and MemOS agree`);
       }
       if (typeof value !== 'string') invalidProp(this, property, value, 'a string');
       settings[name] = value;

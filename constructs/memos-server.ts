@@ -22,7 +22,7 @@ import {
 
 /**
  * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
- * MemOS v2.0.31 and push it to your SWR organization (README, "Building the MemOS image").
+ * MemOS v2.0.31 and push it to your SWR organization (docs/operations.md, "Building the MemOS image").
  */
 export const DEFAULT_MEMOS_IMAGE = SwrImage.reference({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
 

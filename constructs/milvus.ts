@@ -18,7 +18,14 @@ export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
 /** The image has no USER (root); run as 1000 with /var/lib/milvus, /milvus/logs and /tmp writable (components.md §7.2 item 11). */
 const MILVUS_UID = 1000;
 /** Milvus's ports: gRPC/REST for clients, and metrics and health (`/healthz`, `/metrics`). */
-export const MilvusPorts = { GRPC: 19530, METRICS: 9091 } as const;
+export class MilvusPorts {
+  /** gRPC and REST API (clients). */
+  public static readonly GRPC: number = 19530;
+  /** Metrics and health (`/metrics`, `/healthz`). */
+  public static readonly METRICS: number = 9091;
+
+  private constructor() {}
+}
 /** Volume of a standalone Milvus when `storage.size` is not set. */
 const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
 /** Query nodes of a distributed Milvus when `queryNodes` is not set. */

@@ -12,8 +12,8 @@ export enum AcceleratorType {
 export interface AscendAcceleratorOptions {
   /**
    * The NPU node pool the pods run on (its chip sets the resource, its taints are tolerated).
-   * @default - none: MemosChart fills in the first of its `npuNodePools`; required on an
-   * EmbeddingServer built directly
+   * @default - none: required on an EmbeddingServer; a MemosStack uses the first of its
+   * `npuNodePools`
    */
   readonly pool?: NpuNodePool;
   /**

@@ -7,7 +7,7 @@ import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SE
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods, httpProbe } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
-import { requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
  * redis_exporter (github.com/oliver006/redis_exporter): `--check-streams` SCANs for stream keys
@@ -48,8 +48,8 @@ export interface QueueDepthMetricOptions {
   readonly monitoringLabels?: { [key: string]: string };
   /**
    * Emit the add-on's `user-adapter-config` ConfigMap with the external-metric rule. It replaces
-   * the whole ConfigMap: turn this off when you keep other rules there, and add the rule printed
-   * in the README yourself.
+   * the whole ConfigMap: turn this off when you keep other rules there, and merge the rule
+   * (`QueueDepthMetric.adapterRules()`, docs/operations.md) yourself.
    * @default true
    */
   readonly adapterConfig?: boolean;
@@ -184,7 +184,8 @@ export class QueueDepthMetric extends Construct {
 
     // Objects in the shared monitoring namespace carry the MemOS namespace in their names.
     const sharedName = `${namespace}-${instance}-queue-depth`;
-    requireDnsLabel(this, 'namespace + instance', sharedName);
+    // Too long a name here comes from the instance (or the namespace) the user chose.
+    if (sharedName.length > 63) invalidProp(this, 'instance', instance, `a shorter instance or namespace: '${sharedName}' (the monitoring objects' name) must fit in 63 characters`);
     const monitoringMetadata = { namespace: monitoringNamespace, labels: { ...labels, ...props.monitoringLabels } };
     const streamRegex = `${escapeRegex(streamKeyPrefix)}:.*`;
 

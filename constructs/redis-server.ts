@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
-import { RedisConnection } from '../src/memos-settings';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
 
@@ -51,11 +50,12 @@ export interface RedisServerProps extends RedisServerOptions {
 }
 
 /**
- * A single in-cluster Redis for clusters without DCS: a one-pod StatefulSet with an EVS volume,
- * AOF persistence (fsync every second), `noeviction` (queue entries must never be evicted), a
- * password from the MemOS Secret, probes, and the same hardening as MemOS. It has no replica:
- * use DCS primary/standby where the queue must survive a node loss without waiting for the
- * disk to reattach.
+ * A single in-cluster Redis for a task queue, for clusters without DCS: a one-pod StatefulSet
+ * with an EVS volume, AOF persistence (fsync every second), `noeviction` (queue entries must
+ * never be evicted), the password from the credentials' Secret (never on the command line),
+ * probes, non-root on a read-only root. Clients read {@link host}, {@link port} and
+ * {@link password}. It has no replica: use DCS primary/standby where the queue must survive a
+ * node loss without waiting for the disk to reattach.
  */
 export class RedisServer extends Construct {
   /** Redis 7.2 (BSD-licensed line), Alpine. */
@@ -67,8 +67,6 @@ export class RedisServer extends Construct {
   public readonly port: number = REDIS_PORT;
   /** Where a client reads the password from. */
   public readonly password: SecretKeyRef;
-  /** What a client needs: host, port and password (database 0). */
-  public readonly connection: RedisConnection;
   /** The headless governing Service. */
   public readonly headlessService: kplus.Service;
   /** The StatefulSet. */
@@ -89,7 +87,6 @@ export class RedisServer extends Construct {
     const name = `${instance}-redis`;
     this.host = name;
     this.password = credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD);
-    this.connection = { host: this.host, port: this.port, password: this.password };
     const selector = selectorLabels(instance, 'redis');
     const labels = componentLabels(instance, 'redis');
 

@@ -58,9 +58,13 @@ export class SwrImage {
  * (the seed once writes 8 vCPU/16 GB for s7.2xlarge.4; the flavor is 8 vCPU/32 GiB).
  */
 export enum CceNodeFlavor {
+  /** 2 vCPUs, 8 GiB. */
   S7_LARGE_4 = 's7.large.4',
+  /** 4 vCPUs, 16 GiB. */
   S7_XLARGE_4 = 's7.xlarge.4',
+  /** 8 vCPUs, 32 GiB. */
   S7_2XLARGE_4 = 's7.2xlarge.4',
+  /** 8 vCPUs, 64 GiB. */
   S7_2XLARGE_8 = 's7.2xlarge.8',
 }
 
@@ -119,13 +123,13 @@ export enum ElbClass {
 
 /** Listener algorithms (`kubernetes.io/elb.lb-algorithm`). */
 export enum ElbAlgorithm {
+  /** Weighted round robin. */
   ROUND_ROBIN = 'ROUND_ROBIN',
+  /** Weighted least connections. */
   LEAST_CONNECTIONS = 'LEAST_CONNECTIONS',
+  /** Source IP hash: a client keeps its backend. */
   SOURCE_IP = 'SOURCE_IP',
 }
-
-/** EIP types documented for auto-created public ELBs (region-dependent). */
-export const ELB_EIP_TYPES = ['5_bgp', '5_sbgp', '5_telcom', '5_union'] as const;
 
 /**
  * Everest block-storage classes for StatefulSet volumes (cce-platform.md §3.1). Both create EVS
@@ -145,11 +149,17 @@ export enum EvsStorageClass {
  * SSD ultra-high I/O, GPSSD general-purpose SSD, ESSD extreme SSD, GPSSD2 (Everest >= 2.4.4).
  */
 export enum EvsDiskType {
+  /** Ultra-high I/O. */
   SSD = 'SSD',
+  /** General-purpose SSD. */
   GPSSD = 'GPSSD',
+  /** Extreme SSD. */
   ESSD = 'ESSD',
+  /** General-purpose SSD V2 (Everest >= 2.4.4). */
   GPSSD2 = 'GPSSD2',
+  /** High I/O. */
   SAS = 'SAS',
+  /** Common I/O. */
   SATA = 'SATA',
 }
 
@@ -170,7 +180,9 @@ export const EverestClaimMetadata = {
  * Requests must equal limits.
  */
 export enum AscendChip {
+  /** Ascend 910B (`huawei.com/ascend-1980`). */
   ASCEND_910B = '910B',
+  /** Ascend 310 (`huawei.com/ascend-310`). */
   ASCEND_310 = '310',
 }
 

@@ -43,8 +43,11 @@ export function componentLabels(instance: string, component: string, version?: s
 
 /** Pod Security Admission levels (cce_10_0466; clusters >= v1.25). */
 export enum PodSecurityLevel {
+  /** No restrictions. */
   PRIVILEGED = 'privileged',
+  /** Known privilege escalations prevented. */
   BASELINE = 'baseline',
+  /** Hardened: non-root, no capabilities, seccomp, read-only where the workloads allow. */
   RESTRICTED = 'restricted',
 }
 
@@ -190,7 +193,7 @@ export function disableServiceLinks(workload: PodWorkload): void {
 export interface WorkloadPlacementProps {
   /**
    * Zone spreading of the pods.
-   * @default 'required'
+   * @default ZoneSpread.REQUIRED
    */
   readonly zoneSpread?: ZoneSpread;
   /**
@@ -224,11 +227,16 @@ export function selectPods(target: PodWorkload | kplus.Service, selector: Record
 
 /** CPU and memory of a pod whose requests equal its limits (Guaranteed QoS). */
 export interface PodSize {
+  /** CPU, request = limit. */
   readonly cpu: kplus.Cpu;
+  /** Memory, request = limit. */
   readonly memory: Size;
 }
 
-/** Probe timing: seconds between probes, seconds before one times out, failures before acting. */
+/**
+ * Probe timing: seconds between probes, seconds before one times out, failures before acting.
+ * @internal
+ */
 export interface ProbeTiming {
   readonly periodSeconds: number;
   readonly timeoutSeconds: number;

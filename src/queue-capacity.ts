@@ -33,12 +33,16 @@ export const DEFAULT_QUEUE_ASSUMPTIONS: QueueLoadAssumptions = {
 export interface QueueConsumers {
   /** Requests per second the stack is designed for (seed §4). */
   readonly designQps: number;
-  /** API pods: fewest and most (the HPA range). */
+  /** API pods: fewest (the HPA minimum). */
   readonly apiMinReplicas: number;
+  /** API pods: most (the HPA maximum). */
   readonly apiMaxReplicas: number;
   /** API pods consume the queue (`API_SCHEDULER_ON`). */
   readonly apiConsumes: boolean;
-  /** API pods scale on queue depth, this many entries per pod. */
+  /**
+   * API pods scale on queue depth, this many entries per pod.
+   * @default - they do not scale on queue depth
+   */
   readonly queueDepthPerApiPod?: number;
   /** Dedicated mem-scheduler pods. */
   readonly schedulerReplicas: number;
@@ -50,15 +54,21 @@ export interface QueueConsumers {
 export interface QueueCapacityEstimate {
   /** Tasks per second at the designed load. */
   readonly arrivalPerSecond: number;
-  /** Tasks per second the consumers process at the HPA minimum and maximum. */
+  /** Tasks per second the consumers process at the HPA minimum. */
   readonly capacityAtMinPerSecond: number;
+  /** Tasks per second the consumers process at the HPA maximum. */
   readonly capacityAtMaxPerSecond: number;
   /** The minimum set of consumers keeps up with the designed load. */
   readonly keepsUpAtMin: boolean;
   /** Backlog when consumers resume. */
   readonly backlog: number;
-  /** Minutes from resuming until the backlog is gone; Infinity when it never drains. */
-  readonly drainMinutes: number;
+  /** The backlog drains (within a day of the model). */
+  readonly drains: boolean;
+  /**
+   * Minutes from resuming until the backlog is gone.
+   * @default - none: it never drains (`drains` is false)
+   */
+  readonly drainMinutes?: number;
 }
 
 /**
@@ -95,13 +105,20 @@ export function estimateQueueCapacity(consumers: QueueConsumers, assumptions: Qu
     capacityAtMaxPerSecond: capacityAtMax,
     keepsUpAtMin: capacityAtMin >= arrival,
     backlog: initialBacklog,
-    drainMinutes: backlog > 0 ? Infinity : minute,
+    drains: backlog <= 0,
+    drainMinutes: backlog > 0 ? undefined : minute,
   };
 }
 
 /** The backlog model of the scheduler queue. */
 export class QueueCapacity {
-  /** How fast `consumers` drain a backlog under `assumptions`. */
+  /** The assumptions behind the shipped presets. */
+  public static readonly DEFAULT_ASSUMPTIONS: QueueLoadAssumptions = DEFAULT_QUEUE_ASSUMPTIONS;
+
+  /**
+   * How fast `consumers` drain a backlog under `assumptions`.
+   * @param assumptions the workload; default {@link QueueCapacity.DEFAULT_ASSUMPTIONS}
+   */
   public static estimate(consumers: QueueConsumers, assumptions?: QueueLoadAssumptions): QueueCapacityEstimate {
     return estimateQueueCapacity(consumers, assumptions);
   }

@@ -26,7 +26,10 @@ export interface EvsVolumeOptions {
    * @default - none (csi-disk-topology)
    */
   readonly region?: string;
-  /** @default - none (csi-disk-topology) */
+  /**
+   * Availability zone of the disks, e.g. `cn-north-4a`; required by `csi-disk`.
+   * @default - none (csi-disk-topology)
+   */
   readonly zone?: string;
   /**
    * KMS key ID to encrypt the disks with.

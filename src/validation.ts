@@ -150,3 +150,24 @@ export function mapPropPath(property: string, paths: PropPaths): string {
   if (best === '') return target ? `${target}.${property}` : property;
   return `${target}${rest}`;
 }
+
+/**
+ * Returns `value` when it is an instance of `type` (a variant class with static factories),
+ * otherwise throws naming the factories to use: what a JavaScript or Python caller who passed a
+ * plain object sees instead of a TypeError.
+ * @internal
+ */
+export function requireInstance<T>(scope: IConstruct, property: string, value: unknown, type: { readonly prototype: T }, factories: string): T {
+  // Variant classes have private constructors, so they are typed by their prototype here.
+  if (value instanceof (type as unknown as abstract new () => T)) return value;
+  return invalidProp(scope, property, value, factories);
+}
+
+/**
+ * `options` without its `undefined` members, so spreading it over defaults keeps a default that
+ * a (JavaScript) caller passed as an explicit `undefined`.
+ * @internal
+ */
+export function definedOnly<T extends object>(options: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

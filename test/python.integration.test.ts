@@ -44,6 +44,17 @@ if (missing) {
 }
 
 (missing ? describe.skip : describe)('the library from Python (jsii bindings)', () => {
+  test('the installed wheel was built from the current assembly (.jsii of `npm run build`)', () => {
+    const assemblyFile = path.join(root, '.jsii');
+    if (!fs.existsSync(assemblyFile)) throw new Error('no .jsii: run `npm run build` (then .ci/python-roundtrip.sh)');
+    const site = execFileSync(python, ['-c', 'import cdk8s_memos_cce._jsii as j, os; print(os.path.dirname(j.__file__))'], { env: pythonEnv(), encoding: 'utf8' }).trim();
+    const tarball = fs.readdirSync(site).find((f) => f.endsWith('.jsii.tgz'));
+    const installed = JSON.parse(execFileSync('tar', ['-xzOf', path.join(site, tarball!), 'package/.jsii'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+    const current = JSON.parse(fs.readFileSync(assemblyFile, 'utf8'));
+    if (installed.fingerprint !== current.fingerprint) throw new Error('the wheel in the virtualenv is stale: run .ci/python-roundtrip.sh');
+    expect(installed.fingerprint).toBe(current.fingerprint);
+  });
+
   test('synth_small.py prints exactly dist/small/memos.k8s.yaml', () => {
     const printed = execFileSync(python, [path.join(root, 'test', 'python', 'synth_small.py')], {
       cwd: root,

@@ -6,6 +6,8 @@ import * as path from 'path';
 import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
 import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
 import { MemosSize } from '../charts/presets';
+import { ApiService } from '../constructs/memos-api';
+import { ElbClass } from '../src/cce';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -51,7 +53,9 @@ describe('synthEnvironments', () => {
   const invalid: [string, MemosEnvironment[], RegExp][] = [
     ['an unknown size', [{ name: 'small', size: MemosSize.SMALL }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
     ['replicas below 1', [{ name: 'small', size: MemosSize.SMALL, api: { replicas: 0 } }], /MemosChart 'small': invalid api.replicas 0; allowed: an integer from 1 to 1000/],
-    // An existing ELB ID together with autoCreate: ElbLoadBalancer.existing()/autoCreate() make it unrepresentable.
+    ['an ELB that cannot be created', [{ name: 'small', size: MemosSize.SMALL, api: { service: ApiService.elb({ elbClass: ElbClass.PERFORMANCE }) } }],
+      /MemosChart 'small': invalid api.service.loadBalancer.availabilityZones/],
+    ['a plain object for a backend choice', [{ name: 'small', size: MemosSize.SMALL, queue: { mode: 'dcs', host: 'redis.example' } as never }], /MemosChart 'small': invalid queue/],
     ['a duplicate name', [{ name: 'small', size: MemosSize.SMALL }, { name: 'small', size: MemosSize.LARGE }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
     ['a bad name', [{ name: 'Prod/EU', size: MemosSize.SMALL }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
   ];
