@@ -7,7 +7,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import {
-  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
+  addAffinity, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
   requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { KNOWN_MODELS } from '../src/memos';
@@ -269,9 +269,9 @@ export class EmbeddingServer extends Construct {
       container.mount('/dev/shm', kplus.Volume.fromEmptyDir(this, 'Shm', 'dshm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.gibibytes(4) }));
       api.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/supplementalGroups', [requireInteger(this, 'accelerator.npuGroupId', options.npuGroupId ?? 1000, 1, 65535)]));
       requireNodePool(this, this.deployment, requireDnsLabel(this, 'accelerator.pool.name', pool.name));
-      api.addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', {
-        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: CceNodeLabels.NPU, operator: 'Exists' }] }] } },
-      }));
+      addAffinity(this.deployment, 'nodeAffinity', {
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: CceNodeLabels.NPU, operator: 'Exists' }] }] },
+      });
       if (pool.taints?.length) {
         api.addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', pool.taints.map((t, i) => ({
           key: requireNonEmpty(this, `accelerator.pool.taints[${i}].key`, t.key),

@@ -164,11 +164,30 @@ export function addDisruptionBudget(scope: Construct, id: string, options: { nam
  * @internal
  */
 export function requireSeparateNodes(workload: PodWorkload, selector: Record<string, string>): void {
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', {
-    podAntiAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: CceNodeLabels.HOSTNAME }],
-    },
-  }));
+  addAffinity(workload, 'podAntiAffinity', {
+    requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: CceNodeLabels.HOSTNAME }],
+  });
+}
+
+/** The pod affinity of each workload, as patched so far (kplus has no API for required anti-affinity by label). */
+const AFFINITIES = new WeakMap<PodWorkload, Record<string, unknown>>();
+
+/**
+ * Sets one kind of affinity (`nodeAffinity`, `podAffinity`, `podAntiAffinity`) on the pod, next to
+ * the kinds other helpers set: one patch owns the `affinity` object and each call adds its part,
+ * so two features never overwrite each other. Setting the same kind twice is a bug.
+ * @internal
+ */
+export function addAffinity(workload: PodWorkload, kind: 'nodeAffinity' | 'podAffinity' | 'podAntiAffinity', value: unknown): void {
+  let affinity = AFFINITIES.get(workload);
+  if (!affinity) {
+    affinity = {};
+    AFFINITIES.set(workload, affinity);
+    // The patch holds this object; parts added later are in it when the patch is applied.
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', affinity));
+  }
+  if (kind in affinity) throw new Error(`${workload.node.path}: ${kind} is set twice`);
+  affinity[kind] = value;
 }
 
 /**
