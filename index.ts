@@ -5,6 +5,7 @@ export * from './src/credentials';
 export * from './src/kubernetes';
 export * from './src/memos';
 export * from './src/memos-settings';
+export * from './src/ports';
 export * from './src/storage';
 export * from './src/queue-capacity';
 export * from './constructs/memos-config';

@@ -18,7 +18,7 @@ import { RedisServer } from '../constructs/redis-server';
 import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { PodSize, ZoneSpread } from '../src/kubernetes';
-import { BGE_M3, KNOWN_MODELS } from '../src/memos';
+import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET } from '../src/memos';
 import { EmbedderConnection, MemosGraph, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requireNonEmpty } from '../src/validation';
@@ -80,7 +80,7 @@ export class MemosStack extends Construct {
     const size = requireEnum(this, 'size', props.size, MemosSize);
     const preset = this.preset = MemosPresets.of(size);
     const instance = this.instance = requireDnsLabel(this, 'instance', props.instance ?? 'memos', 40);
-    const credentials = this.credentials = requireCredentials(this, 'credentials', props.credentials ?? Credentials.fromSecret('memos-secrets'));
+    const credentials = this.credentials = requireCredentials(this, 'credentials', props.credentials ?? Credentials.fromSecret(MEMOS_DEFAULT_SECRET));
     const memos = props.memos ?? {};
     const api = props.api ?? {};
     const scheduler = props.scheduler ?? {};

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels } from '../src/kubernetes';
+import { DefaultPorts } from '../src/ports';
 import {
   BGE_M3,
   DEEPSEEK,
@@ -161,7 +162,7 @@ export class MemosConfig extends Construct {
       // memory and die with it (trap 3). The variable MemOS really reads is this one (trap 2).
       MEMSCHEDULER_USE_REDIS_QUEUE: 'true',
       MEMSCHEDULER_REDIS_HOST: requireNonEmpty(this, 'redis.host', redis.host),
-      MEMSCHEDULER_REDIS_PORT: String(requireInteger(this, 'redis.port', redis.port ?? 6379, 1, 65535)),
+      MEMSCHEDULER_REDIS_PORT: String(requireInteger(this, 'redis.port', redis.port ?? DefaultPorts.REDIS, 1, 65535)),
       MEMSCHEDULER_REDIS_DB: String(requireInteger(this, 'redis.db', redis.db ?? 0, 0, 255)),
 
       ...consumerSettings(this, props.consumer ?? {}),
@@ -231,7 +232,7 @@ function postgresSettings(scope: Construct, pg: PostgresConnection): Partial<Rec
   return {
     NEO4J_BACKEND: MemosGraphBackend.POSTGRES,
     POSTGRES_HOST: requireNonEmpty(scope, 'graph.postgres.host', pg.host),
-    POSTGRES_PORT: String(requireInteger(scope, 'graph.postgres.port', pg.port ?? 5432, 1, 65535)),
+    POSTGRES_PORT: String(requireInteger(scope, 'graph.postgres.port', pg.port ?? DefaultPorts.POSTGRES, 1, 65535)),
     POSTGRES_DB: identifier('graph.postgres.database', pg.database ?? 'memos'),
     POSTGRES_USER: identifier('graph.postgres.user', pg.user ?? 'memos'),
     MEMOS_SCHEMA: identifier('graph.postgres.schema', pg.schema ?? 'memos'),
@@ -242,7 +243,7 @@ function postgresSettings(scope: Construct, pg: PostgresConnection): Partial<Rec
 /** Qdrant connection variables: host and port, or the URL MemOS needs to send an API key. */
 function qdrantSettings(scope: Construct, qdrant: QdrantConnection): Partial<Record<MemosEnvVar, string>> {
   const host = requireNonEmpty(scope, 'graph.qdrant.host', qdrant.host);
-  const port = requireInteger(scope, 'graph.qdrant.port', qdrant.port ?? 6333, 1, 65535);
+  const port = requireInteger(scope, 'graph.qdrant.port', qdrant.port ?? DefaultPorts.QDRANT_HTTP, 1, 65535);
   // QDRANT_URL wins over host and port in MemOS, and the key is only used with it.
   return qdrant.apiKey ? { QDRANT_URL: `http://${host}:${port}` } : { QDRANT_HOST: host, QDRANT_PORT: String(port) };
 }

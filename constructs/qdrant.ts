@@ -8,6 +8,7 @@ import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps, PodSize,
   requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
+import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
@@ -23,7 +24,7 @@ const QDRANT_UID = 1000;
 /** Qdrant's ports (each the server's own default). */
 export class QdrantPorts {
   /** REST API (clients, `/metrics`, health endpoints). MemOS uses the HTTP client, not gRPC. */
-  public static readonly HTTP: number = 6333;
+  public static readonly HTTP: number = DefaultPorts.QDRANT_HTTP;
   /** gRPC API. */
   public static readonly GRPC: number = 6334;
   /** Peer-to-peer (Raft and shard transfers) between the nodes of a cluster. */

@@ -7,6 +7,7 @@ import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SE
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods, httpProbe } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
+import { DefaultPorts } from '../src/ports';
 import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
@@ -157,7 +158,7 @@ export class QueueDepthMetric extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ number: EXPORTER_PORT, name: 'metrics' }],
       envVariables: {
-        REDIS_ADDR: kplus.EnvValue.fromValue(`redis://${redis.host}:${redis.port ?? 6379}`),
+        REDIS_ADDR: kplus.EnvValue.fromValue(`redis://${redis.host}:${redis.port ?? DefaultPorts.REDIS}`),
         REDIS_PASSWORD: redis.password.envValue(this, { optional: true }),
         // SCAN MATCH <prefix>:* in MemOS's db, COUNT 200 like MemOS's own key discovery.
         REDIS_EXPORTER_CHECK_STREAMS: kplus.EnvValue.fromValue(`db${redis.db ?? 0}=${streamKeyPrefix}:*`),

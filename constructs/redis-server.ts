@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
+import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
 
@@ -14,7 +15,7 @@ import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validat
 export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7-alpine';
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
-const REDIS_PORT = 6379;
+const REDIS_PORT = DefaultPorts.REDIS;
 
 /** What a user may tune on {@link RedisServer}. */
 export interface RedisServerOptions {

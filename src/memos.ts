@@ -17,6 +17,9 @@ export const MEMOS_HTTP_PORT = 8000;
 /** Static liveness route; a 200 means `init_server()` finished (server_api.py L53-60). */
 export const MEMOS_HEALTH_PATH = '/health';
 
+/** The Secret a MemOS stack reads its credentials from unless told otherwise (never created here). */
+export const MEMOS_DEFAULT_SECRET = 'memos-secrets';
+
 /** `useradd -m -u 1000 memos` in the root Dockerfile. */
 export const MEMOS_UID = 1000;
 
