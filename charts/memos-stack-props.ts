@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
 import { MemosSize } from './presets';
@@ -59,6 +60,16 @@ export interface MemosApiOptions {
    * @default true
    */
   readonly consumesQueue?: boolean;
+  /**
+   * How long the autoscaler waits, taking the highest recommendation seen, before it removes pods.
+   * @default Duration.minutes(10)
+   */
+  readonly scaleDownStabilization?: Duration;
+  /**
+   * Time between SIGTERM and SIGKILL of an API pod.
+   * @default Duration.seconds(60)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** Overrides for the dedicated mem-scheduler pods. */
@@ -83,6 +94,12 @@ export interface MemosSchedulerOptions {
    * @default - MemOS's default, 0.01
    */
   readonly consumeIntervalSeconds?: number;
+  /**
+   * Time between SIGTERM and SIGKILL of a scheduler pod: running tasks finish, or are reclaimed
+   * by another consumer after MemOS's idle threshold.
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** MemOS's own settings; its backends are the stack's other props. */

@@ -222,7 +222,7 @@ export class MemosStack extends Construct {
     const apiConsumes = api.consumesQueue ?? true;
     const autoscaled = api.replicas === undefined;
     if (!autoscaled) {
-      for (const key of ['minReplicas', 'maxReplicas', 'targetCpuUtilization', 'targetQueueDepthPerReplica'] as const) {
+      for (const key of ['minReplicas', 'maxReplicas', 'targetCpuUtilization', 'targetQueueDepthPerReplica', 'scaleDownStabilization'] as const) {
         if (api[key] !== undefined) invalidProp(this, `api.${key}`, api[key], 'nothing with api.replicas: a fixed count has no autoscaler');
       }
     }
@@ -236,6 +236,7 @@ export class MemosStack extends Construct {
       'autoscaling.targetCpuUtilization': 'api.targetCpuUtilization',
       'autoscaling.targetQueueDepthPerReplica': 'api.targetQueueDepthPerReplica',
       'autoscaling.queueDepth': 'api.consumesQueue',
+      'autoscaling.scaleDownStabilization': 'api.scaleDownStabilization',
     }), () => new MemosApi(this, 'Api', {
       instance,
       config: this.config,
@@ -248,11 +249,13 @@ export class MemosStack extends Construct {
         // Queue depth adds API pods only where API pods consume.
         queueDepth: apiConsumes ? this.queueDepth : undefined,
         targetQueueDepthPerReplica: api.targetQueueDepthPerReplica,
+        scaleDownStabilization: api.scaleDownStabilization,
       } : undefined,
       resources: api.resources ?? preset.api.resources,
       service: api.service,
       zoneSpread: props.zoneSpread,
       consumesQueue: apiConsumes,
+      terminationGracePeriod: api.terminationGracePeriod,
       imagePullSecrets: props.imagePullSecrets,
     }));
     this.scheduler = reportAs(this, paths('scheduler', { image: 'api.image' }), () => new MemScheduler(this, 'Scheduler', {
@@ -261,6 +264,7 @@ export class MemosStack extends Construct {
       image: api.image,
       replicas: scheduler.replicas ?? preset.scheduler.replicas,
       resources: scheduler.resources ?? preset.scheduler.resources,
+      terminationGracePeriod: scheduler.terminationGracePeriod,
       zoneSpread: props.zoneSpread,
       imagePullSecrets: props.imagePullSecrets,
     }));

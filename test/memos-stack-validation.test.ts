@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 /**
  * What MemosStack checks itself (beyond what each construct checks): variants given as plain
  * objects by JavaScript or Python callers, props that would otherwise be silently dropped, and the
@@ -79,5 +80,22 @@ describe('MemosStack keeps defaults a caller did not mean to clear', () => {
     });
     expect(only(objects, 'Deployment', 'memos-reranker').spec.template.spec.nodeSelector).toEqual({ 'cce.cloud.com/cce-nodepool': 'npu-pool' });
     expect(objects.filter((o) => o.metadata.name === 'memos-embedding')).toEqual([]);
+  });
+});
+
+describe('MemosStack passes tuning through', () => {
+  test('grace periods and the scale-down window reach the workloads', () => {
+    const objects = synthChart(small({
+      api: { terminationGracePeriod: Duration.seconds(90), scaleDownStabilization: Duration.minutes(20) },
+      scheduler: { terminationGracePeriod: Duration.minutes(5) },
+    }));
+    expect(only(objects, 'Deployment', 'memos-api').spec.template.spec.terminationGracePeriodSeconds).toBe(90);
+    expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(1200);
+    expect(only(objects, 'StatefulSet', 'memos-scheduler').spec.template.spec.terminationGracePeriodSeconds).toBe(300);
+  });
+
+  test('a scale-down window needs the autoscaler, and is checked where the user set it', () => {
+    expect(() => synthChart(small({ api: { replicas: 3, scaleDownStabilization: Duration.minutes(5) } }))).toThrow(/invalid api.scaleDownStabilization .*; allowed: nothing with api.replicas/);
+    expect(() => synthChart(small({ api: { scaleDownStabilization: Duration.hours(2) } }))).toThrow(/MemosChart 'test': invalid api.scaleDownStabilization 7200; allowed: an integer from 0 to 3600/);
   });
 });
