@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -15,8 +16,40 @@ import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEm
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
-/** The image has no USER (root); run as 1000 with /var/lib/milvus, /milvus/logs and /tmp writable (components.md §7.2 item 11). */
+/*
+ * Who the Milvus process runs as. The 2.6 image has no USER (root) and copies its program as
+ * `COPY --chown=root:root --chmod=774 ./bin/milvus /milvus/bin/milvus`, and `configs/` and `lib/`
+ * (with `libjemalloc.so`, which `LD_PRELOAD` loads) the same way (milvus-io/milvus
+ * build/docker/milvus/ubuntu22.04/Dockerfile, L35 at v2.6.15 per the field review; the stored
+ * versions of the ubuntu22.04, gpu/ubuntu22.04 and amazonlinux2023 Dockerfiles copy all three
+ * root:root 0774 too). 0774 gives "other" read only: an x bit for the owner and group root alone,
+ * so UID 1000 with GID 1000 can neither exec /milvus/bin/milvus nor enter /milvus/lib and
+ * /milvus/configs (exit 126 "Permission denied", as caipe-io/ai-platform-engineering PR #2746
+ * reports for v2.6.1). Upstream chose group root on purpose: milvus PR #30775 (cherry-picked as
+ * #30937) "modifies the group permissions to allow the root group (gid 0)" so that OpenShift's
+ * arbitrary UID with GID 0 runs the image. The 3.0 line switches to `USER milvus` (PR #44524,
+ * commit 7cb7651; issue #46897) and is not what we pin.
+ *
+ * So: a non-root UID with primary GID 0. Pod Security `restricted` requires runAsNonRoot: true
+ * and a non-zero runAsUser and has no control on groups (kubernetes/website
+ * content/en/docs/concepts/security/pod-security-standards.md, "Restricted": Running as Non-root,
+ * Running as Non-root user (v1.23+); kubernetes staging/src/k8s.io/pod-security-admission/policy
+ * has check_runAsNonRoot.go and check_runAsUser.go and no group check). GID 0 grants nothing but
+ * files whose group is root: no capabilities (all dropped), no privilege escalation.
+ * milvus-operator does the same in effect (pkg/controllers/deployment_updater.go,
+ * updatePodTemplate: with runAsNonRoot it sets runAsUser 1000 and no runAsGroup, so the process
+ * keeps the image's GID 0); milvus-helm 5.0.x sets no securityContext at all (root).
+ */
+/** Non-root UID of every Milvus container. */
 const MILVUS_UID = 1000;
+/** Primary GID 0: group root owns /milvus/bin, /milvus/lib and /milvus/configs with rwx (see above). */
+const MILVUS_GID = 0;
+/**
+ * fsGroup stays non-root: the kubelet makes the volumes (the standalone EVS disk, the emptyDirs)
+ * group 1000 and group-writable, and adds 1000 to the process's groups; the only root-group
+ * membership is the primary GID the image needs.
+ */
+const MILVUS_FS_GROUP = 1000;
 /** Milvus's ports: gRPC/REST for clients, and metrics and health (`/healthz`, `/metrics`). */
 export class MilvusPorts {
   /** gRPC and REST API (clients). */
@@ -26,6 +59,58 @@ export class MilvusPorts {
 
   private constructor() {}
 }
+/*
+ * Ports each role listens on besides 9091, as milvus-helm declares them (charts/milvus/templates:
+ * proxy-deployment.yaml and standalone-deployment.yaml 19530 `milvus`; querynode-deployment.yaml
+ * 21123; datanode-deployment.yaml 21124; streamingnode-deployment.yaml 22222; mixcoord-deployment.yaml
+ * only `metrics`). Only the proxy and standalone serve clients on 19530 (milvus-operator
+ * updateMilvusContainer gives the client port to those two alone).
+ */
+/** queryNode gRPC (`queryNode.port`). */
+const QUERY_NODE_PORT = 21123;
+/** dataNode gRPC (`dataNode.port`). */
+const DATA_NODE_PORT = 21124;
+/** streamingNode gRPC (`streamingNode.port`). */
+const STREAMING_NODE_PORT = 22222;
+/*
+ * Every Milvus process mkdirs `localStorage.path` when it loads its config: the parameter table
+ * initializes every role's settings in every process (pkg/util/paramtable/component_param.go,
+ * ComponentParam.init), the path defaults to /var/lib/milvus/data (service_param.go,
+ * LocalStorageConfig), and a failed mkdir is fatal: milvus issue #51221 logs `[FATAL]
+ * [paramtable/component_param.go:4413] ["failed to mkdir"] [localStoragePath=/var/lib/milvus/data/]`.
+ * Under a read-only root every role therefore gets a writable /var/lib/milvus: the EVS volume for
+ * standalone, one emptyDir per distributed pod, sized per role (the query and data nodes keep their
+ * segment, index and mmap cache under it, as the chart's `disk` emptyDir at /var/lib/milvus/data).
+ */
+/** Where every role keeps local data (the parent of `localStorage.path`). */
+const MILVUS_LOCAL_DIR = '/var/lib/milvus';
+/*
+ * The embedded etcd's configuration, as upstream's Docker script writes it (milvus-io/milvus
+ * scripts/standalone_embed.sh, run_embed(), L20-26: quota-backend-bytes 4294967296,
+ * auto-compaction-mode revision, auto-compaction-retention '1000') and passes it with
+ * `-e ETCD_CONFIG_PATH=/milvus/configs/embedEtcd.yaml`. Without it Milvus starts etcd from
+ * embed.NewConfig() (pkg/util/etcd/etcd_server.go, InitEtcdServer, L40-49): no auto-compaction and
+ * etcd's 2 GiB default quota, so the revision history grows until "mvcc: database space exceeded".
+ * `etcd.config.path` is read only with `etcd.use.embed` (pkg/util/paramtable/service_param.go,
+ * EtcdConfig), and `cfg.Dir = dataDir` after loading keeps the data on the volume (ETCD_DATA_DIR).
+ * One deliberate difference: the script listens and advertises on http://0.0.0.0:2379 because it
+ * publishes 2379 on the Docker host; Milvus itself talks to its embedded etcd in-process
+ * (GetEmbedEtcdClient: v3client.New, etcd_server.go L22-25), no Service exposes 2379 here, and this
+ * etcd has no authentication, so it stays on etcd's own default, http://localhost:2379
+ * (etcd server/embed/config.go, DefaultListenClientURLs).
+ */
+const EMBED_ETCD_CONFIG = [
+  'listen-client-urls: http://localhost:2379',
+  'advertise-client-urls: http://localhost:2379',
+  'quota-backend-bytes: 4294967296',
+  'auto-compaction-mode: revision',
+  "auto-compaction-retention: '1000'",
+  '',
+].join('\n');
+/** Key of the embedded etcd's configuration in its ConfigMap, as upstream names the file. */
+const EMBED_ETCD_FILE = 'embedEtcd.yaml';
+/** Directory the ConfigMap is mounted at (a directory mount: no subPath, read-only). */
+const EMBED_ETCD_DIR = '/milvus/configs/embed-etcd';
 /** Volume of a standalone Milvus when `storage.size` is not set. */
 const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
 /** Query nodes of a distributed Milvus when `queryNodes` is not set. */
@@ -69,15 +154,21 @@ interface Role {
   readonly replicas: number;
   readonly cpu: kplus.Cpu;
   readonly memory: Size;
+  /** The role's own port besides 9091, if it listens on one. */
+  readonly port?: kplus.ContainerPort;
+  /** Size limit of the emptyDir at /var/lib/milvus; none for standalone (its volume is there). */
+  readonly localStorage?: Size;
 }
 
 /**
  * Milvus 2.6 for preference memory, with authentication on (root password from the Secret),
- * credentials only in Secrets, probes on 9091, non-root on a read-only root, PDBs, anti-affinity,
- * zone spread and a ServiceMonitor.
+ * credentials only in Secrets, probes on 9091, non-root (UID 1000, GID 0: the image's program is
+ * root:root 0774) on a read-only root with a writable /var/lib/milvus in every pod, the image's
+ * tini as PID 1, PDBs, anti-affinity, zone spread and a ServiceMonitor.
  *
  * - standalone: a StatefulSet (one writer on one volume) running `milvus run standalone` with
- *   embedded etcd and local storage, or OBS through its S3 API, and Woodpecker on local storage;
+ *   embedded etcd (configured by upstream's `embedEtcd.yaml`: revision auto-compaction, 4 GiB
+ *   quota) and local storage, or OBS through its S3 API, and Woodpecker on local storage;
  * - distributed: proxy ×2, mixCoord ×2 (active-standby), queryNode ×N, dataNode ×2,
  *   streamingNode ×2, a 3-member etcd, OBS object storage and Kafka (Huawei DMS) as the queue.
  *
@@ -113,6 +204,11 @@ export class Milvus extends Construct {
   public readonly serviceMonitor: ServiceMonitor;
   /** The etcd cluster of a distributed Milvus. */
   public readonly etcd?: EtcdCluster;
+  /**
+   * The standalone pod's embedded etcd configuration (`embedEtcd.yaml`: auto-compaction, 4 GiB
+   * quota), `<instance>-milvus-embed-etcd`; none when distributed.
+   */
+  public readonly embeddedEtcdConfig?: kplus.ConfigMap;
 
   private readonly instance: string;
   private readonly image: string;
@@ -163,17 +259,30 @@ export class Milvus extends Construct {
     if (!distributed) {
       Object.assign(env, {
         ETCD_USE_EMBED: kplus.EnvValue.fromValue('true'),
-        ETCD_DATA_DIR: kplus.EnvValue.fromValue('/var/lib/milvus/etcd'),
+        ETCD_DATA_DIR: kplus.EnvValue.fromValue(`${MILVUS_LOCAL_DIR}/etcd`),
+        // The env name upstream's scripts/standalone_embed.sh sets (etcd.config.path).
+        ETCD_CONFIG_PATH: kplus.EnvValue.fromValue(`${EMBED_ETCD_DIR}/${EMBED_ETCD_FILE}`),
         // Woodpecker on the local volume: it cannot use OBS as storage.
         MQ_TYPE: kplus.EnvValue.fromValue('woodpecker'),
         WOODPECKER_STORAGE_TYPE: kplus.EnvValue.fromValue('local'),
       });
-      const sts = this.addComponent({ component: 'standalone', args: ['standalone'], replicas: 1, cpu, memory }, env, 'statefulset') as kplus.StatefulSet;
+      this.embeddedEtcdConfig = new kplus.ConfigMap(this, 'EmbedEtcd', {
+        metadata: { name: `${name}-embed-etcd`, labels: { ...labels, 'app.kubernetes.io/component': 'standalone' } },
+        data: { [EMBED_ETCD_FILE]: EMBED_ETCD_CONFIG },
+      });
+      const sts = this.addComponent({
+        component: 'standalone', args: ['standalone'], replicas: 1, cpu, memory,
+        port: { number: MilvusPorts.GRPC, name: 'milvus' },
+      }, env, 'statefulset') as kplus.StatefulSet;
       this.headlessService = sts.service;
+      // The volume is the writable /var/lib/milvus: local storage, Woodpecker's WAL, embedded etcd.
       addVolumeClaimTemplates(sts, [{
         template: evsVolumeClaimTemplate(this, 'topology.storage', 'milvus-data', topology._storage ?? {}, DEFAULT_STANDALONE_STORAGE_SIZE, labels),
-        mountPath: '/var/lib/milvus',
+        mountPath: MILVUS_LOCAL_DIR,
       }]);
+      sts.containers[0].mount(EMBED_ETCD_DIR, kplus.Volume.fromConfigMap(this, 'embed-etcd-volume', this.embeddedEtcdConfig, { name: 'embed-etcd' }), { readOnly: true });
+      // etcd reads the file at start only: a new configuration rolls the pod.
+      sts.podMetadata.addAnnotation('checksum/embed-etcd', createHash('sha256').update(EMBED_ETCD_CONFIG).digest('hex'));
     } else {
       this.etcd = new EtcdCluster(this, 'Etcd', { name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets });
       Object.assign(env, {
@@ -187,12 +296,29 @@ export class Milvus extends Construct {
         QUERYCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
       });
       const queryNodes = requireInteger(this, 'topology.queryNodes', topology._queryNodes ?? DEFAULT_QUERY_NODES, 1, 100);
+      // /var/lib/milvus sizes: the query and data nodes cache segments and indexes there (50Gi, as
+      // before); the others only need the directories Milvus creates at start.
       const roles: Role[] = [
-        { component: 'proxy', args: ['proxy'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4) },
-        { component: 'mixcoord', args: ['mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord'], replicas: 2, cpu: kplus.Cpu.units(1), memory: Size.gibibytes(4) },
-        { component: 'querynode', args: ['querynode'], replicas: queryNodes, cpu, memory },
-        { component: 'datanode', args: ['datanode'], replicas: 2, cpu: kplus.Cpu.units(4), memory: Size.gibibytes(8) },
-        { component: 'streamingnode', args: ['streamingnode'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4) },
+        {
+          component: 'proxy', args: ['proxy'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4),
+          port: { number: MilvusPorts.GRPC, name: 'milvus' }, localStorage: Size.gibibytes(1),
+        },
+        {
+          component: 'mixcoord', args: ['mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord'], replicas: 2, cpu: kplus.Cpu.units(1), memory: Size.gibibytes(4),
+          localStorage: Size.gibibytes(1),
+        },
+        {
+          component: 'querynode', args: ['querynode'], replicas: queryNodes, cpu, memory,
+          port: { number: QUERY_NODE_PORT, name: 'querynode' }, localStorage: Size.gibibytes(50),
+        },
+        {
+          component: 'datanode', args: ['datanode'], replicas: 2, cpu: kplus.Cpu.units(4), memory: Size.gibibytes(8),
+          port: { number: DATA_NODE_PORT, name: 'datanode' }, localStorage: Size.gibibytes(50),
+        },
+        {
+          component: 'streamingnode', args: ['streamingnode'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4),
+          port: { number: STREAMING_NODE_PORT, name: 'streamingnode' }, localStorage: Size.gibibytes(10),
+        },
       ];
       for (const role of roles) this.addComponent(role, env, 'deployment');
     }
@@ -225,7 +351,7 @@ export class Milvus extends Construct {
       metadata: { name, labels },
       select: false,
       podMetadata: { labels },
-      securityContext: hardenedPodSecurityContext(MILVUS_UID),
+      securityContext: { ...hardenedPodSecurityContext(MILVUS_UID, MILVUS_GID), fsGroup: MILVUS_FS_GROUP },
       automountServiceAccountToken: false,
       // Milvus flushes and releases segments on SIGTERM.
       terminationGracePeriod: Duration.minutes(2),
@@ -251,11 +377,14 @@ export class Milvus extends Construct {
       name: role.component,
       image: this.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['milvus', 'run', ...role.args],
-      ports: [{ number: MilvusPorts.GRPC, name: 'milvus' }, { number: MilvusPorts.METRICS, name: 'metrics' }],
+      // `args`, not `command`: the image's ENTRYPOINT ["/tini", "--"] stays PID 1, reaping zombies
+      // and forwarding SIGTERM (Dockerfile above; milvus-helm 5.0.x sets only
+      // `args: [ "milvus", "run", "<role>" ]` in every *-deployment.yaml).
+      args: ['milvus', 'run', ...role.args],
+      ports: [...(role.port ? [role.port] : []), { number: MilvusPorts.METRICS, name: 'metrics' }],
       envVariables: env,
       resources: { cpu: { request: role.cpu, limit: role.cpu }, memory: { request: role.memory, limit: role.memory } },
-      securityContext: hardenedContainerSecurityContext(MILVUS_UID),
+      securityContext: hardenedContainerSecurityContext(MILVUS_UID, MILVUS_GID),
       // The chart waits 90 s before probing: give start-up 10 minutes, then /healthz.
       startup: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }),
       readiness: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 }),
@@ -263,9 +392,9 @@ export class Milvus extends Construct {
     });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, `${role.component}-tmp`, 'tmp', { sizeLimit: Size.gibibytes(1) }));
     container.mount('/milvus/logs', kplus.Volume.fromEmptyDir(this, `${role.component}-logs`, 'logs', { sizeLimit: Size.gibibytes(1) }));
-    if (role.component === 'querynode' || role.component === 'datanode') {
-      // Segment and index cache.
-      container.mount('/var/lib/milvus/data', kplus.Volume.fromEmptyDir(this, `${role.component}-cache`, 'cache', { sizeLimit: Size.gibibytes(50) }));
+    if (role.localStorage) {
+      // One emptyDir for all of /var/lib/milvus (localStorage.path and the caches below it).
+      container.mount(MILVUS_LOCAL_DIR, kplus.Volume.fromEmptyDir(this, `${role.component}-data`, 'milvus-data', { sizeLimit: role.localStorage }));
     }
     setImagePullSecrets(this, workload, this.pullSecrets);
     disableServiceLinks(workload);

@@ -1,4 +1,5 @@
 import { Chart, Size, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosSize, MilvusDeployment } from '../index';
 import { EtcdCluster, EtcdClusterProps } from '../constructs/etcd-cluster';
@@ -27,7 +28,7 @@ describe('Milvus standalone', () => {
   test('one StatefulSet with a volume template, no etcd or MinIO pods; valid and policy-clean', () => {
     const { objects, milvus } = synthMilvus();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Service/memos-milvus', 'Service/memos-milvus-standalone-headless', 'StatefulSet/memos-milvus-standalone',
+      'Service/memos-milvus', 'ConfigMap/memos-milvus-embed-etcd', 'Service/memos-milvus-standalone-headless', 'StatefulSet/memos-milvus-standalone',
       'PodDisruptionBudget/memos-milvus-standalone', 'Service/memos-milvus-metrics', 'ServiceMonitor/memos-memos-milvus',
     ]);
     const sts = only(objects, 'StatefulSet');
@@ -83,7 +84,8 @@ describe('Milvus standalone', () => {
 
   test('milvus run standalone with embedded etcd, local storage, Woodpecker on the local volume, authentication on', () => {
     const main = container(only(synthMilvus().objects, 'StatefulSet'), 'standalone');
-    expect(main.command).toEqual(['milvus', 'run', 'standalone']);
+    expect(main.args).toEqual(['milvus', 'run', 'standalone']);
+    expect(main.command).toBeUndefined();
     expect(main.image).toBe('docker.io/milvusdb/milvus:v2.6.15');
     expect(envOf(main)).toEqual({
       COMMON_SECURITY_AUTHORIZATIONENABLED: 'true',
@@ -91,6 +93,7 @@ describe('Milvus standalone', () => {
       COMMON_STORAGETYPE: 'local',
       ETCD_USE_EMBED: 'true',
       ETCD_DATA_DIR: '/var/lib/milvus/etcd',
+      ETCD_CONFIG_PATH: '/milvus/configs/embed-etcd/embedEtcd.yaml',
       MQ_TYPE: 'woodpecker',
       WOODPECKER_STORAGE_TYPE: 'local',
     });
@@ -100,13 +103,50 @@ describe('Milvus standalone', () => {
     const sts = only(synthMilvus().objects, 'StatefulSet');
     const pod = sts.spec.template.spec;
     const main = pod.containers[0];
-    expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true });
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 0, fsGroup: 1000, runAsNonRoot: true });
     expect(main.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(main.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 9091, scheme: 'HTTP' });
     expect(main.startupProbe.httpGet.path).toBe('/healthz');
     expect(main.livenessProbe.tcpSocket).toEqual({ port: 9091 });
     expect(pod.enableServiceLinks).toBe(false);
     expect(main.ports).toEqual([{ containerPort: 19530, name: 'milvus' }, { containerPort: 9091, name: 'metrics' }]);
+  });
+
+  test('the embedded etcd gets upstream\'s embedEtcd.yaml (compaction, 4 GiB quota) read-only from a ConfigMap; data stays on the volume', () => {
+    const { objects, milvus } = synthMilvus();
+    const config = only(objects, 'ConfigMap', 'memos-milvus-embed-etcd');
+    expect(milvus.embeddedEtcdConfig?.name).toBe('memos-milvus-embed-etcd');
+    expect(Object.keys(config.data)).toEqual(['embedEtcd.yaml']);
+    // milvus scripts/standalone_embed.sh run_embed(); listening on localhost only (etcd's default) instead of 0.0.0.0.
+    expect(YAML.parse(config.data['embedEtcd.yaml'])).toEqual({
+      'listen-client-urls': 'http://localhost:2379',
+      'advertise-client-urls': 'http://localhost:2379',
+      'quota-backend-bytes': 4294967296,
+      'auto-compaction-mode': 'revision',
+      'auto-compaction-retention': '1000',
+    });
+    const sts = only(objects, 'StatefulSet');
+    const pod = sts.spec.template.spec;
+    const main = container(sts, 'standalone');
+    const mount = main.volumeMounts.find((m: any) => m.mountPath === '/milvus/configs/embed-etcd');
+    expect(mount).toEqual({ name: 'embed-etcd', mountPath: '/milvus/configs/embed-etcd', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'embed-etcd', configMap: { name: 'memos-milvus-embed-etcd' } });
+    expect(envOf(main).ETCD_CONFIG_PATH).toBe(`${mount.mountPath}/embedEtcd.yaml`);
+    expect(envOf(main).ETCD_DATA_DIR).toBe('/var/lib/milvus/etcd');
+    expect(sts.spec.template.metadata.annotations['checksum/embed-etcd']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('runs as UID 1000 with GID 0 (the image\'s program is root:root 0774) and fsGroup 1000, within restricted', () => {
+    const pod = only(synthMilvus().objects, 'StatefulSet').spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 0, fsGroup: 1000 });
+    expect(pod.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 0 });
+    expect(pod.securityContext.supplementalGroups).toBeUndefined();
+  });
+
+  test('the volume is the only thing at /var/lib/milvus; the image\'s tini stays PID 1', () => {
+    const main = container(only(synthMilvus().objects, 'StatefulSet'), 'standalone');
+    expect(main.volumeMounts.filter((m: any) => m.mountPath.startsWith('/var/lib/milvus'))).toEqual([{ name: 'milvus-data', mountPath: '/var/lib/milvus' }]);
+    expect(main.command).toBeUndefined();
   });
 
   test('OBS by prop: S3 settings in env, credentials from the Secret', () => {
@@ -180,7 +220,7 @@ describe('Milvus distributed', () => {
       'memos-milvus-etcd': 3,
       'memos-milvus-proxy': 2, 'memos-milvus-mixcoord': 2, 'memos-milvus-querynode': 3, 'memos-milvus-datanode': 2, 'memos-milvus-streamingnode': 2,
     });
-    expect(only(objects, 'Deployment', 'memos-milvus-mixcoord').spec.template.spec.containers[0].command).toEqual(['milvus', 'run', 'mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord']);
+    expect(only(objects, 'Deployment', 'memos-milvus-mixcoord').spec.template.spec.containers[0].args).toEqual(['milvus', 'run', 'mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord']);
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
   });
@@ -224,6 +264,49 @@ describe('Milvus distributed', () => {
     expect(only(objects, 'Deployment', 'memos-milvus-querynode').spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '6', memory: '24576Mi' });
   });
 
+  const components = ['proxy', 'mixcoord', 'querynode', 'datanode', 'streamingnode'];
+  const main = (component: string) => only(objects, 'Deployment', `memos-milvus-${component}`).spec.template.spec.containers[0];
+
+  test('every component runs `milvus run <role>` as args under the image\'s tini, as UID 1000 / GID 0', () => {
+    for (const component of components) {
+      const pod = only(objects, 'Deployment', `memos-milvus-${component}`).spec.template.spec;
+      expect(pod.containers[0].command).toBeUndefined();
+      expect(pod.containers[0].args.slice(0, 2)).toEqual(['milvus', 'run']);
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 0, fsGroup: 1000 });
+      expect(pod.containers[0].securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 0, readOnlyRootFilesystem: true });
+    }
+    expect(main('querynode').args).toEqual(['milvus', 'run', 'querynode']);
+  });
+
+  test('every component has one writable emptyDir at /var/lib/milvus and nothing mounted below it', () => {
+    const sizes: Record<string, string> = {};
+    for (const component of components) {
+      const pod = only(objects, 'Deployment', `memos-milvus-${component}`).spec.template.spec;
+      const mounts = pod.containers[0].volumeMounts.filter((m: any) => m.mountPath.startsWith('/var/lib/milvus'));
+      expect(mounts).toEqual([{ name: 'milvus-data', mountPath: '/var/lib/milvus' }]);
+      const volume = pod.volumes.find((v: any) => v.name === 'milvus-data');
+      sizes[component] = volume.emptyDir.sizeLimit;
+    }
+    expect(sizes).toEqual({ proxy: '1024Mi', mixcoord: '1024Mi', querynode: '51200Mi', datanode: '51200Mi', streamingnode: '10240Mi' });
+  });
+
+  test('only the proxy declares 19530; the others declare their own port and metrics', () => {
+    const ports = Object.fromEntries(components.map((c) => [c, main(c).ports]));
+    expect(ports).toEqual({
+      proxy: [{ containerPort: 19530, name: 'milvus' }, { containerPort: 9091, name: 'metrics' }],
+      mixcoord: [{ containerPort: 9091, name: 'metrics' }],
+      querynode: [{ containerPort: 21123, name: 'querynode' }, { containerPort: 9091, name: 'metrics' }],
+      datanode: [{ containerPort: 21124, name: 'datanode' }, { containerPort: 9091, name: 'metrics' }],
+      streamingnode: [{ containerPort: 22222, name: 'streamingnode' }, { containerPort: 9091, name: 'metrics' }],
+    });
+  });
+
+  test('no embedded etcd configuration when distributed', () => {
+    expect(milvus.embeddedEtcdConfig).toBeUndefined();
+    expect(objects.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    expect(envOf(main('proxy')).ETCD_CONFIG_PATH).toBeUndefined();
+  });
+
   test('Kafka with SASL: user in env, password from the Secret', () => {
     const { objects: sasl } = synthMilvus({ topology: MilvusTopology.distributed({ objectStorage: OBS, kafka: { brokers: ['k1:9093'], saslUser: 'memos' } }) });
     expect(envOf(only(sasl, 'Deployment', 'memos-milvus-proxy').spec.template.spec.containers[0])).toMatchObject({
@@ -251,7 +334,7 @@ describe('Milvus validation', () => {
     ['a topology that is not a MilvusTopology', { topology: { mode: 'cluster' } as never }, /invalid topology \{"mode":"cluster"\}; allowed: MilvusTopology.standalone\(...\) or MilvusTopology.distributed\(...\)/],
     ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],
     ['no credentials', { credentials: undefined }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
-    ['an unpinned image', { image: 'docker.io/milvusdb/milvus:latest' }, /invalid image "docker.io\/milvusdb\/milvus:latest"; allowed: an image pinned/],
+    ['an unpinned image', { image: 'docker.io/milvusdb/milvus:latest' }, /invalid image "docker.io\/milvusdb\/milvus:latest"; allowed: an image/],
     ['a long instance name', { instance: 'a'.repeat(41) }, /invalid instance "a{41}"; allowed: a DNS label/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
