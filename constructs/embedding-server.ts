@@ -33,6 +33,36 @@ const SERVER_UID = 1000;
 const PORT = 8080;
 const MODELS_DIR = '/models';
 
+/**
+ * Inputs per request the server accepts. TEI's own default is 32: text-embeddings-inference
+ * `router/src/main.rs` (`max_client_batch_size`, `#[clap(default_value = "32", long, env)]`, so
+ * also `MAX_CLIENT_BATCH_SIZE`; the 1.8 start-up log in TEI PR #725 prints
+ * `max_client_batch_size: 32`), and `router/src/http/server.rs` `openai_embed` (also `embed`,
+ * `rerank`) answers a longer list with "batch size N > maximum allowed batch size 32" (logged at
+ * server.rs:1233 by a 2026 release, Helweg/opencode-codebase-index issue #39) as
+ * `ErrorType::Validation`, which `impl From<&ErrorType> for StatusCode` maps to HTTP 413.
+ * MemOS's fast document mode embeds every chunk of a document in one call (MemoryOS wheels 2.0.30
+ * and 2.0.32, identical here: `mem_reader/read_multi_modal/file_content_parser.py` `parse_fast`
+ * L544 `self.embedder.embed(content_chunks)`; `embedders/universal_api.py` sends the whole list as
+ * `input`; fine mode embeds chunk by chunk, 20 threads), with chunks of `FILE_PARSER_CHUNK_SIZE`
+ * = 1280 characters overlapping by 200 (`read_multi_modal/utils.py` L114-115). 512 covers documents up to ~550,000 characters (about
+ * 250 pages); it equals TEI's `max_concurrent_requests` default (512 permits, one per input of a
+ * list, `core/src/infer.rs` `acquire_permit`), so a whole document is in flight at once.
+ */
+const DEFAULT_MAX_CLIENT_BATCH_SIZE = 512;
+const MIN_CLIENT_BATCH_SIZE = 32;
+const MAX_CLIENT_BATCH_SIZE = 4096;
+/** TEI's `--payload-limit` default (`router/src/main.rs`: `default_value = "2000000"`). */
+const TEI_DEFAULT_PAYLOAD_LIMIT = 2_000_000;
+/**
+ * Request body bytes allowed per input. The server rejects a larger body with 413
+ * (`DefaultBodyLimit::max(payload_limit)` in `router/src/http/server.rs`). A 1280-character chunk
+ * is at most 7,680 bytes of JSON (httpx before 0.28 escapes every non-ASCII character as
+ * `\uXXXX`: `_content.py` `encode_json` with `json.dumps` defaults), so 16 KiB per input leaves
+ * twice that; 512 inputs → 8 MiB.
+ */
+const PAYLOAD_BYTES_PER_INPUT = 16 * 1024;
+
 /** What a model server serves. */
 export enum ModelServerTask {
   /** OpenAI-compatible `/v1/embeddings` (MemOS `universal_api` embedder). */
@@ -94,6 +124,18 @@ export interface EmbeddingServerOptions {
    * sit in one zone)
    */
   readonly zoneSpread?: ZoneSpread;
+  /**
+   * Most inputs one request may carry, from 32 to 4096 (TEI `--max-client-batch-size`; TEI's own
+   * default, 32, fails MemOS's fast-mode upload of any document of more than 32 chunks, about
+   * 35,000 characters, with HTTP 413). The request body limit (`--payload-limit`) follows: 16 KiB
+   * per input, at least TEI's 2 MB. Memory per forward pass does not grow with it: TEI queues
+   * each input on its own and packs them into batches of at most `--max-batch-tokens` (16384).
+   * On CPU (TEI) passed as flags; on Ascend (mis-tei) as the environment variables TEI's router
+   * also reads (`MAX_CLIENT_BATCH_SIZE`, `PAYLOAD_LIMIT`, with `AUTO_TRUNCATE=true`), unverified
+   * for mis-tei: check `max_client_batch_size` in the server's start-up log.
+   * @default 512
+   */
+  readonly maxClientBatchSize?: number;
 }
 
 /** Properties of {@link EmbeddingServer}. */
@@ -136,6 +178,8 @@ export class EmbeddingServer extends Construct {
   public static readonly DEFAULT_MODEL_FETCH_IMAGE = DEFAULT_MODEL_FETCH_IMAGE;
   /** HTTP port of the server and its Service. */
   public static readonly HTTP_PORT = PORT;
+  /** Default of `maxClientBatchSize`: inputs per request. */
+  public static readonly DEFAULT_MAX_CLIENT_BATCH_SIZE = DEFAULT_MAX_CLIENT_BATCH_SIZE;
 
   /** What the server serves. */
   public readonly task: ModelServerTask;
@@ -153,6 +197,8 @@ export class EmbeddingServer extends Construct {
   public readonly dimension?: number;
   /** Where inference runs. */
   public readonly accelerator: AcceleratorType;
+  /** Most inputs one request may carry (TEI `max_client_batch_size`). */
+  public readonly maxClientBatchSize: number;
   /** The server's Deployment. */
   public readonly deployment: kplus.Deployment;
   /** The ClusterIP Service (`host`:`port`). */
@@ -194,6 +240,9 @@ export class EmbeddingServer extends Construct {
     this.rerankUrl = `${this.apiBase}/rerank`;
     const image = requirePinnedImage(this, 'image', props.image ?? (ascend ? DEFAULT_ASCEND_EMBEDDING_IMAGE : DEFAULT_CPU_EMBEDDING_IMAGE));
     const replicas = requireInteger(this, 'replicas', props.replicas ?? 2, 1, 100);
+    this.maxClientBatchSize = requireInteger(this, 'maxClientBatchSize', props.maxClientBatchSize ?? DEFAULT_MAX_CLIENT_BATCH_SIZE,
+      MIN_CLIENT_BATCH_SIZE, MAX_CLIENT_BATCH_SIZE);
+    const payloadLimit = Math.max(TEI_DEFAULT_PAYLOAD_LIMIT, this.maxClientBatchSize * PAYLOAD_BYTES_PER_INPUT);
     const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? (ascend ? ZoneSpread.PREFERRED : ZoneSpread.REQUIRED), ZoneSpread);
     const resources = props.resources ?? (ascend
       ? { cpuRequest: kplus.Cpu.units(4), cpuLimit: kplus.Cpu.units(8), memory: Size.gibibytes(16) }
@@ -223,15 +272,34 @@ export class EmbeddingServer extends Construct {
       HF_HUB_OFFLINE: kplus.EnvValue.fromValue('1'),
       HOME: kplus.EnvValue.fromValue('/tmp'),
     };
+    // Batching. TEI queues every input of a request on its own and packs the queue into batches
+    // of at most `--max-batch-tokens` (default 16384) tokens (`core/src/queue.rs`
+    // `queue_blocking_task`: `if total_tokens > max_batch_tokens { entries.push_front(entry); break; }`),
+    // so a larger client batch means more forward passes, not larger ones; the default stays.
+    // Each input must fit the model (bge-m3: 8192 tokens): the OpenAI route truncates only with
+    // `--auto-truncate` (`openai_embed`: `let truncate = info.auto_truncate;`), and since TEI
+    // PR #725 (1.8.3) auto-truncate also caps inputs at `--max-batch-tokens`, so no single input can
+    // outgrow a batch. Without it one over-long chunk fails the whole document's request.
+    const batchSize = String(this.maxClientBatchSize);
     let args: string[];
     if (ascend) {
       env.PYTORCH_NPU_ALLOC_CONF = kplus.EnvValue.fromValue('max_split_size_mb:256');
+      // mis-tei is TEI's router over a torch-npu backend (its fork, gitcode Ascend/text-embeddings-inference,
+      // keeps `docs/source/en/cli_arguments.md` for `text-embeddings-router`), whose clap options
+      // also read these variables. Whether the image's entrypoint forwards extra flags is
+      // unconfirmed, so they go in the environment: ignored, not fatal, if it does not read them.
+      env.MAX_CLIENT_BATCH_SIZE = kplus.EnvValue.fromValue(batchSize);
+      env.PAYLOAD_LIMIT = kplus.EnvValue.fromValue(String(payloadLimit));
+      env.AUTO_TRUNCATE = kplus.EnvValue.fromValue('true');
       args = ['--model-id', weights.modelDir, '--hostname', '0.0.0.0', '--port', String(PORT)];
     } else {
       env.HUGGINGFACE_HUB_CACHE = kplus.EnvValue.fromValue('/data');
       // The CPU image defaults to 8 threads; match the CPU limit so it is not throttled.
       env.RAYON_NUM_THREADS = kplus.EnvValue.fromValue(String(Math.max(1, Math.floor(cpuUnits(resources.cpuLimit)))));
-      args = ['--model-id', weights.modelDir, '--served-model-name', this.model, '--hostname', '0.0.0.0', '--port', String(PORT), '--auto-truncate', '--json-output'];
+      args = [
+        '--model-id', weights.modelDir, '--served-model-name', this.model, '--hostname', '0.0.0.0', '--port', String(PORT),
+        '--max-client-batch-size', batchSize, '--payload-limit', String(payloadLimit), '--auto-truncate', '--json-output',
+      ];
     }
     const container = this.deployment.addContainer({
       name: component,

@@ -96,7 +96,10 @@ describe('EmbeddingServer on CPU (TEI)', () => {
     expect(server.apiBase).toBe('http://memos-embedding:8080/v1');
     expect(server.dimension).toBe(1024);
     expect(main.image).toBe('ghcr.io/huggingface/text-embeddings-inference:cpu-1.9');
-    expect(main.args).toEqual(['--model-id', '/models/bge-m3', '--served-model-name', 'bge-m3', '--hostname', '0.0.0.0', '--port', '8080', '--auto-truncate', '--json-output']);
+    expect(main.args).toEqual([
+      '--model-id', '/models/bge-m3', '--served-model-name', 'bge-m3', '--hostname', '0.0.0.0', '--port', '8080',
+      '--max-client-batch-size', '512', '--payload-limit', '8388608', '--auto-truncate', '--json-output',
+    ]);
     expect(main.env).toEqual([
       { name: 'HF_HUB_OFFLINE', value: '1' }, { name: 'HOME', value: '/tmp' },
       { name: 'HUGGINGFACE_HUB_CACHE', value: '/data' }, { name: 'RAYON_NUM_THREADS', value: '4' },
@@ -119,6 +122,23 @@ describe('EmbeddingServer on CPU (TEI)', () => {
     expect(only(objects, 'Service').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
     expect(only(objects, 'ServiceMonitor').spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
     expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+  });
+
+  test('accepts a whole document per request: TEI\'s 32-input default raised, the body limit with it', () => {
+    const { server, main } = synthServer();
+    expect(server.maxClientBatchSize).toBe(512);
+    expect(EmbeddingServer.DEFAULT_MAX_CLIENT_BATCH_SIZE).toBe(512);
+    const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
+    expect(flag(main.args, '--max-client-batch-size')).toBe('512');
+    expect(flag(main.args, '--payload-limit')).toBe('8388608');
+    expect(main.args).toContain('--auto-truncate');
+    // Flags on CPU, not also the environment: one source of truth.
+    expect(main.env.map((e: any) => e.name)).not.toContain('MAX_CLIENT_BATCH_SIZE');
+    const big = synthServer({ maxClientBatchSize: 2048 }).main.args;
+    expect([flag(big, '--max-client-batch-size'), flag(big, '--payload-limit')]).toEqual(['2048', '33554432']);
+    // Small batches keep TEI's own 2 MB body limit.
+    const small = synthServer({ maxClientBatchSize: 32 }).main.args;
+    expect([flag(small, '--max-client-batch-size'), flag(small, '--payload-limit')]).toEqual(['32', '2000000']);
   });
 
   test('resources: threads follow the CPU limit', () => {
@@ -196,6 +216,18 @@ describe('EmbeddingServer on Ascend', () => {
     expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('ScheduleAnyway');
   });
 
+  test('batch size, body limit and truncation through the environment TEI\'s router reads, args unchanged', () => {
+    expect(main.env).toEqual(expect.arrayContaining([
+      { name: 'MAX_CLIENT_BATCH_SIZE', value: '512' },
+      { name: 'PAYLOAD_LIMIT', value: '8388608' },
+      { name: 'AUTO_TRUNCATE', value: 'true' },
+    ]));
+    expect(main.args).toEqual(['--model-id', '/models/bge-m3', '--hostname', '0.0.0.0', '--port', '8080']);
+    const { main: m } = synthServer({ accelerator: ModelAccelerator.ascend({ pool: POOL }), maxClientBatchSize: 1024 });
+    expect(m.env).toContainEqual({ name: 'MAX_CLIENT_BATCH_SIZE', value: '1024' });
+    expect(m.env).toContainEqual({ name: 'PAYLOAD_LIMIT', value: '16777216' });
+  });
+
   test('exposes the Ascend accelerator, no autoscaler', () => {
     expect(server.accelerator).toBe(AcceleratorType.ASCEND);
     expect(server.autoscaler).toBeUndefined();
@@ -218,6 +250,8 @@ describe('EmbeddingServer on Ascend', () => {
     expect(s.task).toBe(ModelServerTask.RERANK);
     expect(m.args[1]).toBe('/models/bge-reranker-v2-m3');
     expect(only(o, 'Service').metadata.name).toBe('memos-reranker');
+    // MemOS's http_bge posts every candidate document in one request: the same limit applies.
+    expect(m.env).toContainEqual({ name: 'MAX_CLIENT_BATCH_SIZE', value: '512' });
   });
 });
 
@@ -245,11 +279,16 @@ describe('EmbeddingServer validation', () => {
     ['maxReplicas below replicas', { replicas: 3, maxReplicas: 2 }, /invalid maxReplicas 2; allowed: an integer from 3 to 100/],
     ['zero replicas', { replicas: 0 }, /invalid replicas 0; allowed: an integer from 1 to 100/],
     ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],
-    ['an unpinned image', { image: 'ghcr.io/huggingface/text-embeddings-inference:latest' }, /invalid image ".*:latest"; allowed: an image pinned/],
+    ['an unpinned image', { image: 'ghcr.io/huggingface/text-embeddings-inference:latest' }, /invalid image ".*:latest"; allowed: an image (pinned|reference)/],
     ['a bad instance name', { instance: 'Memos' }, /invalid instance "Memos"; allowed: a DNS label/],
     ['a bad pull secret', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"/],
     ['a bad monitoring namespace', { monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"/],
     ['no credentials', { credentials: undefined as never }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
+    ['a client batch below TEI\'s default', { maxClientBatchSize: 31 }, /EmbeddingServer 'test\/Embedding': invalid maxClientBatchSize 31; allowed: an integer from 32 to 4096/],
+    ['a client batch above 4096', { maxClientBatchSize: 4097 }, /invalid maxClientBatchSize 4097; allowed: an integer from 32 to 4096/],
+    ['a fractional client batch', { maxClientBatchSize: 64.5 }, /invalid maxClientBatchSize 64.5; allowed: an integer from 32 to 4096/],
+    ['a client batch as a string', { maxClientBatchSize: '512' as never }, /invalid maxClientBatchSize "512"; allowed: an integer from 32 to 4096/],
+    ['a client batch of NaN', { maxClientBatchSize: NaN }, /invalid maxClientBatchSize null; allowed: an integer from 32 to 4096/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthServer(props)).toThrow(message);
@@ -306,6 +345,16 @@ describe('embedding in MemosChart', () => {
       /MemosChart 'test': invalid embedder.maxReplicas 2; allowed: an integer from 3 to 100/);
     expect(() => synthChart({ size: MemosSize.SMALL, reranker: Reranker.inCluster({ accelerator: ModelAccelerator.cpu() }) })).toThrow(
       /MemosChart 'test': invalid reranker.accelerator "ModelAccelerator.cpu\(\)"; allowed: ModelAccelerator.ascend/);
+  });
+
+  test('maxClientBatchSize reaches the server from Embedder.inCluster and is reported under embedder', () => {
+    const args = only(synthChart({ size: MemosSize.SMALL, embedder: Embedder.inCluster({ maxClientBatchSize: 1024 }) }), 'Deployment', 'memos-embedding')
+      .spec.template.spec.containers[0].args;
+    expect(args[args.indexOf('--max-client-batch-size') + 1]).toBe('1024');
+    const defaults = only(synthChart({ size: MemosSize.SMALL }), 'Deployment', 'memos-embedding').spec.template.spec.containers[0].args;
+    expect(defaults[defaults.indexOf('--max-client-batch-size') + 1]).toBe('512');
+    expect(() => synthChart({ size: MemosSize.SMALL, embedder: Embedder.inCluster({ maxClientBatchSize: 16 }) })).toThrow(
+      /MemosChart 'test': invalid embedder.maxClientBatchSize 16; allowed: an integer from 32 to 4096/);
   });
 
   test('the embedding dimension follows the model', () => {
