@@ -2,6 +2,7 @@
 // deployable app in app/ is not part of the package.
 export * from './src/cce';
 export * from './src/credentials';
+export * from './src/images';
 export * from './src/kubernetes';
 export * from './src/memos';
 export * from './src/memos-settings';

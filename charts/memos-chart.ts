@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { MemosStack } from './memos-stack';
 import { MemosStackProps } from './memos-stack-props';
 import { MANAGED_BY, PART_OF, PodSecurityLevel, podSecurityLabels } from '../src/kubernetes';
-import { reportAs, requireDnsLabel, requireEnum } from '../src/validation';
+import { reportAs, requireDnsLabel, requireEnum, requireLabels } from '../src/validation';
 
 /** Properties of {@link MemosChart}: one deployable MemOS stack in its own namespace. */
 export interface MemosChartProps extends MemosStackProps {
@@ -52,6 +52,7 @@ export class MemosChart extends Chart {
       labels: { ...props.labels, 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
     });
     requireDnsLabel(this, 'namespace', namespace);
+    requireLabels(this, 'labels', props.labels);
     const podSecurity = requireEnum(this, 'podSecurity', props.podSecurity ?? PodSecurityLevel.RESTRICTED, PodSecurityLevel);
 
     if (props.createNamespace ?? true) {

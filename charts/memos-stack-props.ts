@@ -6,6 +6,7 @@ import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
 import { NpuNodePool } from '../src/cce';
 import { Credentials } from '../src/credentials';
+import { SwrMirror } from '../src/images';
 import { ZoneSpread } from '../src/kubernetes';
 import { MemosLlmSettings } from '../src/memos-settings';
 
@@ -157,6 +158,12 @@ export interface MemosStackProps {
    * @default ZoneSpread.REQUIRED (Ascend model servers: PREFERRED)
    */
   readonly zoneSpread?: ZoneSpread;
+  /**
+   * Pull every image from copies in this SWR organization (`swr.<region>.myhuaweicloud.com/<organization>/<name>:<tag>`)
+   * instead of Docker Hub, ghcr.io or quay.io. `npm run images` lists what to copy.
+   * @default - each image from where it is published
+   */
+  readonly imageMirror?: SwrMirror;
   /**
    * Namespace of CCE's Cloud Native Cluster Monitoring add-on (ServiceMonitors, rules).
    * @default 'monitoring'

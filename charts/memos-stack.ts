@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
@@ -17,11 +17,12 @@ import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
 import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
-import { PodSize, ZoneSpread } from '../src/kubernetes';
+import { collectImages, StackImage } from '../src/images';
+import { boundEphemeralStorage, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
 import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET } from '../src/memos';
 import { EmbedderConnection, MemosGraph, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
-import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requireNonEmpty } from '../src/validation';
+import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels, requireNonEmpty } from '../src/validation';
 
 /** What the stack passes to every store and server, and where the user set it. */
 const PLACEMENT_PATHS: PropPaths = {
@@ -74,6 +75,11 @@ export class MemosStack extends Construct {
   public readonly redis?: RedisServer;
   /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
   public readonly queueCapacity: QueueCapacityEstimate;
+  /**
+   * Every image the stack's pods run, with where it comes from: what to copy into the
+   * `imageMirror` (containers added to the stack's workloads afterwards are not included).
+   */
+  public readonly images: StackImage[];
 
   constructor(scope: Construct, id: string, props: MemosStackProps) {
     super(scope, id);
@@ -106,6 +112,18 @@ export class MemosStack extends Construct {
     const milvusDeployment = requireInstance(this, 'milvus', props.milvus ?? MilvusDeployment.inCluster(), MilvusDeployment, 'MilvusDeployment.inCluster({...}) or MilvusDeployment.none()');
     const queue = requireInstance(this, 'queue', props.queue ?? RedisQueue.inCluster(), RedisQueue, 'RedisQueue.dcs({ host }) or RedisQueue.inCluster({...})');
     const pools = this.npuNodePools(props.npuNodePools);
+    // Quantities of the right types (JavaScript and Python callers can pass strings), requests within limits.
+    requireContainerResources(this, 'api.resources', api.resources);
+    requireContainerResources(this, 'scheduler.resources', scheduler.resources);
+    requirePodSize(this, 'storage.neo4j.resources', neo4jBackend?._inCluster?.resources);
+    requirePodSize(this, 'storage.qdrant.resources', qdrantBackend?._inCluster?.resources);
+    requirePodSize(this, 'milvus.resources', milvusDeployment._inCluster?.resources);
+    const modelResources = (what: string, options?: EmbeddingServerOptions) => {
+      const r = options?.resources;
+      if (r) requireContainerResources(this, `${what}.resources`, { cpu: { request: r.cpuRequest, limit: r.cpuLimit }, memory: { request: r.memory, limit: r.memory } });
+    };
+    modelResources('embedder', embedder._inCluster);
+    requireLabels(this, 'monitoring.monitoringLabels', props.monitoring?.monitoringLabels);
 
     if (neo4jBackend?._inCluster) {
       const options = definedOnly(neo4jBackend._inCluster);
@@ -123,6 +141,7 @@ export class MemosStack extends Construct {
     const embeddingOnAscend = embeddingAccelerator?._type === AcceleratorType.ASCEND;
     const reranker = requireInstance(this, 'reranker', props.reranker ?? (embeddingOnAscend ? Reranker.inCluster() : Reranker.cosineLocal()), Reranker,
       'Reranker.inCluster({...}), Reranker.external({ url }) or Reranker.cosineLocal()');
+    modelResources('reranker', reranker._inCluster);
     if (embeddingOptions) this.embedding = this.modelServer('Embedding', ModelServerTask.EMBED, embeddingOptions, embeddingAccelerator!, preset, props);
     if (reranker._inCluster) {
       // Beside an in-cluster embedder the reranker runs where it does; otherwise where the preset says.
@@ -165,6 +184,8 @@ export class MemosStack extends Construct {
     let redis: RedisConnection;
     if (queue._inCluster) {
       const { db, ...options } = definedOnly(queue._inCluster);
+      // redis.conf's default `databases 16` (the in-cluster server does not change it).
+      if (db !== undefined) requireInteger(this, 'queue.db', db, 0, 15);
       const server = this.redis = reportAs(this, paths('queue'), () => new RedisServer(this, 'Redis', {
         memory: gib(preset.redis.memoryGiB),
         ...options,
@@ -175,7 +196,10 @@ export class MemosStack extends Construct {
       redis = { host: server.host, port: server.port, db, password: server.password };
     } else {
       const dcs = queue._dcs!;
-      redis = { host: dcs.host, port: dcs.port, db: dcs.db, password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) };
+      // DCS single-node, read/write-splitting and master/standby instances have 256 databases
+      // (DCS FAQ dcs-faq-11184); Redis Cluster has only db 0 and MemOS cannot use it anyway.
+      if (dcs.db !== undefined) requireInteger(this, 'queue.db', dcs.db, 0, 255);
+      redis = { host: requireHost(this, 'queue.host', dcs.host), port: dcs.port, db: dcs.db, password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) };
     }
 
     this.config = reportAs(this, {
@@ -269,6 +293,11 @@ export class MemosStack extends Construct {
       imagePullSecrets: props.imagePullSecrets,
     }));
 
+    this.requireNamesFit();
+    // Last: every workload exists now.
+    this.images = collectImages(this, 'imageMirror', props.imageMirror);
+    boundEphemeralStorage(this);
+
     const hpa = this.api.autoscaler;
     this.queueCapacity = estimateQueueCapacity({
       designQps: preset.designedFor.qps,
@@ -316,6 +345,28 @@ export class MemosStack extends Construct {
     }));
   }
 
+  /**
+   * Every object name the stack derives from `instance` fits Kubernetes' limits: Service names
+   * are DNS-1035 labels (63), a StatefulSet's name goes into its pods' `controller-revision-hash`
+   * label with an 11-character suffix (52), everything else is a DNS subdomain (253).
+   */
+  private requireNamesFit(): void {
+    const limits: Record<string, [number, string]> = {
+      Service: [63, 'a Service name is a DNS label'],
+      StatefulSet: [52, "a StatefulSet's pods carry `<name>-<10-character hash>` as a label"],
+      CronJob: [52, "a CronJob's Jobs are named `<name>-<11 digits>`"],
+      Job: [63, "a Job's pods carry its name as a label"],
+    };
+    for (const child of this.node.findAll()) {
+      if (!(child instanceof ApiObject)) continue;
+      const [limit, why] = limits[child.kind] ?? [253, 'an object name is a DNS subdomain'];
+      if (child.name.length > limit) {
+        invalidProp(this, 'instance', this.instance,
+          `a shorter instance name: the ${child.kind} '${child.name}' it names has ${child.name.length} characters, and ${why} of at most ${limit}`);
+      }
+    }
+  }
+
   /** The declared NPU node pools, checked where the user wrote them. */
   private npuNodePools(pools: NpuNodePool[] | undefined): NpuNodePool[] {
     if (pools === undefined) return [];
@@ -336,14 +387,16 @@ export class MemosStack extends Construct {
 
   private graph(storage: MemoryStorage, neo4jBackend: Neo4jBackend | undefined, qdrantBackend: QdrantBackend | undefined): MemosGraph {
     const ref = (credential: Credential) => this.credentials.ref(credential);
-    if (storage._postgres) return MemosGraph.postgres({ ...storage._postgres, password: ref(Credential.POSTGRES_PASSWORD) });
+    if (storage._postgres) {
+      return MemosGraph.postgres({ ...storage._postgres, host: requireHost(this, 'storage.postgres.host', storage._postgres.host), password: ref(Credential.POSTGRES_PASSWORD) });
+    }
     const neo4j = this.neo4j
       ? { uri: this.neo4j.uri, user: this.neo4j.user, password: this.neo4j.password }
       : { ...neo4jBackend!._external!, password: ref(Credential.NEO4J_PASSWORD) };
     const external = qdrantBackend!._external;
     const qdrant = this.qdrant
       ? { host: this.qdrant.host, port: this.qdrant.port, apiKey: this.qdrant.apiKey }
-      : { host: external!.host, port: external!.port, apiKey: external!.apiKey ? ref(Credential.QDRANT_API_KEY) : undefined };
+      : { host: requireHost(this, 'storage.qdrant.host', external!.host), port: external!.port, apiKey: external!.apiKey ? ref(Credential.QDRANT_API_KEY) : undefined };
     return MemosGraph.neo4jWithQdrant(neo4j, qdrant);
   }
 

@@ -143,6 +143,7 @@ export class MemosConfig extends Construct {
       MOS_EMBEDDER_API_BASE: requireUrl(this, 'embedder.apiBase', embedder.apiBase),
       MOS_EMBEDDER_MODEL: requireNonEmpty(this, 'embedder.model', embedder.model ?? BGE_M3.model),
       EMBEDDING_DIMENSION: String(requireInteger(this, 'embedder.dimension', embedder.dimension ?? BGE_M3.dimension, 1, 65536)),
+      MOS_EMBEDDER_TIMEOUT: String(requireInteger(this, 'embedder.timeoutSeconds', embedder.timeoutSeconds ?? 120, 1, 3600)),
 
       MOS_RERANKER_BACKEND: rerankerBackend,
       MOS_FEEDBACK_RERANKER_BACKEND: rerankerBackend,

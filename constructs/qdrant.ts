@@ -3,14 +3,14 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
+import { Credential, Credentials, requireCredentials, requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps, PodSize,
   requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
 import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
  * Qdrant's unprivileged image (UID/GID 1000, owns /qdrant, so no root chown init container),
@@ -261,7 +261,8 @@ export class Qdrant extends Construct {
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
     const metricsKey = props.metricsCredentials ?? SecretKeyRef.of(`${namespace}-${instance}-qdrant-metrics`, Credential.QDRANT_READ_ONLY_API_KEY);
     if (!(metricsKey instanceof SecretKeyRef)) invalidProp(this, 'metricsCredentials', metricsKey, "SecretKeyRef.of('<Secret in the monitoring namespace>', '<key>')");
-    requireDnsLabel(this, 'metricsCredentials.secretName', metricsKey.secretName, 253);
+    requireDnsSubdomain(this, 'metricsCredentials.secretName', metricsKey.secretName);
+    requireSecretKeyName(this, 'metricsCredentials.key', metricsKey.key);
     this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {

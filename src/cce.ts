@@ -47,7 +47,12 @@ export interface SwrImageOptions {
 export class SwrImage {
   /** `swr.<region>.myhuaweicloud.com/<organization>/<repository>:<tag>` (cce-platform.md §6). */
   public static reference(options: SwrImageOptions): string {
-    return `swr.${options.region}.myhuaweicloud.com/${options.organization}/${options.repository}:${options.tag}`;
+    return `${SwrImage.registry(options.region)}/${options.organization}/${options.repository}:${options.tag}`;
+  }
+
+  /** The SWR registry host of `region`, `swr.<region>.myhuaweicloud.com` (cce-platform.md §6). */
+  public static registry(region: string): string {
+    return `swr.${region}.myhuaweicloud.com`;
   }
 
   private constructor() {}

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { invalidProp, requireDnsLabel } from './validation';
+import { invalidProp, requireDnsSubdomain } from './validation';
 
 /**
  * Every credential the stack's pods read, named once. Each value is also the key the credential
@@ -128,7 +128,23 @@ export class Credentials {
   }
 }
 
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+/** Values that look like a credential rather than the name of the key holding one. */
+const LOOKS_LIKE_A_CREDENTIAL = /^(sk-|sk_|eyJ|AKIA|ghp_|xox[bp]-)|^[A-Za-z0-9+/=_-]{40,}$/;
+
+/**
+ * The name of a key in a Secret; a value that looks like the credential itself is rejected
+ * without being echoed, since it would otherwise end up in the YAML of `dist/`.
+ * @internal
+ */
+export function requireSecretKeyName(scope: IConstruct, property: string, key: unknown): string {
+  if (typeof key === 'string' && LOOKS_LIKE_A_CREDENTIAL.test(key)) {
+    return invalidProp(scope, property, '<redacted>', 'the NAME of a key in the Secret, not the credential itself: put the value into the Secret');
+  }
+  if (typeof key === 'string' && SECRET_KEY.test(key)) return key;
+  return invalidProp(scope, property, key, "a Secret key: letters, digits, '-', '_' and '.'");
+}
 
 /**
  * Checks the Secret name and every key override of `credentials`; `property` is the prop path
@@ -139,13 +155,11 @@ export function requireCredentials(scope: IConstruct, property: string, credenti
   if (!(credentials instanceof Credentials)) {
     return invalidProp(scope, property, credentials, "Credentials.fromSecret('<existing Secret>')");
   }
-  requireDnsLabel(scope, `${property}.secretName`, credentials.secretName, 253);
+  requireDnsSubdomain(scope, `${property}.secretName`, credentials.secretName);
   const credentialNames = Object.values(Credential) as string[];
   for (const [name, key] of Object.entries(credentials._keyOverrides())) {
     if (!credentialNames.includes(name)) invalidProp(scope, `${property}.keys.${name}`, key, `a credential name: ${credentialNames.join(', ')}`);
-    if (typeof key !== 'string' || !SECRET_KEY.test(key)) {
-      invalidProp(scope, `${property}.keys.${name}`, key, "a Secret key: letters, digits, '-', '_' and '.'");
-    }
+    requireSecretKeyName(scope, `${property}.keys.${name}`, key);
   }
   return credentials;
 }

@@ -45,6 +45,13 @@ export interface EmbedderConnection {
    * @default 1024 (bge-m3)
    */
   readonly dimension?: number;
+  /**
+   * Seconds MemOS waits for one embedding request (`MOS_EMBEDDER_TIMEOUT`). A document upload
+   * embeds all its chunks in one request, which a CPU server answers in tens of seconds; MemOS's
+   * own 5 s (memos-runtime.md §5.2) fails such uploads after its client's retries.
+   * @default 120
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /** Reranker backends MemOS understands (memos-runtime.md §5.3). */

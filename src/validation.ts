@@ -89,20 +89,66 @@ export function requireNonEmpty(scope: IConstruct, property: string, value: unkn
   return invalidProp(scope, property, value, 'a non-empty string without surrounding whitespace');
 }
 
+// The image reference grammar of distribution/reference (reference.go, regexp.go): an optional
+// registry host (with port), a lowercase repository path, an optional tag, an optional digest.
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$`);
+
 /**
- * An image reference pinned to a tag or digest. `latest`, or no tag at all (which means
- * `latest`), makes rollouts unreproducible and `IfNotPresent` pulls stale.
+ * An image reference in the registry grammar (lowercase repository, no scheme), pinned to a tag
+ * or digest. `latest`, or no tag at all (which means `latest`), makes rollouts unreproducible and
+ * `IfNotPresent` pulls stale.
  * @internal
  */
 export function requirePinnedImage(scope: IConstruct, property: string, value: unknown): string {
-  if (typeof value === 'string' && !/\s/.test(value)) {
-    if (/@sha256:[0-9a-f]{64}$/.test(value)) return value;
-    const lastSegment = value.slice(value.lastIndexOf('/') + 1);
-    const colon = lastSegment.lastIndexOf(':');
-    const tag = colon >= 0 ? lastSegment.slice(colon + 1) : '';
-    if (tag && tag !== 'latest' && /^[\w][\w.-]{0,127}$/.test(tag)) return value;
-  }
-  return invalidProp(scope, property, value, "an image pinned to a tag other than 'latest' (registry/repository:tag) or to a digest (@sha256:...)");
+  const match = typeof value === 'string' ? IMAGE_REFERENCE.exec(value) : null;
+  if (match && match[1].length <= 255 && (match[3] || (match[2] && match[2] !== 'latest'))) return value as string;
+  return invalidProp(scope, property, value,
+    "an image pinned to a tag other than 'latest' or to a digest, in the registry grammar: [registry[:port]/]repository:tag or ...@sha256:<digest>, no scheme, a lowercase repository");
+}
+
+/**
+ * Splits a valid image reference into its registry (empty for Docker Hub's short form), its
+ * repository path, and what follows (`:tag`, `@digest` or both).
+ * @internal
+ */
+export function parseImage(image: string): { registry: string; repository: string; suffix: string } {
+  const match = IMAGE_REFERENCE.exec(image);
+  if (!match) throw new Error(`not an image reference: ${image}`);
+  const name = match[1];
+  const suffix = image.slice(name.length);
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  // The first component is a registry only when it looks like a host (reference.go splitDomain).
+  const isRegistry = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return isRegistry ? { registry: first, repository: name.slice(slash + 1), suffix } : { registry: '', repository: name, suffix };
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * An RFC 1123 DNS subdomain: the names of Secrets, ConfigMaps and most other objects.
+ * @internal
+ */
+export function requireDnsSubdomain(scope: IConstruct, property: string, value: unknown): string {
+  if (typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value)) return value;
+  return invalidProp(scope, property, value, "a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters");
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOST_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/;
+
+/**
+ * A host name or IPv4 address, without scheme, port or path: what DCS, RDS and OBS consoles show
+ * as `host:port` is two props here.
+ * @internal
+ */
+export function requireHost(scope: IConstruct, property: string, value: unknown): string {
+  if (typeof value === 'string' && (IPV4.test(value) || HOST_NAME.test(value))) return value;
+  const hint = typeof value === 'string' && /:\/\/|:\d+$|\//.test(value) ? ' (give the port, if any, in its own prop; no scheme or path)' : '';
+  return invalidProp(scope, property, value, `a host name or IPv4 address${hint}`);
 }
 
 /**
@@ -170,4 +216,29 @@ export function requireInstance<T>(scope: IConstruct, property: string, value: u
  */
 export function definedOnly<T extends object>(options: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+
+/**
+ * Kubernetes labels: keys `[prefix/]name` (prefix a DNS subdomain, name at most 63 characters of
+ * letters, digits, '-', '_', '.'), values empty or a name of at most 63 characters.
+ * @internal
+ */
+export function requireLabels(scope: IConstruct, property: string, labels: unknown): Record<string, string> {
+  if (labels === undefined) return {};
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return invalidProp(scope, property, labels, 'a map of label keys to values');
+  for (const [key, value] of Object.entries(labels)) {
+    const slash = key.lastIndexOf('/');
+    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+    const name = slash >= 0 ? key.slice(slash + 1) : key;
+    const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
+    if (!prefixOk || name.length > 63 || !LABEL_NAME.test(name)) {
+      invalidProp(scope, `${property} key`, key, "a label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    }
+    if (typeof value !== 'string' || (value !== '' && (value.length > 63 || !LABEL_NAME.test(value)))) {
+      invalidProp(scope, `${property}.${key}`, value, "a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    }
+  }
+  return labels as Record<string, string>;
 }

@@ -43,6 +43,7 @@ describe('MemosConfig settings', () => {
       MOS_EMBEDDER_API_BASE: 'http://memos-embedding:8080/v1',
       MOS_EMBEDDER_MODEL: 'bge-m3',
       EMBEDDING_DIMENSION: '1024',
+      MOS_EMBEDDER_TIMEOUT: '120',
       MOS_RERANKER_BACKEND: 'cosine_local',
       MOS_FEEDBACK_RERANKER_BACKEND: 'cosine_local',
       MOS_RERANKER_MODEL: 'bge-reranker-v2-m3',
@@ -105,7 +106,8 @@ describe('MemosConfig settings', () => {
   });
 
   test('extraSettings adds variables MemOS reads', () => {
-    expect(dataOf({ extraSettings: { MOS_ENABLE_REORGANIZE: 'true', MOS_EMBEDDER_TIMEOUT: '30' } })).toMatchObject({ MOS_ENABLE_REORGANIZE: 'true', MOS_EMBEDDER_TIMEOUT: '30' });
+    expect(dataOf({ extraSettings: { MOS_ENABLE_REORGANIZE: 'true', MOS_TOP_K: '30' } })).toMatchObject({ MOS_ENABLE_REORGANIZE: 'true', MOS_TOP_K: '30' });
+    expect(dataOf({ embedder: { apiBase: 'http://e:8080/v1', timeoutSeconds: 300 } }).MOS_EMBEDDER_TIMEOUT).toBe('300');
   });
 
   test('the checksum follows the settings', () => {

@@ -212,9 +212,9 @@ describe('Qdrant', () => {
     ['a bad instance', { instance: 'Memos' }, /invalid instance "Memos"; allowed: a DNS label/],
     ['missing credentials', { credentials: undefined }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
     ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],
-    ['a bad pull secret', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS label/],
+    ['a bad pull secret', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS subdomain/],
     ['a bad monitoring namespace', { monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
-    ['a bad metrics Secret', { metricsCredentials: SecretKeyRef.of('Qdrant Metrics', 'token') }, /invalid metricsCredentials.secretName "Qdrant Metrics"; allowed: a DNS label/],
+    ['a bad metrics Secret', { metricsCredentials: SecretKeyRef.of('Qdrant Metrics', 'token') }, /invalid metricsCredentials.secretName "Qdrant Metrics"; allowed: a DNS subdomain/],
     ['metrics credentials that are not a SecretKeyRef', { metricsCredentials: { name: 'x', key: 'y' } as never }, /invalid metricsCredentials \{"name":"x","key":"y"\}; allowed: SecretKeyRef.of/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
