@@ -19,6 +19,17 @@ export const DEFAULT_NEO4J_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}`;
 /** The Enterprise Edition image {@link Neo4j} runs by default. */
 export const DEFAULT_NEO4J_ENTERPRISE_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}-enterprise`;
 const NEO4J_UID = 7474;
+/** The DNS domain of a Kubernetes cluster unless its kubelets say otherwise (CCE uses it). */
+const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/**
+ * The shortest password the image accepts: `dbms.security.auth_minimum_password_length`, default 8
+ * since Neo4j 5.2; neo4j/docker-neo4j@8a5082e `docker-image-src/5/coredb/docker-entrypoint.sh`
+ * (`set_initial_password`, `_min_password_length` falls back to 8) and `neo4j-admin dbms
+ * set-initial-password` (SetInitialPasswordCommand.validatePassword: "A password must be at least 8
+ * characters"; docker-neo4j PR #408: the container then fails to start). This construct never
+ * changes that setting.
+ */
+const MIN_PASSWORD_LENGTH = 8;
 /** Label the StatefulSet controller puts on each pod; per-server Services select by it. */
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -36,7 +47,7 @@ export class Neo4jPorts {
   public static readonly RAFT: number = 7000;
   /** Server-side routing (Enterprise cluster). */
   public static readonly ROUTING: number = 7688;
-  /** Online backup (Enterprise). */
+  /** Online backup (Enterprise): bound to 127.0.0.1 in the pod, never exposed. */
   public static readonly BACKUP: number = 6362;
   /** Prometheus metrics (Enterprise). */
   public static readonly METRICS: number = 2004;
@@ -99,6 +110,14 @@ export interface Neo4jOptions {
    * @default - any node
    */
   readonly nodePool?: string;
+  /**
+   * The cluster's DNS domain (the kubelets' `--cluster-domain`; CCE clusters use `cluster.local`).
+   * Each server of a cluster advertises `<host>-<i>-internals.<namespace>.svc.<clusterDomain>`,
+   * which Kubernetes discovery requires to match exactly the name it builds for that Service. Only
+   * used by a cluster; validated for any number of servers.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
 }
 
 /** Properties of {@link Neo4j}. */
@@ -207,7 +226,9 @@ export class Neo4j extends Construct {
     const memoryMiB = memory instanceof Size ? memory.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
     if (!(Number.isInteger(memoryMiB) && memoryMiB >= 2048)) invalidProp(this, 'resources.memory', `${memoryMiB}Mi`, 'at least 2Gi, in whole MiB');
     const { heapMiB, pageCacheMiB } = Neo4j.memorySettings(memoryMiB);
-    const namespace = Chart.of(this).namespace ?? 'default';
+    const chartNamespace = Chart.of(this).namespace;
+    const namespace = chartNamespace ?? 'default';
+    const clusterDomain = requireClusterDomain(this, props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, `${instance}-neo4j-${this.servers - 1}-internals`, chartNamespace);
 
     const name = `${instance}-neo4j`;
     this.host = name;
@@ -269,10 +290,38 @@ export class Neo4j extends Construct {
       settings.server_metrics_csv_enabled = 'false';
       settings.server_metrics_prometheus_enabled = 'true';
       settings.server_metrics_prometheus_endpoint = `0.0.0.0:${Neo4jPorts.METRICS}`;
-      settings.server_backup_listen__address = `0.0.0.0:${Neo4jPorts.BACKUP}`;
+      // Whoever reaches the backup port can copy the databases ("Failing to protect this port may
+      // leave a security hole open by which an unauthorized user can make a copy of the database",
+      // online-backup.adoc below, [[online-backup-ssl]] NOTE): keep it on the loopback interface, so
+      // only `kubectl exec ... neo4j-admin database backup --from=127.0.0.1:6362` reaches it. 127.0.0.1:6362
+      // is Neo4j's own default ("by default, the backup service is enabled but only listens on
+      // localhost"; neo4j/docs-operations@00a5508 modules/ROOT/pages/backup-restore/online-backup.adoc,
+      // [[backup-server-configuration]], table "Server parameters for backups"); set explicitly so
+      // no default_listen_address or image default can widen it. In a cluster the cluster port
+      // (server.cluster.listen_address, 6000) can serve backups too (same file,
+      // [[online-backup-cluster]]), so NetworkPolicies must admit 6000 from Neo4j peers only.
+      settings.server_backup_listen__address = `127.0.0.1:${Neo4jPorts.BACKUP}`;
     }
     if (clustered) {
-      const advertised = (port: number) => `$(POD_NAME)-internals:${port}`;
+      // With resolver_type=K8S each member lists the Services matching the label selector and
+      // contacts `<service>.<namespace>.svc.<cluster domain>:<named port>`; its own advertised
+      // addresses must be exactly those names ("The configured server.discovery.advertised_address
+      // must exactly match the Kubernetes-internal DNS name, which is of the form
+      // <service-name>.<namespace>.svc.cluster.local": neo4j/docs-operations@01eda91
+      // modules/ROOT/pages/clustering/setup/discovery.adoc, [[clustering-discovery-k8s]] NOTE; on
+      // branch 5.x, L203, the same sentence names server.cluster.advertised_address, which discovery
+      // v2 uses: both are set below).
+      // The resolver builds them as "%s.%s.svc.<domain>" (neo4j/neo4j@771060d (3.5)
+      // enterprise/causal-clustering/.../discovery/KubernetesResolver.java, Parser.visit, then
+      // hard-coded cluster.local; since made dbms.kubernetes.cluster_domain, default cluster.local).
+      // The official chart advertises the same FQDN for discovery, cluster, raft and routing
+      // (neo4j/helm-charts@401875e neo4j/templates/neo4j-statefulset.yaml: SERVICE_NEO4J_INTERNALS =
+      // "<fullname>-internals.<namespace>.svc.<clusterDomain>"; neo4j-config.yaml, "# Clustering":
+      // server.{discovery,cluster,cluster.raft,routing}.advertised_address from it, Bolt from the
+      // member's own Service FQDN, here the member's internals Service, which carries tcp-bolt).
+      // Without a chart namespace the pod's own namespace is used (downward API), never a guess.
+      const host = `$(POD_NAME)-internals.${chartNamespace ?? '$(POD_NAMESPACE)'}.svc.${clusterDomain}`;
+      const advertised = (port: number) => `${host}:${port}`;
       Object.assign(settings, {
         dbms_cluster_discovery_resolver__type: 'K8S',
         dbms_kubernetes_label__selector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/component=neo4j-internals`,
@@ -288,11 +337,16 @@ export class Neo4j extends Construct {
         server_routing_advertised__address: advertised(Neo4jPorts.ROUTING),
         server_bolt_advertised__address: advertised(Neo4jPorts.BOLT),
       });
+      // dbms.kubernetes.cluster_domain (default cluster.local: neo4j/docs-operations configuration
+      // settings, "Kubernetes settings") is what the resolver appends; only written when it differs,
+      // so the default configuration carries no setting this construct has not seen in 5.26.
+      if (clusterDomain !== DEFAULT_CLUSTER_DOMAIN) settings.dbms_kubernetes_cluster__domain = clusterDomain;
     }
 
     // Order matters: $(VAR) only expands variables defined earlier in the list.
     const env: Record<string, kplus.EnvValue> = {
       POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+      ...(clustered && chartNamespace === undefined ? { POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE) } : {}),
       // Not NEO4J_-prefixed: the image's entrypoint turns every NEO4J_* variable into a setting.
       AUTH_PASSWORD: this.password.envValue(this),
       // The initial password of user neo4j (applied while /data is empty); never written to YAML.
@@ -313,19 +367,37 @@ export class Neo4j extends Construct {
         { number: Neo4jPorts.ROUTING, name: 'tcp-routing' },
       );
     }
-    if (enterprise) ports.push({ number: Neo4jPorts.BACKUP, name: 'tcp-backup' }, { number: Neo4jPorts.METRICS, name: 'metrics' });
+    // No backup port: it listens on 127.0.0.1 only (see server.backup.listen_address above).
+    if (enterprise) ports.push({ number: Neo4jPorts.METRICS, name: 'metrics' });
 
     const securityContext = hardenedContainerSecurityContext(NEO4J_UID);
     // The image's entrypoint writes the settings into conf/neo4j.conf: copy the image's defaults
     // into a writable emptyDir first, so the root filesystem stays read-only.
     const conf = kplus.Volume.fromEmptyDir(this, 'Conf', 'conf', { sizeLimit: Size.mebibytes(16) });
+    const initResources: kplus.ContainerResources = {
+      cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+      memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+    };
+    // The password lives in a Secret, so synth cannot check it. This init container refuses what the
+    // image's entrypoint would refuse, with a message naming the Secret key and never the password:
+    // on a '/' the entrypoint itself prints the whole NEO4J_AUTH into the pod log ("Invalid value for
+    // NEO4J_AUTH: '...'"), and a short password fails later inside neo4j-admin.
+    this.statefulSet.addInitContainer({
+      name: 'check-password',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['sh', '-c', passwordCheckScript(`${this.password.secretName}/${this.password.key}`)],
+      envVariables: { AUTH_PASSWORD: this.password.envValue(this) },
+      securityContext,
+      resources: initResources,
+    });
     this.statefulSet.addInitContainer({
       name: 'copy-default-config',
       image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['sh', '-c', 'cp -R /var/lib/neo4j/conf/. /conf-rw/'],
       securityContext,
-      resources: { cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) } },
+      resources: initResources,
       volumeMounts: [{ path: '/conf-rw', volume: conf }],
     });
     const container = this.statefulSet.addContainer({
@@ -408,4 +480,37 @@ export class Neo4j extends Construct {
     });
     return { serviceAccount, role };
   }
+}
+
+const DNS_DOMAIN_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * `clusterDomain` as a DNS domain (lowercase labels of letters, digits and '-', at most 63
+ * characters each, no leading or trailing dot), short enough that the longest internals Service
+ * FQDN stays within 253 characters.
+ */
+function requireClusterDomain(scope: Construct, domain: unknown, longestService: string, namespace: string | undefined): string {
+  const allowed = "a DNS domain such as 'cluster.local': lowercase labels of letters, digits and '-' separated by '.', each at most 63 characters, no scheme, port or trailing dot";
+  if (typeof domain !== 'string' || !domain.split('.').every((label) => DNS_DOMAIN_LABEL.test(label))) return invalidProp(scope, 'clusterDomain', domain, allowed);
+  const fqdn = `${longestService}.${namespace ?? 'x'.repeat(63)}.svc.${domain}`;
+  if (fqdn.length > 253) return invalidProp(scope, 'clusterDomain', domain, `${allowed}; at most ${253 - fqdn.length + domain.length} characters here, so that ${longestService}.<namespace>.svc.<clusterDomain> stays within 253`);
+  return domain;
+}
+
+/**
+ * The POSIX shell script of the `check-password` init container: exits 1, naming `where` (Secret and
+ * key, both validated names) but never the password, when `$AUTH_PASSWORD` is one the image's
+ * entrypoint refuses. neo4j/docker-neo4j@8a5082e `docker-image-src/5/coredb/docker-entrypoint.sh`,
+ * `set_initial_password`: NEO4J_AUTH must match `^([^/]+)\/([^/]+)/?([tT][rR][uU][eE])?$` (no '/'
+ * in the password: `<pw>/true` would silently set `<pw>` and demand a change, any other '/' exits
+ * after printing NEO4J_AUTH) and it needs at least `dbms.security.auth_minimum_password_length`
+ * characters (8; this construct never lowers it). The entrypoint also refuses the password `neo4j`,
+ * which is shorter than that anyway.
+ */
+function passwordCheckScript(where: string): string {
+  const fail = (reason: string) => `{ echo "Neo4j password in Secret key ${where} ${reason}" >&2; exit 1; }`;
+  return [
+    `case "$AUTH_PASSWORD" in */*) ${fail("contains '/', which NEO4J_AUTH=neo4j/<password> cannot carry")} ;; esac`,
+    `[ "\${#AUTH_PASSWORD}" -ge ${MIN_PASSWORD_LENGTH} ] || ${fail(`has fewer than ${MIN_PASSWORD_LENGTH} characters (dbms.security.auth_minimum_password_length)`)}`,
+  ].join('\n');
 }

@@ -13,8 +13,9 @@ import { only, servicesFor, synthChart } from './support/synth';
 
 const CREDENTIALS = Credentials.fromSecret('memos-secrets');
 
-function synthNeo4j(props: Partial<Neo4jProps> = {}) {
-  const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+/** `namespace: null` synthesizes in a Chart without a namespace. */
+function synthNeo4j(props: Partial<Neo4jProps> = {}, namespace: string | null = 'memos') {
+  const chart = new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
   const neo4j = new Neo4j(chart, 'Neo4j', { instance: 'memos', credentials: CREDENTIALS, ...props });
   const objects = Testing.synth(chart);
   const sts = only(objects, 'StatefulSet');
@@ -34,6 +35,7 @@ const KNOWN_SETTINGS = [
   'dbms.kubernetes.service_port_name', 'dbms.kubernetes.discovery.v2.service_port_name', 'dbms.cluster.minimum_initial_system_primaries_count',
   'initial.dbms.default_primaries_count', 'dbms.routing.enabled', 'dbms.routing.default_router', 'server.discovery.advertised_address',
   'server.cluster.advertised_address', 'server.cluster.raft.advertised_address', 'server.routing.advertised_address', 'server.bolt.advertised_address',
+  'dbms.kubernetes.cluster_domain',
 ];
 /** NEO4J_* variables the image's entrypoint treats as controls, not settings (docker-entrypoint.sh `not_configs`). */
 const ENTRYPOINT_CONTROLS = ['NEO4J_ACCEPT_LICENSE_AGREEMENT', 'NEO4J_AUTH', 'NEO4J_AUTH_PATH', 'NEO4J_DEBUG', 'NEO4J_EDITION', 'NEO4J_HOME', 'NEO4J_PLUGINS', 'NEO4J_SHA256', 'NEO4J_TARBALL'];
@@ -86,8 +88,8 @@ describe('Neo4j standalone (Community)', () => {
 
   test('a read-only root: the image config is copied to an emptyDir; logs, run and tmp are emptyDirs; data on EVS', () => {
     const { sts, pod, main } = synthNeo4j();
-    expect(pod.initContainers[0]).toMatchObject({ name: 'copy-default-config', command: ['sh', '-c', 'cp -R /var/lib/neo4j/conf/. /conf-rw/'], volumeMounts: [{ name: 'conf', mountPath: '/conf-rw' }] });
-    expect(pod.initContainers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(pod.initContainers[1]).toMatchObject({ name: 'copy-default-config', command: ['sh', '-c', 'cp -R /var/lib/neo4j/conf/. /conf-rw/'], volumeMounts: [{ name: 'conf', mountPath: '/conf-rw' }] });
+    expect(pod.initContainers.map((c: any) => c.securityContext.readOnlyRootFilesystem)).toEqual([true, true]);
     expect(main.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/var/lib/neo4j/conf', '/logs', '/run', '/tmp', '/data']);
     expect(sts.spec.volumeClaimTemplates[0]).toMatchObject({ metadata: { name: 'data', annotations: { 'everest.io/disk-volume-type': 'SSD' } }, spec: { storageClassName: 'csi-disk-topology', resources: { requests: { storage: '100Gi' } } } });
   });
@@ -124,16 +126,66 @@ describe('Neo4j cluster (Enterprise)', () => {
       NEO4J_dbms_kubernetes_label__selector: 'app.kubernetes.io/instance=memos,app.kubernetes.io/component=neo4j-internals',
       NEO4J_dbms_cluster_minimum__initial__system__primaries__count: '3',
       NEO4J_initial_dbms_default__primaries__count: '3',
-      NEO4J_server_cluster_advertised__address: '$(POD_NAME)-internals:6000',
-      NEO4J_server_bolt_advertised__address: '$(POD_NAME)-internals:7687',
     });
     const internals = objects.filter((o) => o.metadata.name.endsWith('-internals'));
     expect(internals.map((s) => [s.metadata.name, s.spec.selector['statefulset.kubernetes.io/pod-name'], s.spec.publishNotReadyAddresses]))
       .toEqual([0, 1, 2].map((i) => [`memos-neo4j-${i}-internals`, `memos-neo4j-${i}`, true]));
     expect(internals[0].metadata.labels['app.kubernetes.io/component']).toBe('neo4j-internals');
-    expect(internals[0].spec.ports.map((p: any) => p.name)).toEqual(['tcp-http', 'tcp-bolt', 'tcp-discovery', 'tcp-tx', 'tcp-raft', 'tcp-routing', 'tcp-backup']);
+    expect(internals[0].spec.ports.map((p: any) => p.name)).toEqual(['tcp-http', 'tcp-bolt', 'tcp-discovery', 'tcp-tx', 'tcp-raft', 'tcp-routing']);
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('every advertised address is the FQDN of the member\'s internals Service (K8S discovery needs an exact match)', () => {
+    const { env, objects } = synthNeo4j(CLUSTER);
+    const fqdn = '$(POD_NAME)-internals.memos.svc.cluster.local';
+    expect(env).toMatchObject({
+      NEO4J_server_discovery_advertised__address: `${fqdn}:5000`,
+      NEO4J_server_cluster_advertised__address: `${fqdn}:6000`,
+      NEO4J_server_cluster_raft_advertised__address: `${fqdn}:7000`,
+      NEO4J_server_routing_advertised__address: `${fqdn}:7688`,
+      NEO4J_server_bolt_advertised__address: `${fqdn}:7687`,
+      // discovery v1 on the 5000 port, v2 on the 6000 port, by the Services' port names
+      NEO4J_dbms_kubernetes_service__port__name: 'tcp-discovery',
+      NEO4J_dbms_kubernetes_discovery_v2_service__port__name: 'tcp-tx',
+    });
+    // the default domain writes no extra setting; every advertised name is a Service of this chart
+    expect(env.NEO4J_dbms_kubernetes_cluster__domain).toBeUndefined();
+    expect(env.NEO4J_dbms_cluster_discovery_version).toBeUndefined();
+    const internals = objects.filter((o) => o.metadata.name.endsWith('-internals'));
+    for (const svc of internals) {
+      const ports = Object.fromEntries(svc.spec.ports.map((p: any) => [p.name, p.port]));
+      expect([ports['tcp-discovery'], ports['tcp-tx'], ports['tcp-raft'], ports['tcp-routing'], ports['tcp-bolt']]).toEqual([5000, 6000, 7000, 7688, 7687]);
+      expect(`${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`).toBe(fqdn.replace('$(POD_NAME)', svc.spec.selector['statefulset.kubernetes.io/pod-name']));
+    }
+  });
+
+  test('a custom clusterDomain goes into every advertised address and into dbms.kubernetes.cluster_domain', () => {
+    const { env } = synthNeo4j({ ...CLUSTER, clusterDomain: 'k8s.example.internal' });
+    expect(env.NEO4J_server_cluster_advertised__address).toBe('$(POD_NAME)-internals.memos.svc.k8s.example.internal:6000');
+    expect(env.NEO4J_server_bolt_advertised__address).toBe('$(POD_NAME)-internals.memos.svc.k8s.example.internal:7687');
+    expect(env.NEO4J_dbms_kubernetes_cluster__domain).toBe('k8s.example.internal');
+    // one server advertises nothing; the prop is still validated there
+    expect(synthNeo4j({ clusterDomain: 'k8s.example.internal' }).env.NEO4J_server_cluster_advertised__address).toBeUndefined();
+  });
+
+  test('without a chart namespace the pod\'s own namespace is used, declared before its use', () => {
+    const { main, env } = synthNeo4j(CLUSTER, null);
+    expect(env.POD_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    expect(env.NEO4J_server_discovery_advertised__address).toBe('$(POD_NAME)-internals.$(POD_NAMESPACE).svc.cluster.local:5000');
+    const names = main.env.map((e: any) => e.name);
+    expect(names.indexOf('POD_NAMESPACE')).toBeLessThan(names.indexOf('NEO4J_server_discovery_advertised__address'));
+    expect(synthNeo4j(CLUSTER).env.POD_NAMESPACE).toBeUndefined();
+  });
+
+  test('the backup port listens on 127.0.0.1 only and is neither a container port nor in any Service', () => {
+    for (const props of [CLUSTER, { edition: Neo4jEdition.ENTERPRISE, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }]) {
+      const { env, main, objects } = synthNeo4j(props);
+      expect(env.NEO4J_server_backup_listen__address).toBe('127.0.0.1:6362');
+      expect(main.ports.map((p: any) => p.containerPort)).not.toContain(6362);
+      for (const svc of objects.filter((o) => o.kind === 'Service')) expect(svc.spec.ports.map((p: any) => p.port)).not.toContain(6362);
+    }
+    expect(synthNeo4j().env.NEO4J_server_backup_listen__address).toBeUndefined();
   });
 
   test('discovery RBAC: a ServiceAccount that may only read Services and Endpoints in the namespace', () => {
@@ -186,11 +238,22 @@ describe('Neo4j cluster (Enterprise)', () => {
     ['no credentials', { credentials: undefined as never }, /invalid credentials \(missing\); allowed: Credentials.fromSecret/],
     ['a bad credential key', { credentials: Credentials.fromSecret('memos-secrets', { keys: { NEO4J_PASSWORD: 'neo4j password' } }) }, /invalid credentials.keys.NEO4J_PASSWORD "neo4j password"; allowed: a Secret key/],
     ['a bad instance name', { instance: 'Memos_1' }, /invalid instance "Memos_1"; allowed: a DNS label/],
-    ['an unpinned image', { image: 'docker.io/library/neo4j:latest' }, /invalid image "docker.io\/library\/neo4j:latest"; allowed: an image pinned/],
+    ['an unpinned image', { image: 'docker.io/library/neo4j:latest' }, /invalid image "docker.io\/library\/neo4j:latest"; allowed: .*pinned to a tag other than 'latest'/],
     ['an unknown zone spread', { zoneSpread: 'always' as never }, /invalid zoneSpread "always"; allowed: required, preferred/],
     ['a bad node pool name', { nodePool: 'Pool_1' }, /invalid nodePool "Pool_1"; allowed: a DNS label/],
-    ['a bad pull secret name', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS label/],
+    ['a bad pull secret name', { imagePullSecrets: ['Bad Secret'] }, /invalid imagePullSecrets\[0\] "Bad Secret"; allowed: a DNS subdomain/],
     ['a bad monitoring namespace (Enterprise)', { ...CLUSTER, monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
+    ['an upper-case cluster domain', { ...CLUSTER, clusterDomain: 'Cluster.Local' }, /Neo4j 'test\/Neo4j': invalid clusterDomain "Cluster.Local"; allowed: a DNS domain such as 'cluster.local'/],
+    ['a cluster domain with a trailing dot', { ...CLUSTER, clusterDomain: 'cluster.local.' }, /invalid clusterDomain "cluster.local."; allowed: a DNS domain/],
+    ['a cluster domain with a leading dot', { ...CLUSTER, clusterDomain: '.cluster.local' }, /invalid clusterDomain ".cluster.local"; allowed: a DNS domain/],
+    ['a cluster domain as a URL', { ...CLUSTER, clusterDomain: 'https://cluster.local' }, /invalid clusterDomain "https:\/\/cluster.local"; allowed: a DNS domain/],
+    ['a cluster domain with a port', { ...CLUSTER, clusterDomain: 'cluster.local:53' }, /invalid clusterDomain "cluster.local:53"; allowed: a DNS domain/],
+    ['a cluster domain with an underscore', { ...CLUSTER, clusterDomain: 'cluster_local' }, /invalid clusterDomain "cluster_local"; allowed: a DNS domain/],
+    ['an empty cluster domain', { ...CLUSTER, clusterDomain: '' }, /invalid clusterDomain ""; allowed: a DNS domain/],
+    ['a cluster domain label over 63 characters', { clusterDomain: `${'a'.repeat(64)}.local` }, /invalid clusterDomain "a{64}\.local"; allowed: a DNS domain/],
+    ['a cluster domain that makes the FQDN exceed 253', { ...CLUSTER, clusterDomain: Array(4).fill('d'.repeat(55)).join('.') },
+      /invalid clusterDomain "d{55}\.[d.]+"; allowed: a DNS domain .*; at most 219 characters here, so that memos-neo4j-2-internals\.<namespace>\.svc\.<clusterDomain> stays within 253/],
+    ['a cluster domain that is not a string', { clusterDomain: 42 as never }, /invalid clusterDomain 42; allowed: a DNS domain/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthNeo4j(props)).toThrow(message);
@@ -279,6 +342,62 @@ describe('Neo4j as a standalone store: credentials and placement in, connection 
   });
 });
 
+describe('Neo4j password rules (NEO4J_AUTH=neo4j/<password>)', () => {
+  const check = (password: string | undefined) => {
+    const { pod } = synthNeo4j();
+    const init = pod.initContainers[0];
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    if (password !== undefined) env.AUTH_PASSWORD = password;
+    try {
+      execFileSync(init.command[0], init.command.slice(1), { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stderr: '' };
+    } catch (e: any) {
+      return { code: e.status as number, stderr: String(e.stderr) };
+    }
+  };
+
+  test('an init container checks the password from the Secret before Neo4j starts', () => {
+    const { pod } = synthNeo4j();
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['check-password', 'copy-default-config']);
+    expect(pod.initContainers[0]).toMatchObject({
+      image: 'docker.io/library/neo4j:5.26.6',
+      command: ['sh', '-c', expect.any(String)],
+      env: [{ name: 'AUTH_PASSWORD', valueFrom: { secretKeyRef: { name: 'memos-secrets', key: 'NEO4J_PASSWORD', optional: false } } }],
+      securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true },
+    });
+    expect(pod.initContainers[0].volumeMounts).toBeUndefined();
+  });
+
+  test.each([
+    ['a password with 8 characters', 'abcdefgh'],
+    ['a long password with symbols', 'c0rrect horse $(battery) "staple" \\ `x`'],
+  ])('accepts %s', (_name, password) => {
+    expect(check(password)).toEqual({ code: 0, stderr: '' });
+  });
+
+  test.each([
+    ['a password with a slash', 'correct/horse-battery', "contains '/'"],
+    ['a password ending in /true', 'correct-horse/true', "contains '/'"],
+    ['a password shorter than 8 characters', 'short12', 'has fewer than 8 characters'],
+    ['an empty password', '', 'has fewer than 8 characters'],
+    ["the password 'neo4j'", 'neo4j', 'has fewer than 8 characters'],
+  ])('rejects %s, naming the Secret key and never the password', (_name, password, reason) => {
+    const result = check(password);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Neo4j password in Secret key memos-secrets/NEO4J_PASSWORD');
+    expect(result.stderr).toContain(reason);
+    if (password.length > 0) expect(result.stderr).not.toContain(password);
+  });
+
+  test('the entrypoint rules the check mirrors', () => {
+    // docker-entrypoint.sh set_initial_password: ^([^/]+)\/([^/]+)/?([tT][rR][uU][eE])?$
+    const auth = /^([^/]+)\/([^/]+)\/?([tT][rR][uU][eE])?$/;
+    expect(auth.exec('neo4j/correct/horse')).toBeNull();
+    expect(auth.exec('neo4j/correct/true')?.[2]).toBe('correct'); // silently another password
+    expect(auth.exec('neo4j/')).toBeNull();
+  });
+});
+
 describe('graph backends in MemosChart', () => {
   test('the postgres backend: no Neo4j and no Qdrant objects, MemOS configured for postgres', () => {
     const objects = synthChart({
@@ -310,6 +429,9 @@ describe('graph backends in MemosChart', () => {
   test('the in-cluster Neo4j: MemOS gets its URI; a single Community server is possible on medium', () => {
     const cluster = synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM) });
     expect(only(cluster, 'StatefulSet', 'memos-neo4j').spec.replicas).toBe(3);
+    const neo4jEnv = only(cluster, 'StatefulSet', 'memos-neo4j').spec.template.spec.containers[0].env;
+    const namespace = only(cluster, 'StatefulSet', 'memos-neo4j').metadata.namespace;
+    expect(neo4jEnv.find((e: any) => e.name === 'NEO4J_server_cluster_advertised__address').value).toBe(`$(POD_NAME)-internals.${namespace}.svc.cluster.local:6000`);
     expect(only(cluster, 'ConfigMap', 'memos-config').data.NEO4J_URI).toBe('neo4j://memos-neo4j:7687');
     const single = synthChart({
       size: MemosSize.MEDIUM,
@@ -331,6 +453,9 @@ describe('graph backends in MemosChart', () => {
       /MemosChart 'test': invalid storage\.neo4j\.edition "community"; allowed: 'enterprise' for a cluster/],
     ['a cluster of 2', MemosSize.SMALL, () => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ servers: 2 }) }),
       /MemosChart 'test': invalid storage\.neo4j\.servers 2; allowed: 1 \(standalone\)/],
+    ['a bad cluster domain', MemosSize.MEDIUM,
+      () => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster({ licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL, clusterDomain: 'Cluster.Local' }) }),
+      /MemosChart 'test': invalid storage\.neo4j\.clusterDomain "Cluster.Local"; allowed: a DNS domain/],
     ['a bad postgres identifier', MemosSize.SMALL, () => MemoryStorage.postgres({ host: 'pg', schema: 'Memos-Schema' }),
       /MemosChart 'test': invalid storage\.\S*schema "Memos-Schema"/],
   ])('rejects %s', (_name, size, storage, message) => {
