@@ -8,7 +8,7 @@ import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityC
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
-import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+import { InvalidPropError, invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
  * redis_exporter (github.com/oliver006/redis_exporter): `--check-streams` SCANs for stream keys
@@ -29,6 +29,52 @@ export const QUEUE_IN_FLIGHT_RECORD = 'memos:redis_queue_in_flight:sum';
 /** Series label naming the MemOS instance (set by the ServiceMonitor from the Service's labels). */
 export const INSTANCE_LABEL = 'memos_instance';
 
+/**
+ * The add-on's adapter and its ConfigMap, as upstream documents and codes them:
+ * - CCE's Cloud Native Cluster Monitoring runs prometheus-adapter as `custom-metrics-apiserver`
+ *   and reads `config.yaml` of `user-adapter-config` (`adapter-config` in older versions) in
+ *   `monitoring`; users add their rules to it and redeploy the adapter (cce_10_0406,
+ *   opentelekomcloud-docs/cloud-container-engine
+ *   umn/source/add-ons/cloud_native_observability_add-ons/cloud_native_cluster_monitoring.rst,
+ *   "Creating an HPA Policy Using Custom Metrics"). The same ConfigMap holds the add-on's
+ *   `resourceRules` (cpu/memory `containerQuery`/`nodeQuery`), shown there as existing content
+ *   (cce_10_0789, umn/source/scheduling/volcano_scheduling/resource_usage-based_scheduling/
+ *   load-aware_scheduling.rst: "the rules in config.yaml are new ones and others are existing ones").
+ * - prometheus-adapter `cmd/adapter/adapter.go` (kubernetes-sigs/prometheus-adapter @0032610a):
+ *   `addResourceMetricsAPI` installs `metrics.k8s.io` only when `ResourceRules != nil`;
+ *   `makeProvider` serves `custom.metrics.k8s.io` only when `len(Rules) > 0`;
+ *   `makeExternalProvider` serves `external.metrics.k8s.io` only when `len(ExternalRules) > 0`; the
+ *   file is read once, at start (`loadConfig` in `main`). So a ConfigMap replaced by ours
+ *   (`rules: []`, no `resourceRules`) drops `kubectl top`, CPU autoscaling and every custom
+ *   metric, and an APIService registered for one of them turns Unavailable.
+ * - An Unavailable aggregated APIService fails discovery for every client that lists all groups:
+ *   `kubectl api-resources` ("unable to retrieve the complete list of server APIs"), the resource
+ *   quota controller, and the namespace controller, which leaves namespaces in Terminating with
+ *   condition `NamespaceDeletionDiscoveryFailure` (k8s.io/api core/v1 types.go; kubernetes/kubernetes
+ *   issue #83332; kubernetes-sigs/metrics-server issue #157).
+ */
+const ADAPTER_CONFIG_MAP = 'user-adapter-config';
+
+/**
+ * Merges `externalRules` given as JSON (argv[1]) into `config.yaml` of a ConfigMap read as JSON on
+ * stdin; writes the ConfigMap as JSON. Rules are matched by `name.as`.
+ */
+const MERGE_PROGRAM = [
+  'import json, sys, yaml',
+  'cm = json.load(sys.stdin)',
+  'new = json.loads(sys.argv[1])',
+  'data = cm.get("data") or {}',
+  'config = yaml.safe_load(data.get("config.yaml") or "") or {}',
+  'names = [r["name"]["as"] for r in new]',
+  'kept = [r for r in config.get("externalRules") or [] if (r.get("name") or {}).get("as") not in names]',
+  'config["externalRules"] = kept + new',
+  'data["config.yaml"] = yaml.safe_dump(config, default_flow_style=False, sort_keys=False)',
+  'cm["data"] = data',
+  'cm["metadata"].pop("managedFields", None)',
+  'sys.stderr.write("%s: externalRules %s merged; kept %s\\n" % (cm["metadata"]["name"], ", ".join(names), ", ".join(k for k in config if k != "externalRules") or "no other keys"))',
+  'json.dump(cm, sys.stdout)',
+].join('\n');
+
 /** What a user may tune on {@link QueueDepthMetric}. */
 export interface QueueDepthMetricOptions {
   /**
@@ -48,16 +94,25 @@ export interface QueueDepthMetricOptions {
    */
   readonly monitoringLabels?: { [key: string]: string };
   /**
-   * Emit the add-on's `user-adapter-config` ConfigMap with the external-metric rule. It replaces
-   * the whole ConfigMap: turn this off when you keep other rules there, and merge the rule
-   * (`QueueDepthMetric.adapterRules()`, docs/operations.md) yourself.
-   * @default true
+   * Emit `user-adapter-config` in the monitoring namespace, holding only the queue-depth rule.
+   * **It replaces the add-on's own ConfigMap wholesale**: the `resourceRules` it holds (the
+   * `metrics.k8s.io` API behind CPU autoscaling and `kubectl top`, served by the same adapter) and
+   * every other rule are gone, and `kubectl delete -f` of the manifests deletes the add-on's
+   * object. Only for a monitoring namespace whose adapter serves nothing else. Otherwise leave it
+   * off and merge the rule into the add-on's ConfigMap: `QueueDepthMetric.adapterMergeCommand()`
+   * (docs/operations.md, "Plugging it into CCE").
+   * @default false
    */
   readonly adapterConfig?: boolean;
   /**
    * Register `v1beta1.external.metrics.k8s.io` with the add-on's `custom-metrics-apiserver`
-   * (prometheus-adapter). Turn off when another provider (KEDA) serves external metrics.
-   * @default true
+   * (prometheus-adapter). Only when nothing else serves it (`kubectl get apiservice
+   * v1beta1.external.metrics.k8s.io` finds nothing; KEDA registers the same name) and after the
+   * rule is merged and the adapter restarted: prometheus-adapter serves external metrics only when
+   * `externalRules` is non-empty at start. An APIService whose backend does not serve its group is
+   * Unavailable, and an Unavailable aggregated API breaks discovery for the whole cluster
+   * (`kubectl api-resources`, the garbage collector, namespace deletion stuck in Terminating).
+   * @default false
    */
   readonly registerExternalMetricsApi?: boolean;
 }
@@ -86,6 +141,20 @@ export interface QueueDepthMetricProps extends QueueDepthMetricOptions {
   readonly imagePullSecrets?: string[];
 }
 
+/** Where {@link QueueDepthMetric.adapterMergeCommand} merges the rule. */
+export interface AdapterMergeCommandOptions {
+  /**
+   * Namespace of the Cloud Native Cluster Monitoring add-on (the stack's `monitoringNamespace`).
+   * @default 'monitoring'
+   */
+  readonly monitoringNamespace?: string;
+  /**
+   * The add-on's adapter ConfigMap. Older add-on versions name it `adapter-config` (cce_10_0406).
+   * @default 'user-adapter-config'
+   */
+  readonly configMapName?: string;
+}
+
 /**
  * Makes `redis_queue_depth` exist: a redis_exporter reading MemOS's scheduler streams, a
  * ServiceMonitor, a recording rule summing their lengths per MemOS instance, and the
@@ -94,19 +163,64 @@ export interface QueueDepthMetricProps extends QueueDepthMetricOptions {
  *
  * Queue depth = Σ XLEN over `<prefix>:*` streams: MemOS acknowledges and deletes each entry once
  * processed (XACK + XDEL), so XLEN counts waiting plus in-flight tasks (memos-runtime.md §8).
+ *
+ * The add-on's adapter objects are not ours: by default neither its ConfigMap nor the
+ * external-metrics APIService is emitted. Merge the rule with {@link adapterMergeCommand}, and
+ * register the API only when asked (`registerExternalMetricsApi`).
  */
 export class QueueDepthMetric extends Construct {
   /** redis_exporter, pinned. */
   public static readonly DEFAULT_EXPORTER_IMAGE = DEFAULT_QUEUE_EXPORTER_IMAGE;
+  /** The add-on's adapter ConfigMap (cce_10_0406; `adapter-config` in older add-on versions). */
+  public static readonly ADAPTER_CONFIG_MAP = ADAPTER_CONFIG_MAP;
 
   /**
    * The prometheus-adapter rules (docs/config.md of kubernetes-sigs/prometheus-adapter) that CCE's
    * Cloud Native Cluster Monitoring reads from `config.yaml` of `user-adapter-config` (cce_10_0406).
    * The external rule is the same for every MemOS instance: series are told apart by namespace
    * (from the HPA's namespace) and `memos_instance` (from the HPA's label selector).
+   * This is the whole file `adapterConfig` emits; to add the rule to the add-on's own file, merge
+   * only `externalRules` ({@link adapterRulesSnippet}, {@link adapterMergeCommand}).
    */
   public static adapterRules(): any {
     return adapterRules();
+  }
+
+  /**
+   * The `externalRules` entry as YAML, to add by hand under `config.yaml` of the add-on's
+   * `user-adapter-config` (`kubectl -n monitoring edit configmap user-adapter-config`), next to
+   * the `rules` and `resourceRules` already there. Then restart `custom-metrics-apiserver`.
+   */
+  public static adapterRulesSnippet(): string {
+    return Yaml.stringify({ externalRules: adapterRules().externalRules });
+  }
+
+  /**
+   * A shell command (kubectl, python3 with PyYAML) that merges the queue-depth rule into the
+   * add-on's adapter ConfigMap and restarts the adapter: it reads `config.yaml`, keeps every key
+   * (`rules`, `resourceRules`, other `externalRules`), replaces an earlier `redis_queue_depth`
+   * external rule (so it can run again), writes it back with `kubectl replace` (which fails
+   * instead of overwriting a concurrent change) and restarts `custom-metrics-apiserver`, which
+   * reads its configuration only at start (prometheus-adapter `cmd/adapter/adapter.go`).
+   */
+  public static adapterMergeCommand(options: AdapterMergeCommandOptions = {}): string {
+    const where = 'QueueDepthMetric.adapterMergeCommand';
+    const namespace = options.monitoringNamespace ?? CCE_MONITORING_NAMESPACE;
+    if (typeof namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+      throw new InvalidPropError(where, 'monitoringNamespace', namespace, 'a DNS label: lowercase letters, digits and \'-\', starting and ending with a letter or digit, at most 63 characters');
+    }
+    const configMap = options.configMapName ?? ADAPTER_CONFIG_MAP;
+    if (typeof configMap !== 'string' || configMap.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(configMap)) {
+      throw new InvalidPropError(where, 'configMapName', configMap, 'a DNS subdomain: lowercase letters, digits, \'-\' and \'.\', at most 253 characters');
+    }
+    const rules = JSON.stringify(adapterRules().externalRules);
+    return [
+      `kubectl -n ${namespace} get configmap ${configMap} -o json \\`,
+      `  | python3 -c ${shellQuote(MERGE_PROGRAM)} ${shellQuote(rules)} \\`,
+      '  | kubectl replace -f - \\',
+      `  && kubectl -n ${namespace} rollout restart deployment ${CCE_CUSTOM_METRICS_APISERVER} \\`,
+      `  && kubectl -n ${namespace} rollout status deployment ${CCE_CUSTOM_METRICS_APISERVER}`,
+    ].join('\n');
   }
 
   /** External metric name for HPAs. */
@@ -214,6 +328,24 @@ export class QueueDepthMetric extends Construct {
       },
     });
 
+    // Both records exist, as 0, while there is no backlog: a sum over no stream is no series, and
+    // streams come and go (none on a fresh install; MemOS deletes streams idle for 2 h,
+    // redis_queue.py DEFAULT_STREAM_INACTIVITY_DELETE_SECONDS = 7200), while an HPA skips
+    // scale-down whenever one of its metrics cannot be read (kubernetes/website
+    // content/en/docs/concepts/workloads/autoscaling/horizontal-pod-autoscale.md, "Algorithm
+    // details"). The 0 comes from `redis_up == 1` of the same target: redis_exporter reports
+    // redis_up 0 and no stream series when it cannot reach Redis (exporter/exporter.go `Collect`,
+    // `scrapeRedisHost`), and then the records stay absent, so the HPA holds its size instead of
+    // scaling down on a queue nobody can read; a missing exporter does the same. `sum by` on both
+    // sides gives both the label set {namespace, memos_instance}, so `or` adds the 0 only for an
+    // instance without stream series (prometheus/prometheus docs/querying/operators.md, "Logical/set binary
+    // operators"). `max by (..., stream)` first: while the exporter Deployment rolls, two pods
+    // report the same streams, which a plain sum would count twice.
+    // Left open: a SCAN error with Redis up is only logged by the exporter (exporter/streams.go
+    // `extractStreamMetrics`) and reads as 0 here; MemOS finds its streams with the same SCAN.
+    const streams = `stream=~"${promString(streamRegex)}"`;
+    const byInstance = `namespace, ${INSTANCE_LABEL}`;
+    const zeroWhileRedisUp = `0 * max by (${byInstance}) (redis_up{${INSTANCE_LABEL}!=""} == 1)`;
     this.rules = new PrometheusRule(this, 'Rules', {
       metadata: { ...monitoringMetadata, name: sharedName },
       spec: {
@@ -223,25 +355,30 @@ export class QueueDepthMetric extends Construct {
           rules: [
             {
               record: QUEUE_DEPTH_RECORD,
-              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(`sum by (namespace, ${INSTANCE_LABEL}) (redis_stream_length{stream=~"${promString(streamRegex)}"})`),
+              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(
+                `sum by (${byInstance}) (max by (${byInstance}, db, stream) (redis_stream_length{${streams}})) or ${zeroWhileRedisUp}`),
             },
             {
               record: QUEUE_IN_FLIGHT_RECORD,
-              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(`sum by (namespace, ${INSTANCE_LABEL}) (redis_stream_group_messages_pending{group="${MEMOS_CONSUMER_GROUP}",stream=~"${promString(streamRegex)}"})`),
+              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(
+                `sum by (${byInstance}) (max by (${byInstance}, db, stream, group) (redis_stream_group_messages_pending{group="${MEMOS_CONSUMER_GROUP}",${streams}})) or ${zeroWhileRedisUp}`),
             },
           ],
         }],
       },
     });
 
-    if (props.adapterConfig ?? true) {
+    // Opt-in only: this replaces the add-on's ConfigMap (see ADAPTER_CONFIG_MAP above).
+    if (requireBoolean(this, 'adapterConfig', props.adapterConfig ?? false)) {
       this.adapterConfig = new kplus.ConfigMap(this, 'AdapterConfig', {
-        metadata: { namespace: monitoringNamespace, name: 'user-adapter-config', labels: componentLabels(instance, 'metrics-adapter-config') },
+        metadata: { namespace: monitoringNamespace, name: ADAPTER_CONFIG_MAP, labels: componentLabels(instance, 'metrics-adapter-config') },
         data: { 'config.yaml': Yaml.stringify(adapterRules()) },
       });
     }
 
-    if (props.registerExternalMetricsApi ?? true) {
+    // Opt-in only: Unavailable until the adapter serves external metrics, and then it breaks
+    // discovery cluster-wide (see ADAPTER_CONFIG_MAP above).
+    if (requireBoolean(this, 'registerExternalMetricsApi', props.registerExternalMetricsApi ?? false)) {
       const apiService = this.externalMetricsApi = new kplus.k8s.KubeApiService(this, 'ExternalMetricsApi', {
         metadata: { name: 'v1beta1.external.metrics.k8s.io', labels: componentLabels(instance, 'metrics-adapter') },
         spec: {
@@ -250,8 +387,8 @@ export class QueueDepthMetric extends Construct {
           service: { name: CCE_CUSTOM_METRICS_APISERVER, namespace: monitoringNamespace, port: 443 },
           groupPriorityMinimum: 100,
           versionPriority: 100,
-          // As the add-on registers custom.metrics.k8s.io and prometheus-adapter's own chart does:
-          // the adapter's serving certificate is self-signed.
+          // As CCE registers metrics.k8s.io with the same adapter (cce_10_0406, "Providing Basic
+          // Resource Metrics Through the Metrics API"): the serving certificate is self-signed.
           insecureSkipTlsVerify: true,
         },
       });
@@ -272,6 +409,17 @@ function adapterRules(): Record<string, unknown> {
       metricsQuery: `sum by (namespace, ${INSTANCE_LABEL}) (<<.Series>>{<<.LabelMatchers>>})`,
     }],
   };
+}
+
+/** `value` when it is a boolean (plain JavaScript callers may pass `'false'`, which is truthy). */
+function requireBoolean(scope: Construct, property: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  return invalidProp(scope, property, value, 'true or false');
+}
+
+/** Quotes a word for POSIX shells. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function escapeRegex(text: string): string {

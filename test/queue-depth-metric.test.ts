@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { QueueDepthMetric, QueueDepthMetricProps } from '../constructs/queue-depth-metric';
@@ -12,17 +14,26 @@ function synthMetric(props: Partial<QueueDepthMetricProps> = {}) {
 }
 
 describe('QueueDepthMetric', () => {
-  test('emits the exporter, its Service, ServiceMonitor, rules, adapter config and API registration, all valid', () => {
+  test('emits the exporter, its Service, ServiceMonitor and rules, and none of the add-on\'s adapter objects, all valid', () => {
     const objects = synthMetric();
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`)).toEqual([
       'Deployment/memos/memos-queue-exporter',
       'Service/memos/memos-queue-exporter',
       'ServiceMonitor/monitoring/memos-memos-queue-depth',
       'PrometheusRule/monitoring/memos-memos-queue-depth',
+    ]);
+    expect(validateManifests(objects)).toEqual([]);
+  });
+
+  test('the adapter ConfigMap and the external-metrics APIService are opt-in, and valid when asked for', () => {
+    const objects = synthMetric({ adapterConfig: true, registerExternalMetricsApi: true });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`).slice(4)).toEqual([
       'ConfigMap/monitoring/user-adapter-config',
       'APIService/-/v1beta1.external.metrics.k8s.io',
     ]);
     expect(validateManifests(objects)).toEqual([]);
+    expect(synthMetric({ adapterConfig: true }).map((o) => o.kind)).toEqual(['Deployment', 'Service', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap']);
+    expect(synthMetric({ registerExternalMetricsApi: true }).map((o) => o.kind)).toEqual(['Deployment', 'Service', 'ServiceMonitor', 'PrometheusRule', 'APIService']);
   });
 
   test('the exporter reads MemOS streams in MemOS Redis, with the password from the Secret', () => {
@@ -58,16 +69,24 @@ describe('QueueDepthMetric', () => {
     expect(monitor.spec.endpoints[0].relabelings).toEqual([{ sourceLabels: ['__meta_kubernetes_service_label_app_kubernetes_io_instance'], targetLabel: 'memos_instance' }]);
   });
 
-  test('the recording rules sum XLEN and pending entries of the scheduler streams per instance', () => {
+  test('the recording rules sum XLEN and pending entries of the scheduler streams per instance, and are 0 without streams while Redis is up', () => {
     const rules = only(synthMetric(), 'PrometheusRule').spec.groups[0].rules;
+    const zero = '0 * max by (namespace, memos_instance) (redis_up{memos_instance!=""} == 1)';
     expect(rules).toEqual([
-      { record: 'memos:redis_queue_depth:sum', expr: 'sum by (namespace, memos_instance) (redis_stream_length{stream=~"scheduler:messages:stream:v2\\\\.0:.*"})' },
-      { record: 'memos:redis_queue_in_flight:sum', expr: 'sum by (namespace, memos_instance) (redis_stream_group_messages_pending{group="scheduler_group",stream=~"scheduler:messages:stream:v2\\\\.0:.*"})' },
+      {
+        record: 'memos:redis_queue_depth:sum',
+        expr: `sum by (namespace, memos_instance) (max by (namespace, memos_instance, db, stream) (redis_stream_length{stream=~"scheduler:messages:stream:v2\\\\.0:.*"})) or ${zero}`,
+      },
+      {
+        record: 'memos:redis_queue_in_flight:sum',
+        expr: `sum by (namespace, memos_instance) (max by (namespace, memos_instance, db, stream, group) (redis_stream_group_messages_pending{group="scheduler_group",stream=~"scheduler:messages:stream:v2\\\\.0:.*"})) or ${zero}`,
+      },
     ]);
   });
 
   test('the adapter publishes the recorded series as the namespaced external metric redis_queue_depth', () => {
-    const config = YAML.parse(only(synthMetric(), 'ConfigMap').data['config.yaml']);
+    const opted = synthMetric({ adapterConfig: true, registerExternalMetricsApi: true });
+    const config = YAML.parse(only(opted, 'ConfigMap').data['config.yaml']);
     expect(config).toEqual({
       rules: [],
       externalRules: [{
@@ -78,7 +97,8 @@ describe('QueueDepthMetric', () => {
       }],
     });
     expect(new RegExp(config.externalRules[0].name.matches).test('memos:redis_queue_depth:sum')).toBe(true);
-    const api = only(synthMetric(), 'APIService');
+    expect(config).toEqual(QueueDepthMetric.adapterRules());
+    const api = only(opted, 'APIService');
     expect(api.metadata.namespace).toBeUndefined();
     expect(api.spec).toEqual({
       group: 'external.metrics.k8s.io', version: 'v1beta1', groupPriorityMinimum: 100, versionPriority: 100, insecureSkipTLSVerify: true,
@@ -112,8 +132,53 @@ describe('QueueDepthMetric', () => {
     ['a bad monitoring namespace', { monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
     ['a 5-second interval', { interval: Duration.seconds(5) }, /invalid interval 5; allowed: an integer from 10 to 300/],
     ['a bad instance', { instance: 'MemOS' }, /invalid instance "MemOS"/],
+    // From plain JavaScript or a config file: the string 'false' is truthy.
+    ['adapterConfig given as a string', { adapterConfig: 'false' as any }, /QueueDepthMetric 'test\/QueueDepth': invalid adapterConfig "false"; allowed: true or false/],
+    ['registerExternalMetricsApi given as a string', { registerExternalMetricsApi: 'no' as any }, /invalid registerExternalMetricsApi "no"; allowed: true or false/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthMetric(props)).toThrow(message);
+  });
+
+  describe('merging the rule into the add-on\'s adapter ConfigMap', () => {
+    test('the snippet is the external rule, under externalRules', () => {
+      expect(YAML.parse(QueueDepthMetric.adapterRulesSnippet())).toEqual({ externalRules: QueueDepthMetric.adapterRules().externalRules });
+    });
+
+    test('the command reads, merges, replaces the add-on\'s ConfigMap and restarts the adapter', () => {
+      const command = QueueDepthMetric.adapterMergeCommand();
+      const lines = command.split('\n');
+      expect(lines[0]).toBe('kubectl -n monitoring get configmap user-adapter-config -o json \\');
+      expect(lines.slice(-3)).toEqual([
+        '  | kubectl replace -f - \\',
+        '  && kubectl -n monitoring rollout restart deployment custom-metrics-apiserver \\',
+        '  && kubectl -n monitoring rollout status deployment custom-metrics-apiserver',
+      ]);
+      // The rules travel as the last single-quoted word of the python3 line.
+      const rulesWord = /'(\[[^']*\])' \\$/m.exec(command)![1];
+      expect(JSON.parse(rulesWord)).toEqual(QueueDepthMetric.adapterRules().externalRules);
+      expect(command).not.toContain('apply');
+    });
+
+    test('docs/operations.md shows exactly the command and the snippet the library prints', () => {
+      const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
+      expect(doc).toContain(`\n\`\`\`bash\n${QueueDepthMetric.adapterMergeCommand()}\n\`\`\`\n`);
+      expect(doc).toContain(`\n\`\`\`yaml\n${QueueDepthMetric.adapterRulesSnippet()}\`\`\`\n`);
+    });
+
+    test('follows the monitoring namespace and an older add-on\'s ConfigMap name', () => {
+      const command = QueueDepthMetric.adapterMergeCommand({ monitoringNamespace: 'observability', configMapName: 'adapter-config' });
+      expect(command.split('\n')[0]).toBe('kubectl -n observability get configmap adapter-config -o json \\');
+      expect(command).toContain('kubectl -n observability rollout restart deployment custom-metrics-apiserver');
+    });
+
+    test.each([
+      [{ monitoringNamespace: 'monitoring; rm -rf ~' }, /QueueDepthMetric.adapterMergeCommand: invalid monitoringNamespace "monitoring; rm -rf ~"; allowed: a DNS label/],
+      [{ monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"/],
+      [{ configMapName: 'user-adapter-config $(id)' }, /QueueDepthMetric.adapterMergeCommand: invalid configMapName "user-adapter-config \$\(id\)"; allowed: a DNS subdomain/],
+      [{ configMapName: '' }, /invalid configMapName ""/],
+    ])('rejects %j', (options, message) => {
+      expect(() => QueueDepthMetric.adapterMergeCommand(options)).toThrow(message);
+    });
   });
 });
