@@ -2,17 +2,16 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { consumerSettings, MemosConfig } from './memos-config';
-import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, ZoneSpread } from '../src/kubernetes';
-import { MEMOS_HTTP_PORT } from '../src/memos';
 import { requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** This construct's default resources: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi (seed §2.5). */
 export const MEM_SCHEDULER_DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.units(2) },
   memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
-  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
+  ephemeralStorage: MEMOS_EPHEMERAL_STORAGE,
 };
 
 /** Properties of {@link MemScheduler}. */
@@ -33,8 +32,9 @@ export interface MemSchedulerProps extends WorkloadPlacementProps {
    */
   readonly replicas?: number;
   /**
-   * Resources of each pod.
-   * @default - seed §2.5: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi
+   * Resources of each pod. Without `ephemeralStorage`, the default's (request 1Gi, limit 4Gi) is
+   * kept: every MemOS pod bounds its node disk.
+   * @default - seed §2.5: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi; ephemeral storage 1Gi / 4Gi
    */
   readonly resources?: kplus.ContainerResources;
   /**
@@ -58,21 +58,29 @@ export interface MemSchedulerProps extends WorkloadPlacementProps {
 
 /**
  * A dedicated MemScheduler: the MemOS server image run as a queue consumer
- * (`API_SCHEDULER_ON=true`, Redis queue on) in a StatefulSet with a headless Service (stable pod
- * identities, no external exposure), hardened like memos-api, spread across zones, with a
- * PodDisruptionBudget from two pods up.
+ * (`API_SCHEDULER_ON=true`, Redis queue on) in a Deployment, hardened like memos-api, spread across
+ * zones, with a PodDisruptionBudget from two pods up. No Service: nothing calls these pods, and
+ * the kubelet probes them directly.
  *
  * MemOS has no separate worker binary: a scheduler pod is the same process as an API pod and
  * still serves HTTP on 8000 (used only for its probes here).
+ *
+ * Why a Deployment and not a StatefulSet: a consumer has no identity and no storage to keep. Each
+ * process joins the consumer group `scheduler_group` under a new random name,
+ * `scheduler_consumer_<8 hex>` (MemOS v2.0.31 mem_scheduler/task_schedule_modules/redis_queue.py
+ * L77 `f"{consumer_name}_{uuid4().hex[:8]}"`, called with `consumer_name="scheduler_consumer"` by
+ * task_queue.py L40-45), so a pod that comes back under the same name is still a new consumer, and
+ * the entries a dead consumer held are claimed by any live one once idle for an hour (XAUTOCLAIM,
+ * `DEFAULT_PENDING_CLAIM_MIN_IDLE_MS` in schemas/task_schemas.py L63). Its only local state, the
+ * scheduler's SQLite DB, is created in a fresh `tempfile.mkdtemp()` at every start
+ * (api/handlers/component_init.py L286, mem_scheduler/orm_modules/base_model.py L573).
  */
 export class MemScheduler extends Construct {
   /** The MemOS image: the same as memos-api's. */
   public static readonly DEFAULT_IMAGE: string = DEFAULT_MEMOS_IMAGE;
 
-  /** The StatefulSet. */
-  public readonly statefulSet: kplus.StatefulSet;
-  /** Its headless governing Service. */
-  public readonly service: kplus.Service;
+  /** The Deployment. */
+  public readonly deployment: kplus.Deployment;
   /** Labels selecting the scheduler pods. */
   public readonly selectorLabels: { [key: string]: string };
   /** The PodDisruptionBudget, from two pods up. */
@@ -93,23 +101,19 @@ export class MemScheduler extends Construct {
     this.selectorLabels = selectorLabels(instance, 'mem-scheduler');
     const labels = componentLabels(instance, 'mem-scheduler');
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name, labels },
-      clusterIP: 'None',
-      ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
-    });
-    selectPods(this.service, this.selectorLabels);
-
-    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
       ...memosWorkloadProps({ name, labels, config: props.config, terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2) }),
-      service: this.service,
       replicas: this.replicas,
-      // Consumers do not depend on each other: start and replace them all at once.
-      podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+      // Start the new consumer before stopping an old one: the consumer count never drops during
+      // a rollout, and a single consumer keeps draining the queue while it is replaced.
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
     });
-    selectPods(this.statefulSet, this.selectorLabels);
+    selectPods(this.deployment, this.selectorLabels);
 
-    addMemosServerContainer(this, this.statefulSet, {
+    addMemosServerContainer(this, this.deployment, {
       name: 'mem-scheduler',
       image,
       config: props.config,
@@ -117,8 +121,8 @@ export class MemScheduler extends Construct {
       consumesQueue: true,
       env,
     });
-    setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
-    spreadAcrossZones(this.statefulSet, this.selectorLabels, zoneSpread);
+    setImagePullSecrets(this, this.deployment, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
+    spreadAcrossZones(this.deployment, this.selectorLabels, zoneSpread);
     if (this.replicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
   }
 }

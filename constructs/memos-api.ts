@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { ElbHealthCheckProtocol } from './elb-load-balancer';
 import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
-import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, memosWorkloadProps } from './memos-server';
+import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
@@ -15,8 +15,8 @@ import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireEnum, requi
 export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(4) },
   memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) },
-  // Bounds the node disk the emptyDirs (logs, SQLite, tokenizer cache) may use.
-  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
+  // Bounds the node disk the emptyDirs (log file, SQLite, scratch) may use.
+  ephemeralStorage: MEMOS_EPHEMERAL_STORAGE,
 };
 
 /** Autoscaling of the memos-api Deployment. */
@@ -105,8 +105,9 @@ export interface MemosApiProps {
    */
   readonly zoneSpread?: ZoneSpread;
   /**
-   * CPU, memory and ephemeral storage of the MemOS container.
-   * @default - seed §2.5: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi
+   * CPU, memory and ephemeral storage of the MemOS container. Without `ephemeralStorage`, the
+   * default's (request 1Gi, limit 4Gi) is kept: every MemOS pod bounds its node disk.
+   * @default - seed §2.5: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi; ephemeral storage 1Gi / 4Gi
    */
   readonly resources?: kplus.ContainerResources;
   /**
@@ -226,7 +227,7 @@ export class MemosApi extends Construct {
   private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: { [key: string]: string }): kplus.HorizontalPodAutoscaler {
     const minReplicas = requireInteger(this, 'autoscaling.minReplicas', autoscaling.minReplicas, 1, 1000);
     const maxReplicas = requireInteger(this, 'autoscaling.maxReplicas', autoscaling.maxReplicas, minReplicas, 1000);
-    const cpu = requireInteger(this, 'autoscaling.targetCpuUtilization', autoscaling.targetCpuUtilization ?? 70, 1, 100);
+    const cpu = requireInteger(this, 'autoscaling.targetCpuUtilization', autoscaling.targetCpuUtilization ?? 70, 1, 1000);
     const metrics = [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(cpu))];
     if (autoscaling.queueDepth) {
       if (!consumesQueue) {

@@ -15,16 +15,27 @@ import {
 } from '../src/memos';
 
 /**
- * The MemOS server process, shared by every workload that runs it: memos-api (Deployment) and
- * mem-scheduler (StatefulSet) are the same image and command (memos-runtime.md §6), told apart
- * only by `API_SCHEDULER_ON` and their scaling.
+ * The MemOS server process, shared by every workload that runs it: memos-api and mem-scheduler
+ * (both Deployments) are the same image and command (memos-runtime.md §6), told apart only by
+ * `API_SCHEDULER_ON` and their scaling.
  */
 
 /**
- * Default MemOS image: MemOS publishes no application image, so build the root Dockerfile of
- * MemOS v2.0.31 and push it to your SWR organization (docs/operations.md, "Building the MemOS image").
+ * Default MemOS image: MemOS publishes no application image, so build the recipe in
+ * images/memos/Dockerfile (MemOS v2.0.31 with the gpt2 tokenizer baked in and a size-bounded log
+ * file) and push it to your SWR organization (docs/operations.md, "Building the MemOS image").
  */
 export const DEFAULT_MEMOS_IMAGE = SwrImage.reference({ region: 'cn-north-4', organization: 'memos', repository: 'memos', tag: MEMOS_VERSION });
+
+/**
+ * Node disk a MemOS container may use: its three 1 GiB emptyDirs (state with the log file, which
+ * the image bounds at 4 x 64 MiB, /tmp, ~/.cache) and its container log. With a limit the kubelet
+ * evicts only the pod that overruns, instead of the node's other pods when its disk fills.
+ */
+export const MEMOS_EPHEMERAL_STORAGE: kplus.EphemeralStorageResources = {
+  request: Size.gibibytes(1),
+  limit: Size.gibibytes(4),
+};
 
 /**
  * Workload and pod settings of a MemOS workload: its name and labels, an explicit path-independent
@@ -63,10 +74,11 @@ export interface MemosServerContainerOptions {
 /**
  * Adds the MemOS server container (`uvicorn memos.api.server_api:app`, one worker, port 8000)
  * to a workload: probes sized for a slow start, hardened, emptyDirs where MemOS writes, all
- * settings and credentials from the {@link MemosConfig}.
+ * settings and credentials from the {@link MemosConfig}. Resources without ephemeral storage get
+ * {@link MEMOS_EPHEMERAL_STORAGE}: every MemOS pod has a disk request and limit.
  * @internal
  */
-export function addMemosServerContainer(scope: Construct, workload: kplus.Deployment | kplus.StatefulSet, options: MemosServerContainerOptions): kplus.Container {
+export function addMemosServerContainer(scope: Construct, workload: kplus.Deployment, options: MemosServerContainerOptions): kplus.Container {
   const container = workload.addContainer({
     name: options.name,
     image: options.image,
@@ -76,10 +88,10 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     command: ['uvicorn'],
     args: [MEMOS_APP_MODULE, '--host', '0.0.0.0', '--port', String(MEMOS_HTTP_PORT), '--workers', '1'],
     ports: [{ number: MEMOS_HTTP_PORT, name: 'http' }],
-    resources: options.resources,
+    resources: { ...options.resources, ephemeralStorage: options.resources.ephemeralStorage ?? MEMOS_EPHEMERAL_STORAGE },
     securityContext: hardenedContainerSecurityContext(MEMOS_UID),
-    // init_server() connects to every backend, creates indexes and may download a tokenizer
-    // before the port opens: allow up to 5 minutes, then probe the static /health route.
+    // init_server() connects to every backend and creates indexes before the port opens (the
+    // tokenizer comes from the image): allow up to 5 minutes, then probe the static /health route.
     startup: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
     readiness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
     liveness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
@@ -94,6 +106,7 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     if (value !== undefined) container.env.addVariable(name, kplus.EnvValue.fromValue(value));
   }
 
+  // None of these mounts may cover MEMOS_HF_HOME, where the image keeps the tokenizer.
   const writable: [string, string][] = [
     ['memos-state', MEMOS_WRITABLE_PATHS.state],
     ['tmp', MEMOS_WRITABLE_PATHS.tmp],

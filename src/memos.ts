@@ -29,15 +29,48 @@ export const MEMOS_WRITABLE_PATHS = {
   state: '/app/.memos',
   /** Python's tempfile dir: scheduler SQLite DB, skill-memory scratch dirs. */
   tmp: '/tmp',
-  /** Home cache of user memos: the Hugging Face tokenizer cache (HF_HOME below). */
+  /** `~/.cache` of user memos, for any library that caches there. Not the tokenizer: see MEMOS_HF_HOME. */
   cache: '/home/memos/.cache',
 } as const;
 
 /** MEMOS_BASE_PATH: the `.memos` folder lives below it. */
 export const MEMOS_BASE_PATH = '/app';
 
-/** Hugging Face cache (the gpt2 tokenizer chonkie downloads at start-up lands here). */
-export const MEMOS_HF_HOME = `${MEMOS_WRITABLE_PATHS.cache}/huggingface`;
+/**
+ * Version of the PyPI package `MemoryOS` that images/memos/Dockerfile installs for MemOS v2.0.31:
+ * 2.0.31 was never published to PyPI (it serves 2.0.30, then 2.0.32), and the code of v2.0.31
+ * (commit be68e2fb) is 2.0.30's apart from the version string. 2.0.32 replaces
+ * MEMSCHEDULER_OPENAI_DEFAULT_MODEL with MEMSCHEDULER_MODEL (configs/mem_scheduler.py).
+ */
+export const MEMOS_PYPI_VERSION = '2.0.30';
+
+/**
+ * Hugging Face home baked into the MemOS image (images/memos/Dockerfile): the `gpt2` tokenizer
+ * MemOS's chunker loads in init_server() (MemOS v2.0.31 api/config.py L1028
+ * `"tokenizer_or_token_counter": "gpt2"`, mem_reader/simple_struct.py L203; chonkie 1.1.0 reads
+ * `tokenizer.json` through `tokenizers`, i.e. huggingface_hub's cache under HF_HOME) is fetched there
+ * at build time. It lies outside every emptyDir a MemOS pod mounts, so no mount hides it, and it
+ * is only read: with HF_HUB_OFFLINE=1 huggingface_hub resolves the file from the cache and writes nothing.
+ */
+export const MEMOS_HF_HOME = '/opt/huggingface';
+
+/**
+ * The Hugging Face settings every MemOS pod needs with the image of images/memos/Dockerfile (which
+ * sets the same in its ENV): the baked tokenizer, and no call to the hub. Without them, or with an
+ * image that lacks the tokenizer, a pod without egress to the hub crash-loops on
+ * "Tokenizer not found" (chonkie/tokenizer.py `_load_tokenizer`).
+ */
+export const MEMOS_OFFLINE_HF_SETTINGS = { HF_HOME: MEMOS_HF_HOME, HF_HUB_OFFLINE: '1' } as const;
+
+/**
+ * Size at which the MemOS image rotates the log file (`maxBytes` that images/memos/bound_log_file.py
+ * adds to the file handler of MemOS's log.py). With MemOS's `backupCount: 3` the log folder holds
+ * at most 4 files: 256 MiB of the 1 GiB `$MEMOS_BASE_PATH/.memos` emptyDir.
+ */
+export const MEMOS_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Rotated log files MemOS keeps (`backupCount` of the file handler, MemOS v2.0.31 log.py L277). */
+export const MEMOS_LOG_BACKUPS = 3;
 
 /**
  * Every environment variable this library may set on a MemOS container. Each one is read by the
@@ -121,6 +154,9 @@ export const BGE_M3 = { model: 'bge-m3', dimension: 1024 } as const;
 
 /** DeepSeek's OpenAI-compatible API, the seed's default LLM (seed §3.3). */
 export const DEEPSEEK = { apiBase: 'https://api.deepseek.com/v1', chatModel: 'deepseek-chat' } as const;
+
+/** The Qdrant collection of the `neo4j-community` backend (MemOS api/config.py, `collection_name`). */
+export const MEMOS_QDRANT_COLLECTION = 'neo4j_vec_db';
 
 /** Default prefix of the scheduler's Redis stream keys (`task_schemas.py` L79). */
 export const MEMOS_STREAM_KEY_PREFIX = 'scheduler:messages:stream:v2.0';

@@ -1,4 +1,5 @@
-import { Chart, Duration, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
 import { MemScheduler, MemSchedulerProps } from '../constructs/mem-scheduler';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
 import { policyViolations } from './support/policy';
@@ -11,26 +12,32 @@ function synthScheduler(props: Partial<MemSchedulerProps> = {}, configExtra: Rec
   const config = testConfig(chart, { extraSettings: configExtra });
   new MemScheduler(chart, 'Scheduler', { instance: 'memos', config, ...props });
   const objects = Testing.synth(chart);
-  const statefulSet = only(objects, 'StatefulSet');
-  return { objects, statefulSet, pod: statefulSet.spec.template.spec, main: container(statefulSet, 'mem-scheduler') };
+  const deployment = only(objects, 'Deployment');
+  return { objects, deployment, pod: deployment.spec.template.spec, main: container(deployment, 'mem-scheduler') };
 }
 
 const selector = { 'app.kubernetes.io/name': 'mem-scheduler', 'app.kubernetes.io/instance': 'memos' };
 
 describe('MemScheduler', () => {
-  test('a StatefulSet behind a headless Service, nothing exposed', () => {
-    const { objects, statefulSet } = synthScheduler();
-    const service = only(objects, 'Service');
-    expect(service.metadata.name).toBe('memos-scheduler');
-    expect(service.spec.clusterIP).toBe('None');
-    expect(service.spec.type).toBe('ClusterIP');
-    expect(service.spec.selector).toMatchObject(selector);
-    expect(statefulSet.spec.serviceName).toBe('memos-scheduler');
-    expect(statefulSet.spec.selector).toEqual({ matchLabels: selector });
-    expect(statefulSet.spec.podManagementPolicy).toBe('Parallel');
-    expect(statefulSet.spec.replicas).toBe(1);
+  test('a Deployment without a Service: consumers have no identity or storage to keep (redis_queue.py L77)', () => {
+    const { objects, deployment } = synthScheduler();
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment']);
+    expect(deployment.metadata.name).toBe('memos-scheduler');
+    expect(deployment.spec.selector).toEqual({ matchLabels: selector });
+    expect(deployment.spec.replicas).toBe(1);
+    // The new consumer starts before the old one stops: one pod keeps consuming through a rollout.
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec.serviceName).toBeUndefined();
     expect(validateManifests(objects)).toEqual([]);
     expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('exposes the Deployment and no Service', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+    const scheduler = new MemScheduler(chart, 'Scheduler', { instance: 'memos', config: testConfig(chart) });
+    expect(scheduler.deployment.name).toBe('memos-scheduler');
+    expect((scheduler as any).service).toBeUndefined();
+    expect((scheduler as any).statefulSet).toBeUndefined();
   });
 
   test('runs the MemOS server as a queue consumer with the shared settings', () => {
@@ -45,7 +52,7 @@ describe('MemScheduler', () => {
     expect(main.livenessProbe.httpGet.path).toBe('/health');
   });
 
-  test('hardened like memos-api, seed resources, two-minute grace period, zone spread without pod-template-hash', () => {
+  test('hardened like memos-api, seed resources, two-minute grace period, zone spread per ReplicaSet', () => {
     const { pod, main } = synthScheduler();
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
     expect(main.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
@@ -55,18 +62,30 @@ describe('MemScheduler', () => {
       limits: { cpu: '2', memory: '4096Mi', 'ephemeral-storage': '4Gi' },
     });
     expect(pod.terminationGracePeriodSeconds).toBe(120);
+    // Counted per ReplicaSet, so a rollout does not skew the spread.
+    const common = { maxSkew: 1, labelSelector: { matchLabels: selector }, matchLabelKeys: ['pod-template-hash'] };
     expect(pod.topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+      { ...common, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
+      { ...common, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
     ]);
     expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
   });
 
   test('sharded: three consumers get a PodDisruptionBudget; one does not', () => {
     const three = synthScheduler({ replicas: 3 });
-    expect(three.statefulSet.spec.replicas).toBe(3);
+    expect(three.deployment.spec.replicas).toBe(3);
     expect(only(three.objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(synthScheduler().objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('resources without ephemeral storage keep the default disk request and limit', () => {
+    const { main } = synthScheduler({ resources: { cpu: { request: Cpu.units(2), limit: Cpu.units(4) }, memory: { request: Size.gibibytes(4), limit: Size.gibibytes(8) } } });
+    expect(main.resources).toEqual({
+      requests: { cpu: '2', memory: '4096Mi', 'ephemeral-storage': '1Gi' },
+      limits: { cpu: '4', memory: '8192Mi', 'ephemeral-storage': '4Gi' },
+    });
+    const own = synthScheduler({ resources: { ephemeralStorage: { request: Size.gibibytes(2), limit: Size.gibibytes(6) } } }).main;
+    expect(own.resources).toEqual({ requests: { 'ephemeral-storage': '2Gi' }, limits: { 'ephemeral-storage': '6Gi' } });
   });
 
   test('consumer tuning overrides the ConfigMap per pod', () => {

@@ -5,7 +5,13 @@ import { ZoneSpread } from '../src/kubernetes';
 import { ElbLoadBalancer } from '../index';
 import { ApiService, MemosApi, MemosApiProps } from '../constructs/memos-api';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
-import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  MEMOS_HF_HOME, MEMOS_LOG_BACKUPS, MEMOS_LOG_MAX_BYTES, MEMOS_OFFLINE_HF_SETTINGS, MEMOS_PYPI_VERSION, MEMOS_SERVER_ENV_VARS, MEMOS_UID, MEMOS_VERSION,
+} from '../src/memos';
 import { container, only, testConfig, TEST_CONFIG_PROPS } from './support/synth';
 
 function synthApi(props: Partial<MemosApiProps> | ((queueDepth: QueueDepthMetric) => Partial<MemosApiProps>) = {}) {
@@ -157,7 +163,11 @@ describe('MemosApi', () => {
     expect(main.image).toBe('swr.cn-east-3.myhuaweicloud.com/acme/memos@sha256:' + 'a'.repeat(64));
     expect(deployment.spec.replicas).toBe(5);
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
-    expect(main.resources).toEqual({ requests: { cpu: '500m', memory: '1024Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
+    // Resources without ephemeral storage keep the default disk bound (item 9 of issue 12).
+    expect(main.resources).toEqual({
+      requests: { cpu: '500m', memory: '1024Mi', 'ephemeral-storage': '1Gi' },
+      limits: { cpu: '1', memory: '2048Mi', 'ephemeral-storage': '4Gi' },
+    });
     expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }, { name: 'acme-registry' }]);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
   });
@@ -182,5 +192,158 @@ describe('MemosApi', () => {
   test('rejects queue-depth scaling when API pods do not consume the queue', () => {
     expect(() => synthApi((queueDepth) => ({ consumesQueue: false, autoscaling: { minReplicas: 3, maxReplicas: 5, queueDepth } })))
       .toThrow(/MemosApi 'test\/Api': invalid autoscaling.queueDepth "redis_queue_depth"; allowed: no queue-depth scaling while consumesQueue is false/);
+  });
+});
+
+describe('MemOS pods start offline (item 5 of issue 12)', () => {
+  test('HF_HOME is the tokenizer cache baked into the image, and no emptyDir hides it', () => {
+    const { objects, main } = synthApi();
+    const settings = only(objects, 'ConfigMap').data;
+    expect(settings.HF_HOME).toBe('/opt/huggingface');
+    for (const mount of main.volumeMounts) {
+      expect(settings.HF_HOME === mount.mountPath || settings.HF_HOME.startsWith(`${mount.mountPath}/`)).toBe(false);
+    }
+  });
+
+  // Needs constructs/memos-config.ts to emit MEMOS_OFFLINE_HF_SETTINGS (the lead's part).
+  test('HF_HUB_OFFLINE=1: no call to the hub at start', () => {
+    const settings = only(synthApi().objects, 'ConfigMap').data;
+    expect(settings).toMatchObject(MEMOS_OFFLINE_HF_SETTINGS);
+    expect(settings.HF_ENDPOINT).toBeUndefined();
+  });
+});
+
+/** The instructions of a Dockerfile: continuation lines joined, comments and blank lines dropped. */
+function dockerInstructions(text: string): { keyword: string; args: string }[] {
+  const joined = text.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n').replace(/\\\n/g, '');
+  return joined.split('\n').map((line) => line.trim()).filter((line) => line !== '').map((line) => {
+    const [keyword, ...rest] = line.split(/\s+/);
+    return { keyword: keyword.toUpperCase(), args: rest.join(' ').replace(/\s+/g, ' ') };
+  });
+}
+
+describe('MemOS image recipe (images/memos, items 5 and 9 of issue 12)', () => {
+  const dir = path.join(__dirname, '..', 'images', 'memos');
+  const instructions = dockerInstructions(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'));
+  const stageStarts = instructions.flatMap((ins, i) => (ins.keyword === 'FROM' ? [i] : []));
+  const globals = instructions.slice(0, stageStarts[0]);
+  const build = instructions.slice(stageStarts[0], stageStarts[stageStarts.length - 1]);
+  const runtime = instructions.slice(stageStarts[stageStarts.length - 1]);
+  const args = (keyword: string, stage = runtime) => stage.filter((ins) => ins.keyword === keyword).map((ins) => ins.args);
+  const env = (stage: typeof runtime) => Object.fromEntries(args('ENV', stage).flatMap((a) => [...a.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]])));
+  const argDefault = (stage: typeof runtime, name: string) => args('ARG', stage).map((a) => a.split('=')).find(([n]) => n === name)?.[1];
+
+  test('two stages from a base image pinned to a Python patch release', () => {
+    expect(stageStarts).toHaveLength(2);
+    expect(argDefault(globals, 'PYTHON_IMAGE')).toMatch(/^python:3\.11\.\d+-slim-bookworm$/);
+    expect(args('FROM', instructions)).toEqual(['${PYTHON_IMAGE} AS build', '${PYTHON_IMAGE}']);
+  });
+
+  test('installs MemOS from PyPI at the version whose code is v2.0.31, and labels the image 2.0.31', () => {
+    expect(MEMOS_VERSION).toBe('2.0.31');
+    expect(argDefault(build, 'MEMOS_PACKAGE_VERSION')).toBe(MEMOS_PYPI_VERSION);
+    expect(MEMOS_PYPI_VERSION).toBe('2.0.30');
+    const install = args('RUN', build).find((a) => a.includes('pip install'))!;
+    expect(install).toContain('"MemoryOS[tree-mem,mem-scheduler,mem-reader,pref-mem,skill-mem]==${MEMOS_PACKAGE_VERSION}"');
+    expect(install).toContain('--constraint /build/constraints.txt');
+    expect(install).toMatch(/qdrant-client jieba rank-bm25 psycopg2-binary/);
+    expect(install).toContain("find_spec('tiktoken')");
+    expect(args('LABEL').join(' ')).toContain(`org.opencontainers.image.version="${MEMOS_VERSION}"`);
+  });
+
+  test('runs as UID 1000 like MemOS\'s root Dockerfile, from /app, with the command the pods run', () => {
+    expect(args('RUN')).toContain(`useradd -m -u ${MEMOS_UID} memos`);
+    expect(args('WORKDIR')).toEqual(['/app']);
+    expect(args('USER')).toEqual([`${MEMOS_UID}:${MEMOS_UID}`]);
+    expect(args('EXPOSE')).toEqual(['8000']);
+    const { main } = synthApi();
+    expect(JSON.parse(args('CMD')[0])).toEqual([...main.command, ...main.args]);
+  });
+
+  test('bakes the gpt2 tokenizer into HF_HOME at build time and starts with HF_HUB_OFFLINE=1', () => {
+    expect(env(build).HF_HOME).toBe(MEMOS_HF_HOME);
+    const runs = args('RUN', build);
+    // What chonkie 1.1.0 loads first (tokenizer.json through `tokenizers`), and its transformers fallback.
+    expect(runs).toContainEqual(expect.stringContaining('python -c "from tokenizers import Tokenizer; Tokenizer.from_pretrained(\'gpt2\')"'));
+    expect(runs).toContainEqual(expect.stringContaining('AutoTokenizer.from_pretrained(\'gpt2\')'));
+    // Checked offline with MemOS's own chunker, which must load it through `tokenizers`.
+    const check = runs.find((a) => a.startsWith('HF_HUB_OFFLINE=1 '))!;
+    expect(check).toContain("SentenceChunker(SentenceChunkerConfig(tokenizer_or_token_counter='gpt2'");
+    expect(check).toContain("assert backend == 'tokenizers'");
+    expect(args('COPY')).toContain(`--from=build ${MEMOS_HF_HOME} ${MEMOS_HF_HOME}`);
+    expect(env(runtime)).toMatchObject({ ...MEMOS_OFFLINE_HF_SETTINGS, MEMOS_BASE_PATH: '/app' });
+  });
+
+  test('bounds the log file at (3 + 1) x 64 MiB, well inside the state emptyDir', () => {
+    expect(argDefault(build, 'MEMOS_LOG_MAX_BYTES')).toBe(String(MEMOS_LOG_MAX_BYTES));
+    expect(args('RUN', build)).toContainEqual(expect.stringMatching(/^python \/build\/bound_log_file\.py "\$\{MEMOS_LOG_MAX_BYTES\}" && python -m compileall/));
+    expect(args('RUN', build).find((a) => a.startsWith('HF_HUB_OFFLINE=1 '))).toContain('== [(${MEMOS_LOG_MAX_BYTES}, 3)]');
+    const { pod } = synthApi();
+    const state = pod.volumes.find((v: any) => v.name === 'memos-state').emptyDir.sizeLimit;
+    expect(state).toBe('1024Mi');
+    expect((MEMOS_LOG_BACKUPS + 1) * MEMOS_LOG_MAX_BYTES).toBeLessThanOrEqual(1024 * 1024 * 1024 / 2);
+  });
+
+  test('copies only files of the recipe and pins what its guarantees rest on', () => {
+    expect(args('COPY', build)).toEqual(['constraints.txt bound_log_file.py /build/']);
+    for (const file of ['constraints.txt', 'bound_log_file.py']) expect(fs.existsSync(path.join(dir, file))).toBe(true);
+    const pins = fs.readFileSync(path.join(dir, 'constraints.txt'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    for (const pin of pins) expect(pin).toMatch(/^[a-z0-9-]+==[0-9][0-9a-z.]*$/);
+    expect(pins).toEqual(expect.arrayContaining(['chonkie==1.1.0', 'tokenizers==0.22.1', 'huggingface-hub==0.36.0', 'concurrent-log-handler==0.9.28']));
+  });
+
+  describe('bound_log_file.py', () => {
+    // The file handler of MemOS v2.0.31 src/memos/log.py L272-281, as the script expects it.
+    const handler = [
+      'LOGGING_CONFIG = {',
+      '    "handlers": {',
+      '        "file": {',
+      '            "level": "INFO",',
+      '            "class": "concurrent_log_handler.ConcurrentTimedRotatingFileHandler",',
+      '            "when": "midnight",',
+      '            "interval": 1,',
+      '            "backupCount": 3,',
+      '            "filename": _setup_logfile(),',
+      '            "formatter": "standard",',
+      '        },',
+      '    },',
+      '}',
+      '',
+    ].join('\n');
+
+    function run(logPy: string, maxBytes: string) {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-log-'));
+      fs.mkdirSync(path.join(root, 'memos'));
+      fs.writeFileSync(path.join(root, 'memos', '__init__.py'), '');
+      fs.writeFileSync(path.join(root, 'memos', 'log.py'), logPy);
+      // Any Python 3 will do: the script uses the standard library only, and the fake package is all it reads.
+      const result = spawnSync('python3', [path.join(dir, 'bound_log_file.py'), maxBytes], { env: { ...process.env, PYTHONPATH: root }, encoding: 'utf8' });
+      if (result.error) throw new Error(`python3 is needed to test images/memos/bound_log_file.py: ${result.error.message}`);
+      return { status: result.status, stderr: result.stderr, patched: fs.readFileSync(path.join(root, 'memos', 'log.py'), 'utf8'), root };
+    }
+
+    test('adds maxBytes to the file handler, once', () => {
+      const first = run(handler, String(MEMOS_LOG_MAX_BYTES));
+      expect(first.status).toBe(0);
+      expect(first.patched).toContain([
+        '            "class": "concurrent_log_handler.ConcurrentTimedRotatingFileHandler",',
+        `            "maxBytes": ${MEMOS_LOG_MAX_BYTES},  # images/memos/bound_log_file.py`,
+        '            "when": "midnight",',
+      ].join('\n'));
+      const again = run(first.patched, String(MEMOS_LOG_MAX_BYTES));
+      expect(again.status).not.toBe(0);
+      expect(again.stderr).toMatch(/not the file handler this patch expects/);
+    });
+
+    test.each([
+      ['another handler class', handler.replace('ConcurrentTimedRotatingFileHandler', 'RotatingFileHandler'), String(MEMOS_LOG_MAX_BYTES), /not the file handler this patch expects/],
+      ['another backup count', handler.replace('"backupCount": 3,', '"backupCount": 7,'), String(MEMOS_LOG_MAX_BYTES), /not the file handler this patch expects/],
+      ['a bound under 1 MiB', handler, '1000', /use at least 1 MiB/],
+    ])('fails the build on %s', (_name, logPy, maxBytes, message) => {
+      const result = run(logPy, maxBytes);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+      expect(result.patched).toBe(logPy);
+    });
   });
 });
