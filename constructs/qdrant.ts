@@ -128,6 +128,8 @@ export class Qdrant extends Construct {
    * @default - undefined: no key required (`apiKey: false`); connect by host and port
    */
   public readonly apiKey?: SecretKeyRef;
+  /** Replication factor new collections get (`storage.collection.replication_factor`). */
+  public readonly replicationFactor: number;
   /** Number of nodes. */
   public readonly replicas: number;
   /** The Qdrant nodes. */
@@ -149,7 +151,7 @@ export class Qdrant extends Construct {
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1, 100);
     if (this.replicas === 2) invalidProp(this, 'replicas', 2, '1, or 3 and more: a 2-node Raft cluster stops when either node fails');
     const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
-    const replicationFactor = requireInteger(this, 'replicationFactor', props.replicationFactor ?? (this.replicas >= 3 ? 2 : 1), 1, this.replicas);
+    const replicationFactor = this.replicationFactor = requireInteger(this, 'replicationFactor', props.replicationFactor ?? (this.replicas >= 3 ? 2 : 1), 1, this.replicas);
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(2);
     const memory = props.resources?.memory ?? Size.gibibytes(8);
     const requireKey = props.apiKey ?? true;
