@@ -18,6 +18,7 @@ export * from './constructs/queue-depth-metric';
 export * from './constructs/mem-scheduler';
 export * from './constructs/redis-server';
 export * from './constructs/qdrant';
+export * from './constructs/qdrant-collection';
 export * from './constructs/neo4j';
 export * from './constructs/milvus-topology';
 export * from './constructs/milvus';

@@ -117,8 +117,11 @@ export interface MemosSettings {
    */
   readonly embeddingDimension?: number;
   /**
-   * Hugging Face endpoint for the `gpt2` tokenizer MemOS fetches at start-up (`HF_ENDPOINT`).
-   * @default 'https://hf-mirror.com'
+   * Fetch MemOS's `gpt2` tokenizer from this Hugging Face endpoint at every start (`HF_ENDPOINT`),
+   * for an image without it baked in (such as one built from MemOS's own root Dockerfile). Nodes
+   * then need egress to the endpoint, or the pods crash-loop.
+   * @default - offline: the tokenizer baked into the image of images/memos/Dockerfile
+   *   (`HF_HOME=/opt/huggingface`, `HF_HUB_OFFLINE=1`)
    */
   readonly huggingFaceEndpoint?: string;
   /**

@@ -13,13 +13,14 @@ import { MilvusMode, MilvusTopology } from '../constructs/milvus-topology';
 import { AcceleratorType, ModelAccelerator } from '../constructs/model-accelerator';
 import { Neo4j } from '../constructs/neo4j';
 import { Qdrant } from '../constructs/qdrant';
+import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
 import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
 import { boundEphemeralStorage, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
-import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET } from '../src/memos';
+import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels, requireNonEmpty } from '../src/validation';
@@ -65,6 +66,8 @@ export class MemosStack extends Construct {
   public readonly neo4j?: Neo4j;
   /** The in-cluster Qdrant, when the vectors run in the cluster. */
   public readonly qdrant?: Qdrant;
+  /** The Job creating MemOS's collection in the in-cluster Qdrant. */
+  public readonly qdrantCollection?: QdrantCollection;
   /** The in-cluster Milvus, unless `MilvusDeployment.none()`. */
   public readonly milvus?: Milvus;
   /** The in-cluster embedding server, unless `Embedder.external`. */
@@ -202,6 +205,7 @@ export class MemosStack extends Construct {
       redis = { host: requireHost(this, 'queue.host', dcs.host), port: dcs.port, db: dcs.db, password: credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD) };
     }
 
+    const embedderConnection = this.embedderConnection(embedder, memos);
     this.config = reportAs(this, {
       llm: 'memos.llm',
       extraSettings: 'memos.extraSettings',
@@ -224,7 +228,7 @@ export class MemosStack extends Construct {
       enableChatApi: memos.enableChatApi,
       extraSettings: memos.extraSettings,
       graph: this.graph(storage, neo4jBackend, qdrantBackend),
-      embedder: this.embedderConnection(embedder, memos),
+      embedder: embedderConnection,
       reranker: this.rerankerConnection(reranker),
       milvus: this.milvus ? { uri: this.milvus.uri, user: this.milvus.user, password: this.milvus.password } satisfies MilvusConnection : undefined,
       redis,
@@ -233,6 +237,22 @@ export class MemosStack extends Construct {
         consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
       },
     }));
+
+    if (this.qdrant) {
+      // MemOS would create its collection with the peers Qdrant knows at that moment: create it
+      // first, once every node has joined, with shards and replicas for the whole cluster.
+      const qdrant = this.qdrant;
+      this.qdrantCollection = reportAs(this, paths('storage.qdrant'), () => new QdrantCollection(this, 'QdrantCollection', {
+        instance,
+        qdrant: { host: qdrant.host, port: qdrant.port, apiKey: qdrant.apiKey },
+        nodes: qdrant.replicas,
+        collectionName: MEMOS_QDRANT_COLLECTION,
+        vectorSize: embedderConnection.dimension!,
+        distance: QdrantDistance.COSINE,
+        replicationFactor: qdrant.replicationFactor,
+        imagePullSecrets: props.imagePullSecrets,
+      }));
+    }
 
     this.queueDepth = reportAs(this, paths('monitoring'), () => new QueueDepthMetric(this, 'QueueDepth', {
       ...props.monitoring,
@@ -292,6 +312,9 @@ export class MemosStack extends Construct {
       zoneSpread: props.zoneSpread,
       imagePullSecrets: props.imagePullSecrets,
     }));
+
+    // MemOS pods start once the collection exists, so they never create it themselves.
+    for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
     this.requireNamesFit();
     // Last: every workload exists now.

@@ -8,7 +8,8 @@ import {
   BGE_M3,
   DEEPSEEK,
   MEMOS_BASE_PATH,
-  MEMOS_HF_HOME,
+  MEMOS_OFFLINE_HF_SETTINGS,
+  MEMOS_WRITABLE_PATHS,
   MEMOS_IGNORED_ENV_VARS,
   MEMOS_STREAM_KEY_PREFIX,
   MemosEnvVar,
@@ -54,9 +55,11 @@ export interface MemosConfigProps {
    */
   readonly consumer?: MemosConsumerSettings;
   /**
-   * Hugging Face endpoint for the `gpt2` tokenizer MemOS fetches at start-up (`HF_ENDPOINT`).
-   * Use `https://huggingface.co` outside mainland China.
-   * @default 'https://hf-mirror.com' (the MemOS image's own default)
+   * Fetch MemOS's `gpt2` tokenizer from this Hugging Face endpoint at every start (`HF_ENDPOINT`),
+   * for an image without it baked in (such as one built from MemOS's own root Dockerfile). Nodes
+   * then need egress to the endpoint, or the pods crash-loop.
+   * @default - offline: the tokenizer baked into the image of images/memos/Dockerfile
+   *   (`HF_HOME=/opt/huggingface`, `HF_HUB_OFFLINE=1`)
    */
   readonly huggingFaceEndpoint?: string;
   /**
@@ -71,6 +74,12 @@ export interface MemosConfigProps {
    */
   readonly extraSettings?: { [name: string]: string };
 }
+
+/**
+ * Variables this library sets whether or not the ConfigMap holds them: the Hugging Face mode
+ * (online or offline, from `huggingFaceEndpoint`) and the per-workload scheduler switch.
+ */
+const ALWAYS_MANAGED: readonly string[] = ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_OFFLINE', 'API_SCHEDULER_ON', 'MOS_RERANKER_URL'];
 
 /** A credential wired into MemOS pods from a Secret. */
 interface SecretEnv {
@@ -173,8 +182,11 @@ export class MemosConfig extends Construct {
       } : {}),
 
       MEMOS_BASE_PATH,
-      HF_HOME: MEMOS_HF_HOME,
-      HF_ENDPOINT: requireUrl(this, 'huggingFaceEndpoint', props.huggingFaceEndpoint ?? 'https://hf-mirror.com'),
+      // Offline by default: the image has the tokenizer, a private CCE node has no route to the hub.
+      ...(props.huggingFaceEndpoint === undefined ? MEMOS_OFFLINE_HF_SETTINGS : {
+        HF_HOME: `${MEMOS_WRITABLE_PATHS.cache}/huggingface`,
+        HF_ENDPOINT: requireUrl(this, 'huggingFaceEndpoint', props.huggingFaceEndpoint),
+      }),
     };
 
     for (const [name, value] of Object.entries(props.extraSettings ?? {})) {
@@ -188,7 +200,7 @@ export class MemosConfig extends Construct {
       if (isMemosSecretEnvVar(name)) {
         invalidProp(this, property, '<redacted>', `no credentials in the ConfigMap: put ${name} in the Secret '${credentials.secretName}'`);
       }
-      if (settings[name] !== undefined) {
+      if (settings[name] !== undefined || ALWAYS_MANAGED.includes(name)) {
         invalidProp(this, property, value, `a variable the typed props do not manage: ${name} comes from llm, embedder, reranker, graph, redis, milvus, consumer, huggingFaceEndpoint or enableChatApi, so the stores and MemOS agree`);
       }
       if (typeof value !== 'string') invalidProp(this, property, value, 'a string');

@@ -72,18 +72,30 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);
   });
 
-  test('the queue-depth pipeline: exporter, ServiceMonitor, recording rule, adapter rule', () => {
+  test('the queue-depth pipeline: exporter, ServiceMonitor, recording rule; the add-on adapter objects are left alone', () => {
     const objects = objectsOf(name);
     expect(only(objects, 'Deployment', 'memos-queue-exporter')).toBeDefined();
     expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').spec.endpoints[0].port).toBe('metrics');
     expect(only(objects, 'PrometheusRule').spec.groups[0].rules[0].record).toBe('memos:redis_queue_depth:sum');
-    expect(only(objects, 'ConfigMap', 'user-adapter-config').data['config.yaml']).toContain('as: redis_queue_depth');
+    expect(objects.filter((o) => o.metadata.name === 'user-adapter-config' || o.kind === 'APIService')).toEqual([]);
+  });
+
+  test('MemOS starts once its Qdrant collection exists, created by a Job for the whole cluster', () => {
+    const objects = objectsOf(name);
+    const job = only(objects, 'Job', 'memos-qdrant-collection');
+    const env = job.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'COLLECTION', value: 'neo4j_vec_db' });
+    expect(env).toContainEqual({ name: 'VECTOR_SIZE', value: only(objects, 'ConfigMap', 'memos-config').data.EMBEDDING_DIMENSION });
+    expect(env).toContainEqual({ name: 'NODES', value: String(only(objects, 'StatefulSet', 'memos-qdrant').spec.replicas) });
+    for (const workload of ['memos-api', 'memos-scheduler']) {
+      expect(only(objects, 'Deployment', workload).spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toContain('wait-qdrant-collection');
+    }
   });
 
   test('mem-scheduler: seed replicas, consuming the same DCS Redis as memos-api', () => {
     const objects = objectsOf(name);
     const preset = MemosPresets.of(ENVIRONMENTS.find((e) => e.name === name)!.size);
-    const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
+    const scheduler = only(objects, 'Deployment', 'memos-scheduler');
     expect(scheduler.spec.replicas).toBe(preset.scheduler.replicas);
     const consumer = scheduler.spec.template.spec.containers[0];
     const api = only(objects, 'Deployment', 'memos-api').spec.template.spec.containers[0];

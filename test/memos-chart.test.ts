@@ -50,6 +50,7 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-embedding',
       'ServiceMonitor/monitoring/memos-prod-memos-embedding',
       'Service/memos-prod/memos-milvus',
+      'ConfigMap/memos-prod/memos-milvus-embed-etcd',
       'Service/memos-prod/memos-milvus-standalone-headless',
       'StatefulSet/memos-prod/memos-milvus-standalone',
       'PodDisruptionBudget/memos-prod/memos-milvus-standalone',
@@ -63,18 +64,16 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-redis',
       'Service/memos-prod/memos-redis-headless',
       'StatefulSet/memos-prod/memos-redis',
+      'Job/memos-prod/memos-qdrant-collection',
       'Deployment/memos-prod/memos-queue-exporter',
       'Service/memos-prod/memos-queue-exporter',
       'ServiceMonitor/monitoring/memos-prod-memos-queue-depth',
       'PrometheusRule/monitoring/memos-prod-memos-queue-depth',
-      'ConfigMap/monitoring/user-adapter-config',
-      'APIService/-/v1beta1.external.metrics.k8s.io',
       'Deployment/memos-prod/memos-api',
       'Service/memos-prod/memos-api',
       'HorizontalPodAutoscaler/memos-prod/memos-api',
       'PodDisruptionBudget/memos-prod/memos-api',
-      'Service/memos-prod/memos-scheduler',
-      'StatefulSet/memos-prod/memos-scheduler',
+      'Deployment/memos-prod/memos-scheduler',
     ]);
   });
 
@@ -131,7 +130,8 @@ describe('MemosChart', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(only(objects, 'Deployment', 'mem-queue-exporter').spec.template.spec.imagePullSecrets).toEqual([{ name: 'acme-pull' }]);
     expect(container(deployment, 'memos-api').image).toBe('swr.cn-north-4.myhuaweicloud.com/acme/memos:2.0.31-1');
-    expect(container(deployment, 'memos-api').resources.limits).toEqual({ cpu: '2', memory: '4096Mi' });
+    // Ephemeral storage the user left out keeps the MemOS default (logs and SQLite on emptyDirs).
+    expect(container(deployment, 'memos-api').resources.limits).toEqual({ cpu: '2', 'ephemeral-storage': '4Gi', memory: '4096Mi' });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'acme-pull' }]);
     expect(only(objects, 'ConfigMap', 'mem-config').data).toMatchObject({ MOS_CHAT_MODEL: 'deepseek-reasoner', NEO4J_URI: 'neo4j://mem-neo4j:7687' });
   });
@@ -139,7 +139,7 @@ describe('MemosChart', () => {
   test('the scheduler StatefulSet consumes the same Redis as memos-api, with the preset replicas and thread pool', () => {
     for (const [size, replicas, threads] of [[MemosSize.SMALL, 1, '50'], [MemosSize.MEDIUM, 1, '200'], [MemosSize.LARGE, 3, '300']] as const) {
       const objects = synthChart({ size, queue: RedisQueue.dcs({ host: 'redis-1.dcs.example' }), ...servicesFor(size) });
-      const scheduler = only(objects, 'StatefulSet', 'memos-scheduler');
+      const scheduler = only(objects, 'Deployment', 'memos-scheduler');
       expect(scheduler.spec.replicas).toBe(replicas);
       const api = container(only(objects, 'Deployment', 'memos-api'), 'memos-api');
       const consumer = container(scheduler, 'mem-scheduler');
@@ -172,7 +172,7 @@ describe('MemosChart', () => {
     });
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect(data).toMatchObject({ MEMSCHEDULER_REDIS_PORT: '6380', MEMSCHEDULER_REDIS_DB: '4', MOS_SCHEDULER_THREAD_POOL_MAX_WORKERS: '400', MOS_SCHEDULER_CONSUME_INTERVAL_SECONDS: '0.05' });
-    expect(only(objects, 'StatefulSet', 'memos-scheduler').spec.replicas).toBe(5);
+    expect(only(objects, 'Deployment', 'memos-scheduler').spec.replicas).toBe(5);
     expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env).toContainEqual({ name: 'API_SCHEDULER_ON', value: 'false' });
     expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec.metrics.map((m: any) => m.type)).toEqual(['Resource']);
   });
@@ -193,7 +193,7 @@ describe('MemosChart', () => {
     ['an unknown Pod Security level', { size: MemosSize.SMALL, podSecurity: 'strict' as never }, /invalid podSecurity "strict"; allowed: privileged, baseline, restricted/],
     ['api replicas below 1', { size: MemosSize.SMALL, api: { replicas: 0 } }, /MemosChart 'test': invalid api.replicas 0; allowed: an integer from 1 to 1000/],
     ['maxReplicas below minReplicas', { size: MemosSize.SMALL, api: { minReplicas: 5, maxReplicas: 4 } }, /MemosChart 'test': invalid api.maxReplicas 4; allowed: an integer from 5 to 1000/],
-    ['DCS without a host', { size: MemosSize.SMALL, queue: RedisQueue.dcs({} as DcsRedisOptions) }, /MemosChart 'test': invalid queue.host \(missing\); allowed: a non-empty string/],
+    ['DCS without a host', { size: MemosSize.SMALL, queue: RedisQueue.dcs({} as DcsRedisOptions) }, /MemosChart 'test': invalid queue.host \(missing\); allowed: a host name or IPv4 address/],
     // An unknown Redis mode, a DCS host or port with an in-cluster Redis, and in-cluster options with DCS:
     // RedisQueue.dcs()/RedisQueue.inCluster() make these combinations unrepresentable.
     // Redis in the MemOS settings: MemosSettings has no redis field; the queue prop is the only place for it.
@@ -213,7 +213,7 @@ describe('MemosChart', () => {
   // Errors from the stack's children name the chart and the prop path the user wrote.
   const deep: [string, Partial<MemosChartProps>][] = [
     ['api.maxReplicas', { api: { maxReplicas: 2 } }],
-    ['api.targetCpuUtilization', { api: { targetCpuUtilization: 101 } }],
+    ['api.targetCpuUtilization', { api: { targetCpuUtilization: 1001 } }],
     ['scheduler.threadPoolSize', { scheduler: { threadPoolSize: 0 } }],
     ['scheduler.replicas', { scheduler: { replicas: 101 } }],
     ['queue.host', { queue: RedisQueue.dcs({ host: '' }) }],

@@ -59,9 +59,15 @@ describe('MemosConfig settings', () => {
       MEMSCHEDULER_REDIS_PORT: '6379',
       MEMSCHEDULER_REDIS_DB: '0',
       MEMOS_BASE_PATH: '/app',
-      HF_HOME: '/home/memos/.cache/huggingface',
-      HF_ENDPOINT: 'https://hf-mirror.com',
+      HF_HOME: '/opt/huggingface',
+      HF_HUB_OFFLINE: '1',
     });
+  });
+
+  test('offline by default: the tokenizer baked into the image; an endpoint switches to fetching it at start', () => {
+    const online = dataOf({ huggingFaceEndpoint: 'https://hf-mirror.com' });
+    expect([online.HF_ENDPOINT, online.HF_HOME, online.HF_HUB_OFFLINE]).toEqual(['https://hf-mirror.com', '/home/memos/.cache/huggingface', undefined]);
+    expect(() => configOf({ extraSettings: { HF_HUB_OFFLINE: '0' } })).toThrow(/invalid extraSettings.HF_HUB_OFFLINE "0"; allowed: a variable the typed props do not manage/);
   });
 
   test('every key is a variable MemOS reads', () => {

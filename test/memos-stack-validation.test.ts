@@ -91,7 +91,7 @@ describe('MemosStack passes tuning through', () => {
     }));
     expect(only(objects, 'Deployment', 'memos-api').spec.template.spec.terminationGracePeriodSeconds).toBe(90);
     expect(only(objects, 'HorizontalPodAutoscaler', 'memos-api').spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(1200);
-    expect(only(objects, 'StatefulSet', 'memos-scheduler').spec.template.spec.terminationGracePeriodSeconds).toBe(300);
+    expect(only(objects, 'Deployment', 'memos-scheduler').spec.template.spec.terminationGracePeriodSeconds).toBe(300);
   });
 
   test('a scale-down window needs the autoscaler, and is checked where the user set it', () => {
