@@ -220,7 +220,7 @@ export interface MemosStackProps {
   readonly npuNodePools?: NpuNodePool[];
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
-   * @default - redis_exporter from Docker Hub, adapter config and external metrics API registration on
+   * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone
    */
   readonly monitoring?: QueueDepthMetricOptions;
 }
