@@ -21,7 +21,7 @@ import { Credential, Credentials, requireCredentials } from '../src/credentials'
 import { collectImages, StackImage } from '../src/images';
 import { boundEphemeralStorage, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
 import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
-import { EmbedderConnection, MemosGraph, MilvusConnection, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
+import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels, requireNonEmpty } from '../src/validation';
 
@@ -215,7 +215,6 @@ export class MemosStack extends Construct {
       redis: 'queue',
       embedder: 'embedder',
       reranker: 'reranker',
-      milvus: 'milvus',
       'graph.neo4j': 'storage.neo4j',
       'graph.qdrant': 'storage.qdrant',
       'graph.postgres': 'storage.postgres',
@@ -230,7 +229,6 @@ export class MemosStack extends Construct {
       graph: this.graph(storage, neo4jBackend, qdrantBackend),
       embedder: embedderConnection,
       reranker: this.rerankerConnection(reranker),
-      milvus: this.milvus ? { uri: this.milvus.uri, user: this.milvus.user, password: this.milvus.password } satisfies MilvusConnection : undefined,
       redis,
       consumer: {
         threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,

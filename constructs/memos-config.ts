@@ -17,7 +17,7 @@ import {
   isMemosSecretEnvVar,
 } from '../src/memos';
 import {
-  EmbedderConnection, MemosConsumerSettings, MemosGraph, MemosGraphBackend, MemosLlmSettings, MilvusConnection,
+  EmbedderConnection, MemosConsumerSettings, MemosGraph, MemosGraphBackend, MemosLlmSettings,
   PostgresConnection, QdrantConnection, RedisConnection, RerankerBackend, RerankerConnection,
 } from '../src/memos-settings';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty } from '../src/validation';
@@ -44,11 +44,6 @@ export interface MemosConfigProps {
    * @default - `cosine_local`
    */
   readonly reranker?: RerankerConnection;
-  /**
-   * Milvus connection for preference memory.
-   * @default - none
-   */
-  readonly milvus?: MilvusConnection;
   /**
    * Queue consumer tuning shared by every MemOS process.
    * @default - MemOS's defaults
@@ -141,7 +136,6 @@ export class MemosConfig extends Construct {
     const settings: Partial<Record<MemosEnvVar, string>> = {
       OPENAI_API_BASE: apiBase,
       MOS_CHAT_MODEL: chatModel,
-      MEMSCHEDULER_OPENAI_DEFAULT_MODEL: chatModel,
       MEMRADER_API_BASE: requireUrl(this, 'llm.memReaderApiBase', llm.memReaderApiBase ?? apiBase),
       MEMRADER_MODEL: requireNonEmpty(this, 'llm.memReaderModel', llm.memReaderModel ?? chatModel),
       ENABLE_CHAT_API: String(props.enableChatApi ?? false),
@@ -156,9 +150,13 @@ export class MemosConfig extends Construct {
 
       MOS_RERANKER_BACKEND: rerankerBackend,
       MOS_FEEDBACK_RERANKER_BACKEND: rerankerBackend,
-      MOS_RERANKER_MODEL: rerankerModel,
-      MOS_FEEDBACK_RERANKER_MODEL: rerankerModel,
-      ...(rerankerBackend === RerankerBackend.HTTP_BGE ? { MOS_RERANKER_URL: requireUrl(this, 'reranker.url', reranker.url) } : {}),
+      // MemOS reads the model names only in its http_bge branch (api/config.py get_reranker_config,
+      // get_feedback_reranker_config): checked against MemOS's own code in test/memos-runtime.
+      ...(rerankerBackend === RerankerBackend.HTTP_BGE ? {
+        MOS_RERANKER_URL: requireUrl(this, 'reranker.url', reranker.url),
+        MOS_RERANKER_MODEL: rerankerModel,
+        MOS_FEEDBACK_RERANKER_MODEL: rerankerModel,
+      } : {}),
 
       ...(graph.backend === MemosGraphBackend.POSTGRES ? postgresSettings(this, graph.postgresConnection!) : {
         NEO4J_BACKEND: MemosGraphBackend.NEO4J_COMMUNITY,
@@ -176,10 +174,6 @@ export class MemosConfig extends Construct {
       MEMSCHEDULER_REDIS_DB: String(requireInteger(this, 'redis.db', redis.db ?? 0, 0, 255)),
 
       ...consumerSettings(this, props.consumer ?? {}),
-      ...(props.milvus ? {
-        MILVUS_URI: requireUrl(this, 'milvus.uri', props.milvus.uri),
-        MILVUS_USER_NAME: requireNonEmpty(this, 'milvus.user', props.milvus.user ?? 'root'),
-      } : {}),
 
       MEMOS_BASE_PATH,
       // Offline by default: the image has the tokenizer, a private CCE node has no route to the hub.
@@ -228,7 +222,6 @@ export class MemosConfig extends Construct {
       { name: 'MOS_EMBEDDER_API_KEY', ref: credentials.ref(Credential.MOS_EMBEDDER_API_KEY), optional: true },
       { name: 'MEMSCHEDULER_REDIS_PASSWORD', ref: redis.password, optional: true },
       ...(qdrantKey ? [{ name: 'QDRANT_API_KEY', ref: qdrantKey, optional: false } as const] : []),
-      ...(props.milvus ? [{ name: 'MILVUS_PASSWORD', ref: props.milvus.password, optional: false } as const] : []),
     ];
   }
 

@@ -14,7 +14,7 @@ export interface MemosLlmSettings {
    */
   readonly apiBase?: string;
   /**
-   * Chat model (`MOS_CHAT_MODEL`, also `MEMSCHEDULER_OPENAI_DEFAULT_MODEL`).
+   * Chat model (`MOS_CHAT_MODEL`).
    * @default 'deepseek-chat'
    */
   readonly chatModel?: string;
@@ -160,23 +160,6 @@ export interface PostgresEndpoint {
 /** A PostgreSQL-compatible database and where its user's password is read from. */
 export interface PostgresConnection extends PostgresEndpoint {
   /** Where the user's password is read from (`POSTGRES_PASSWORD`). */
-  readonly password: SecretKeyRef;
-}
-
-/**
- * Milvus for preference memory. MemOS's SDK/MOS path reads these (collections
- * `explicit_preference`, `implicit_preference`); `server_api` keeps preferences in the graph DB
- * since v2.0.8, so the REST server itself does not connect.
- */
-export interface MilvusConnection {
-  /** `MILVUS_URI`, e.g. `http://memos-milvus:19530`. */
-  readonly uri: string;
-  /**
-   * `MILVUS_USER_NAME`.
-   * @default 'root'
-   */
-  readonly user?: string;
-  /** Where the user's password is read from (`MILVUS_PASSWORD`). */
   readonly password: SecretKeyRef;
 }
 

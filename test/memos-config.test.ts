@@ -30,11 +30,10 @@ function dataOf(props: Partial<MemosConfigProps> = {}): Record<string, string> {
 }
 
 describe('MemosConfig settings', () => {
-  test('defaults: DeepSeek, bge-m3, Neo4j community + Qdrant, Redis queue, cosine reranking', () => {
+  test('defaults: DeepSeek, bge-m3, Neo4j community + Qdrant, Redis queue, cosine reranking (no model names MemOS would not read)', () => {
     expect(dataOf()).toEqual({
       OPENAI_API_BASE: 'https://api.deepseek.com/v1',
       MOS_CHAT_MODEL: 'deepseek-chat',
-      MEMSCHEDULER_OPENAI_DEFAULT_MODEL: 'deepseek-chat',
       MEMRADER_API_BASE: 'https://api.deepseek.com/v1',
       MEMRADER_MODEL: 'deepseek-chat',
       ENABLE_CHAT_API: 'false',
@@ -46,8 +45,6 @@ describe('MemosConfig settings', () => {
       MOS_EMBEDDER_TIMEOUT: '120',
       MOS_RERANKER_BACKEND: 'cosine_local',
       MOS_FEEDBACK_RERANKER_BACKEND: 'cosine_local',
-      MOS_RERANKER_MODEL: 'bge-reranker-v2-m3',
-      MOS_FEEDBACK_RERANKER_MODEL: 'bge-reranker-v2-m3',
       NEO4J_BACKEND: 'neo4j-community',
       NEO4J_URI: 'bolt://memos-neo4j:7687',
       NEO4J_USER: 'neo4j',
@@ -150,17 +147,16 @@ describe('MemosConfig credentials', () => {
     expect(c.env[2].valueFrom.secretKeyRef).toEqual({ name: 'memos-secrets', key: 'NEO4J_PASSWORD', optional: false });
   });
 
-  test('the postgres backend reads its password, a keyed Qdrant its key, Milvus its password', () => {
+  test('the postgres backend reads its password, a keyed Qdrant its key; nothing of Milvus, which server_api never reads', () => {
     const pg = boundEnv({ graph: MemosGraph.postgres({ host: 'rds.example.com', password: SecretKeyRef.of('rds', 'password') }) });
     expect(pg.env[2]).toEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'rds', key: 'password', optional: false } } });
     const keyed = boundEnv({
       graph: MemosGraph.neo4jWithQdrant(neo4j, { host: 'q', apiKey: SecretKeyRef.of('qdrant', 'api-key') }),
-      milvus: { uri: 'http://memos-milvus:19530', password: SecretKeyRef.of('milvus', 'root') },
     });
     expect(keyed.env.slice(5)).toEqual([
       { name: 'QDRANT_API_KEY', valueFrom: { secretKeyRef: { name: 'qdrant', key: 'api-key', optional: false } } },
-      { name: 'MILVUS_PASSWORD', valueFrom: { secretKeyRef: { name: 'milvus', key: 'root', optional: false } } },
     ]);
+    expect(keyed.env.map((e: { name: string }) => e.name).filter((n: string) => n.startsWith('MILVUS'))).toEqual([]);
   });
 });
 

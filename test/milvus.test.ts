@@ -394,11 +394,11 @@ describe('EtcdCluster', () => {
 });
 
 describe('Milvus in MemosChart', () => {
-  test('MemOS gets MILVUS_URI and user in the ConfigMap, the password from the Secret; no credentials in ConfigMaps', () => {
+  test('MemOS gets nothing of Milvus (server_api 2.0.x never reads MILVUS_*: test/memos-runtime); no credentials in ConfigMaps', () => {
     const objects = synthChart({ size: MemosSize.SMALL });
     const data = only(objects, 'ConfigMap', 'memos-config').data;
-    expect(data).toMatchObject({ MILVUS_URI: 'http://memos-milvus:19530', MILVUS_USER_NAME: 'root' });
-    expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env).toContainEqual({ name: 'MILVUS_PASSWORD', valueFrom: { secretKeyRef: { name: 'memos-secrets', key: 'MILVUS_PASSWORD', optional: false } } });
+    expect(Object.keys(data).filter((k) => k.startsWith('MILVUS'))).toEqual([]);
+    expect(container(only(objects, 'Deployment', 'memos-api'), 'memos-api').env.map((e: { name: string }) => e.name)).not.toContain('MILVUS_PASSWORD');
     for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) expect(JSON.stringify(cm.data)).not.toMatch(/PASSWORD|SECRET|ACCESS_?KEY/i);
     expect(only(objects, 'StatefulSet', 'memos-milvus-standalone').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('200Gi');
   });
