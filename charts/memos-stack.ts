@@ -19,8 +19,8 @@ import { RedisServer } from '../constructs/redis-server';
 import { AscendChip, NpuNodePool } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
-import { boundEphemeralStorage, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
-import { BGE_M3, KNOWN_MODELS, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
+import { boundEphemeralStorage, JOB_HASH_LENGTH, nameJobByTemplate, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
+import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels, requireNonEmpty } from '../src/validation';
@@ -152,6 +152,12 @@ export class MemosStack extends Construct {
         ? this.accelerator(reranker._inCluster, preset, pools, 'reranker')
         : embeddingAccelerator;
       this.reranker = this.modelServer('Reranker', ModelServerTask.RERANK, reranker._inCluster, accelerator, preset, props);
+    }
+
+    const onAscend = [this.embedding, this.reranker].some((server) => server?.accelerator === AcceleratorType.ASCEND);
+    if (pools.length > 0 && !onAscend) {
+      invalidProp(this, 'npuNodePools', pools.map((p) => p.name),
+        'nothing while every model server runs on CPU or outside the cluster: the pools would be unused (run the embedder or reranker with ModelAccelerator.ascend())');
     }
 
     const milvusOptions = milvusDeployment._inCluster;
@@ -318,6 +324,7 @@ export class MemosStack extends Construct {
     // Last: every workload exists now.
     this.images = collectImages(this, 'imageMirror', props.imageMirror);
     boundEphemeralStorage(this);
+    if (this.qdrantCollection) nameJobByTemplate(this.qdrantCollection.job);
 
     const hpa = this.api.autoscaler;
     this.queueCapacity = estimateQueueCapacity({
@@ -376,7 +383,7 @@ export class MemosStack extends Construct {
       Service: [63, 'a Service name is a DNS label'],
       StatefulSet: [52, "a StatefulSet's pods carry `<name>-<10-character hash>` as a label"],
       CronJob: [52, "a CronJob's Jobs are named `<name>-<11 digits>`"],
-      Job: [63, "a Job's pods carry its name as a label"],
+      Job: [63 - JOB_HASH_LENGTH - 1, "a Job's pods carry its name, with a hash of its template appended, as a label"],
     };
     for (const child of this.node.findAll()) {
       if (!(child instanceof ApiObject)) continue;
@@ -424,7 +431,7 @@ export class MemosStack extends Construct {
   private embedderConnection(embedder: Embedder, memos: MemosSettings): EmbedderConnection {
     const external = embedder._external;
     const model = external ? external.model : this.embedding!.model;
-    const knownDimension = KNOWN_MODELS[model]?.dimension;
+    const knownDimension = knownModel(model)?.dimension;
     if (external && memos.embeddingDimension !== undefined) {
       invalidProp(this, 'memos.embeddingDimension', memos.embeddingDimension, 'nothing with Embedder.external: give its dimension there, Embedder.external({ apiBase, model, dimension })');
     }

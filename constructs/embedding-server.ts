@@ -10,8 +10,8 @@ import {
   addAffinity, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
   requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
-import { KNOWN_MODELS } from '../src/memos';
-import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
+import { knownModel } from '../src/memos';
+import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /**
  * Hugging Face text-embeddings-inference for CPUs (components.md §5): OpenAI `/v1/embeddings`,
@@ -229,7 +229,7 @@ export class EmbeddingServer extends Construct {
       invalidProp(this, 'task', 'rerank', "'embed' on CPU: TEI's /rerank takes `texts` and answers a bare list, which MemOS's http_bge reranker cannot read (use cosine_local, or Ascend mis-tei's /v1/rerank)");
     }
     this.model = requireNonEmpty(this, 'model', props.model ?? (task === ModelServerTask.EMBED ? 'bge-m3' : 'bge-reranker-v2-m3'));
-    const known = KNOWN_MODELS[this.model];
+    const known = knownModel(this.model);
     if (known && known.task !== task) invalidProp(this, 'model', this.model, `a ${task === ModelServerTask.EMBED ? 'embedding' : 'reranking'} model (${this.model} is for ${known.task})`);
     this.dimension = known?.dimension;
     const component = task === ModelServerTask.EMBED ? 'embedding' : 'reranker';
@@ -389,7 +389,7 @@ export class EmbeddingServer extends Construct {
     const path = (claim ?? obs)?.path ?? this.model;
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(path) || path.includes('..')) invalidProp(this, 'weights.path', path, 'a relative path of letters, digits, ., _, - and /');
     if (!obs) {
-      const claimName = requireDnsLabel(this, 'weights.claimName', claim?.claimName ?? `${instance}-models`, 253);
+      const claimName = requireDnsSubdomain(this, 'weights.claimName', claim?.claimName ?? `${instance}-models`);
       const volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Weights', kplus.PersistentVolumeClaim.fromClaimName(this, 'WeightsClaim', claimName), { name: 'models', readOnly: true });
       return { volume, modelDir: `${MODELS_DIR}/${path}` };
     }

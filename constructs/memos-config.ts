@@ -138,7 +138,8 @@ export class MemosConfig extends Construct {
       MOS_CHAT_MODEL: chatModel,
       MEMRADER_API_BASE: requireUrl(this, 'llm.memReaderApiBase', llm.memReaderApiBase ?? apiBase),
       MEMRADER_MODEL: requireNonEmpty(this, 'llm.memReaderModel', llm.memReaderModel ?? chatModel),
-      ENABLE_CHAT_API: String(props.enableChatApi ?? false),
+      // MemOS's default is off; set only to turn the chat routes on (what MemOS does not read is not set).
+      ...(props.enableChatApi ? { ENABLE_CHAT_API: 'true' } : {}),
 
       // Any backend other than universal_api silently falls back to ollama (trap 15).
       MOS_EMBEDDER_BACKEND: 'universal_api',
@@ -180,6 +181,8 @@ export class MemosConfig extends Construct {
       ...(props.huggingFaceEndpoint === undefined ? MEMOS_OFFLINE_HF_SETTINGS : {
         HF_HOME: `${MEMOS_WRITABLE_PATHS.cache}/huggingface`,
         HF_ENDPOINT: requireUrl(this, 'huggingFaceEndpoint', props.huggingFaceEndpoint),
+        // Explicitly online: the recipe image sets HF_HUB_OFFLINE=1 in its ENV.
+        HF_HUB_OFFLINE: '0',
       }),
     };
 

@@ -123,7 +123,7 @@ export interface QdrantCollectionProps {
   /**
    * How long the Job may wait for the cluster to form and create the collection
    * (`activeDeadlineSeconds`); Qdrant's own start-up budget is 20 minutes.
-   * @default Duration.hours(1)
+   * @default Duration.hours(6)
    */
   readonly timeout?: Duration;
 }
@@ -193,7 +193,7 @@ export class QdrantCollection extends Construct {
     requirePodSize(this, 'resources', props.resources);
     const cpu = props.resources?.cpu ?? kplus.Cpu.millis(100);
     const memory = props.resources?.memory ?? Size.mebibytes(64);
-    const timeout = props.timeout ?? Duration.hours(1);
+    const timeout = props.timeout ?? Duration.hours(6);
     if (!(timeout instanceof Duration) || timeout.toSeconds() < 60) invalidProp(this, 'timeout', timeout, 'a Duration of at least a minute (Duration.minutes(n))');
     this.url = `http://${host}:${port}`;
     this.apiKey = props.qdrant.apiKey;
@@ -203,7 +203,8 @@ export class QdrantCollection extends Construct {
     this.job = new kplus.Job(this, 'Job', {
       metadata: { name, labels },
       podMetadata: { labels },
-      backoffLimit: 3,
+      // Slow image pulls and volume provisioning can hold the cluster back: retry well past them.
+      backoffLimit: 10,
       activeDeadline: timeout,
       ttlAfterFinished: Duration.days(1),
       securityContext: hardenedPodSecurityContext(CURL_UID, CURL_GID),

@@ -131,7 +131,9 @@ export class Credentials {
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 
 /** Values that look like a credential rather than the name of the key holding one. */
-const LOOKS_LIKE_A_CREDENTIAL = /^(sk-|sk_|eyJ|AKIA|ghp_|xox[bp]-)|^[A-Za-z0-9+/=_-]{40,}$/;
+// Key prefixes of OpenAI/DeepSeek (sk-), GitHub, Slack, AWS and JWTs followed by a token, or 32+
+// characters mixing upper case, lower case and digits without word separators.
+const LOOKS_LIKE_A_CREDENTIAL = /^(sk-|sk_live_|sk_test_|ghp_|xox[bp]-|AKIA|eyJ)[A-Za-z0-9-]{16,}|^(?=[A-Za-z0-9+/=]{32,}$)(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])/;
 
 /**
  * The name of a key in a Secret; a value that looks like the credential itself is rejected

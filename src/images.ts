@@ -45,8 +45,8 @@ export function collectImages(scope: IConstruct, property: string, mirror: SwrMi
   if (mirror !== undefined) {
     requireDnsLabel(scope, `${property}.region`, mirror.region);
     // SWR organization names: lowercase letters, digits, '.', '_' and '-', starting with a letter.
-    if (typeof mirror.organization !== 'string' || !/^[a-z][a-z0-9._-]{0,63}$/.test(mirror.organization)) {
-      invalidProp(scope, `${property}.organization`, mirror.organization, "an SWR organization: a lowercase letter, then lowercase letters, digits, '.', '_' or '-' (at most 64)");
+    if (typeof mirror.organization !== 'string' || mirror.organization.length > 64 || !/^[a-z][a-z0-9]*([._-][a-z0-9]+)*$/.test(mirror.organization)) {
+      invalidProp(scope, `${property}.organization`, mirror.organization, "an SWR organization: a lowercase letter, then lowercase letters and digits, single '.', '_' or '-' between them (at most 64)");
     }
   }
   const images = new Map<string, string>();

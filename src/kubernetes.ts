@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
@@ -344,9 +345,9 @@ function quantityBytes(quantity: string): number {
 
 /**
  * Gives every container of the pods below `scope` that has none an ephemeral-storage request and
- * limit, so kubelet evicts a runaway writer predictably and the scheduler counts the disk: request
- * 256Mi; limit 1Gi (logs and the writable layer) plus the size limits of the disk-backed emptyDirs
- * the container mounts. Runs on the finished objects, so it sees every volume a construct added.
+ * limit, so kubelet evicts a runaway writer predictably and the scheduler counts the disk: the
+ * request is 256Mi plus half the size limits of the disk-backed emptyDirs the container mounts,
+ * the limit 1Gi (logs and the writable layer) plus all of them. Runs on the finished objects, so it sees every volume a construct added.
  * @internal
  */
 export function boundEphemeralStorage(scope: IConstruct): void {
@@ -364,8 +365,10 @@ export function boundEphemeralStorage(scope: IConstruct): void {
       (spec?.[field] ?? []).forEach((container: any, i: number) => {
         const resources = container.resources ?? {};
         if (resources.requests?.['ephemeral-storage'] !== undefined || resources.limits?.['ephemeral-storage'] !== undefined) return;
-        const mounted = (container.volumeMounts ?? []).reduce((sum: number, m: any) => sum + (diskVolumes.get(m.name) ?? 0), 0);
-        const limitMi = 1024 + Math.ceil(mounted / 2 ** 20);
+        const mountedMi = Math.ceil((container.volumeMounts ?? []).reduce((sum: number, m: any) => sum + (diskVolumes.get(m.name) ?? 0), 0) / 2 ** 20);
+        // The scheduler counts requests: half the emptyDirs are expected to fill (caches do).
+        const requestMi = 256 + Math.ceil(mountedMi / 2);
+        const limitMi = 1024 + mountedMi;
         const path = `${base}/${field}/${i}/resources`;
         // The L1 mapper behind the patch reads every value as a Quantity; keys stay sorted as elsewhere.
         const withStorage = (existing: Record<string, unknown> | undefined, value: string) => Object.fromEntries(
@@ -374,9 +377,27 @@ export function boundEphemeralStorage(scope: IConstruct): void {
         api.addJsonPatch(JsonPatch.add(path, {
           ...resources,
           limits: withStorage(resources.limits, `${limitMi}Mi`),
-          requests: withStorage(resources.requests, '256Mi'),
+          requests: withStorage(resources.requests, `${requestMi}Mi`),
         }));
       });
     }
   }
 }
+
+/**
+ * Appends a hash of a Job's pod template to its name. A Job's template is immutable: re-applying a
+ * changed Job under the same name fails until the finished one is deleted, so a changed Job gets a
+ * new name (and runs again) instead. Call it last, when the template is final.
+ * @internal
+ */
+export function nameJobByTemplate(job: kplus.Job): string {
+  const api = ApiObject.of(job);
+  const json = api.toJson();
+  const hash = createHash('sha256').update(JSON.stringify(json.spec.template)).digest('hex').slice(0, JOB_HASH_LENGTH);
+  const name = `${json.metadata.name}-${hash}`;
+  api.addJsonPatch(JsonPatch.replace('/metadata/name', name));
+  return name;
+}
+
+/** Characters of the template hash `nameJobByTemplate` appends (after a '-'). */
+export const JOB_HASH_LENGTH = 6;

@@ -178,3 +178,13 @@ export const KNOWN_MODELS: Readonly<Record<string, { readonly repository: string
   'bge-reranker-v2-m3': { repository: 'BAAI/bge-reranker-v2-m3', task: 'rerank' },
   'bge-reranker-large': { repository: 'BAAI/bge-reranker-large', task: 'rerank' },
 };
+
+/**
+ * The known model served under `name`: its short name (`bge-m3`) or its Hugging Face repository
+ * (`BAAI/bge-m3`, what TEI's `--model-id` and hosted APIs use), case-insensitively.
+ * @internal
+ */
+export function knownModel(name: string): (typeof KNOWN_MODELS)[string] | undefined {
+  const wanted = name.toLowerCase();
+  return Object.entries(KNOWN_MODELS).find(([short, model]) => short.toLowerCase() === wanted || model.repository.toLowerCase() === wanted)?.[1];
+}

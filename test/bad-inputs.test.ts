@@ -67,12 +67,15 @@ const CASES: [string, Bad, string][] = [
   // The embedding dimension of an external embedder with a known model.
   ['dimension', small({ embedder: Embedder.external({ apiBase: 'https://embed.example.com/v1', model: 'bge-m3', dimension: 768 }) }), 'embedder.dimension'],
   ['dimension', small({ embedder: Embedder.external({ apiBase: 'https://embed.example.com/v1', model: 'bge-small-zh-v1.5' }), memos: { embeddingDimension: 512 } }), 'memos.embeddingDimension'],
+  ['dimension', small({ embedder: Embedder.external({ apiBase: 'https://embed.example.com/v1', model: 'BAAI/bge-m3', dimension: 768 }) }), 'embedder.dimension'],
   // Props silently dropped in combination with others.
   ['dropped', small({ api: { replicas: 4, maxReplicas: 8 } }), 'api.maxReplicas'],
   ['dropped', small({ api: { consumesQueue: false, targetQueueDepthPerReplica: 20 } }), 'api.targetQueueDepthPerReplica'],
   ['dropped', { size: MemosSize.LARGE, ...servicesFor(MemosSize.LARGE), embedder: Embedder.inCluster({ maxReplicas: 4 }) }, 'embedder.maxReplicas'],
   ['dropped', small({ reranker: Reranker.inCluster({ accelerator: ModelAccelerator.cpu() }) }), 'reranker.accelerator'],
   ['dropped', small({ api: { replicas: 3, scaleDownStabilization: Duration.minutes(5) } }), 'api.scaleDownStabilization'],
+  ['dropped', small({ npuNodePools: [{ name: 'npu-910b' }] }), 'npuNodePools'],
+  ['dropped', small({ embedder: Embedder.external({ apiBase: 'https://embed.example.com/v1', model: 'bge-m3' }), npuNodePools: [{ name: 'npu-910b' }] }), 'npuNodePools'],
   // String quantities from plain JavaScript callers.
   ['quantity', small({ storage: qdrant({ resources: { cpu: '2', memory: Size.gibibytes(8) } }) }), 'storage.qdrant.resources.cpu'],
   ['quantity', small({ storage: neo4j({ resources: { cpu: kplus.Cpu.units(4), memory: '16Gi' } }) }), 'storage.neo4j.resources.memory'],
@@ -118,7 +121,8 @@ describe(`${CASES.length} bad inputs`, () => {
     const caseOut = path.join(caseParent, 'dist');
     fs.cpSync(outdir, caseOut, { recursive: true });
     const escaped = prop.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(() => synthEnvironments([{ name: 'bad', ...input }, ...ENVIRONMENTS], caseOut)).toThrow(new RegExp(`^MemosChart 'bad': invalid ${escaped}[ ;]`));
+    // Last, so the shipped environments render first and the atomic write is what keeps dist/ intact.
+    expect(() => synthEnvironments([...ENVIRONMENTS, { name: 'bad', ...input }], caseOut)).toThrow(new RegExp(`^MemosChart 'bad': invalid ${escaped}[ ;]`));
     expect(tree(caseOut)).toEqual(before);
     expect(fs.readdirSync(caseParent)).toEqual(['dist']);
   });
@@ -131,6 +135,8 @@ describe('values a cluster accepts are accepted', () => {
     ['an image pinned by digest', small({ api: { image: `swr.cn-north-4.myhuaweicloud.com/acme/memos@sha256:${'0'.repeat(64)}` } })],
     ['a registry with a port', small({ api: { image: 'registry.internal:5000/acme/memos:2.0.31' } })],
     ['a DCS address that is an IP', small({ queue: RedisQueue.dcs({ host: '192.168.0.12', db: 255 }) })],
+    ['long Secret key names that are names', small({ credentials: Credentials.fromSecret('memos-secrets', { keys: { OPENAI_API_KEY: 'MEMOS_PRODUCTION_OPENAI_API_KEY_FOR_TEAM_AB', NEO4J_PASSWORD: 'sk_neo4j_password' } }) })],
+    ['an SWR organization with separators', small({ imageMirror: { region: 'cn-north-4', organization: 'acme-ai.platform_team' } })],
     ['ApiService.clusterIp()', small({ api: { service: ApiService.clusterIp() } })],
   ])('%s', (_name, input) => {
     expect(() => synthEnvironments([{ name: 'ok', ...input }], path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'memos-ok-')), 'dist'))).not.toThrow();

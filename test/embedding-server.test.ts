@@ -275,7 +275,7 @@ describe('EmbeddingServer validation', () => {
     ['OBS weights without an endpoint', { weights: ModelWeights.fromObs({ bucket: OBS.bucket, region: OBS.region } as never) }, /invalid weights.endpoint \(missing\)/],
     ['OBS weights without a region', { weights: ModelWeights.fromObs({ bucket: OBS.bucket, endpoint: OBS.endpoint } as never) }, /invalid weights.region \(missing\)/],
     ['a path escaping the volume', { weights: ModelWeights.fromClaim({ path: '../etc' }) }, /invalid weights.path "..\/etc"/],
-    ['a bad claim name', { weights: ModelWeights.fromClaim({ claimName: 'Model_Claim' }) }, /invalid weights.claimName "Model_Claim"; allowed: a DNS label/],
+    ['a bad claim name', { weights: ModelWeights.fromClaim({ claimName: 'Model_Claim' }) }, /invalid weights.claimName "Model_Claim"; allowed: a DNS subdomain/],
     ['maxReplicas below replicas', { replicas: 3, maxReplicas: 2 }, /invalid maxReplicas 2; allowed: an integer from 3 to 100/],
     ['zero replicas', { replicas: 0 }, /invalid replicas 0; allowed: an integer from 1 to 100/],
     ['an unknown zone spread', { zoneSpread: 'sometimes' as never }, /invalid zoneSpread "sometimes"; allowed: required, preferred/],

@@ -82,7 +82,9 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 
   test('MemOS starts once its Qdrant collection exists, created by a Job for the whole cluster', () => {
     const objects = objectsOf(name);
-    const job = only(objects, 'Job', 'memos-qdrant-collection');
+    const [job] = objects.filter((o) => o.kind === 'Job');
+    // The name carries a hash of the template: a changed Job is a new Job (templates are immutable).
+    expect(job.metadata.name).toMatch(/^memos-qdrant-collection-[0-9a-f]{6}$/);
     const env = job.spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'COLLECTION', value: 'neo4j_vec_db' });
     expect(env).toContainEqual({ name: 'VECTOR_SIZE', value: only(objects, 'ConfigMap', 'memos-config').data.EMBEDDING_DIMENSION });

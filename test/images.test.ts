@@ -35,6 +35,8 @@ describe('images and the SWR mirror', () => {
 
   test.each([
     ['an organization with capitals', { region: 'cn-north-4', organization: 'Acme' }, /invalid imageMirror.organization "Acme"/],
+    ['an organization ending in a separator', { region: 'cn-north-4', organization: 'acme-' }, /invalid imageMirror.organization "acme-"/],
+    ['an organization with two separators in a row', { region: 'cn-north-4', organization: 'acme..ai' }, /invalid imageMirror.organization "acme..ai"/],
     ['a region that is a URL', { region: 'https://swr.cn-north-4', organization: 'acme' }, /invalid imageMirror.region/],
     ['two images on one mirror name', { region: 'cn-north-4', organization: 'acme' }, /invalid imageMirror .*would both be swr.cn-north-4.myhuaweicloud.com\/acme\/qdrant:v1.19.0-unprivileged/],
   ])('rejects %s', (name, mirror, message) => {

@@ -28,14 +28,14 @@ describe('pod affinity helpers', () => {
 });
 
 describe('ephemeral storage', () => {
-  test('a container without it gets 256Mi requested and 1Gi plus its disk-backed emptyDirs as the limit', () => {
+  test('a container without it gets 256Mi plus half its disk-backed emptyDirs requested, and 1Gi plus all of them as the limit', () => {
     const chart = Testing.chart();
     const workload = new kplus.Deployment(chart, 'D', { containers: [{ image: 'x:1', portNumber: 80 }, { name: 'given', image: 'y:1', resources: { ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } } }] });
     workload.containers[0].mount('/cache', kplus.Volume.fromEmptyDir(chart, 'Cache', 'cache', { sizeLimit: Size.gibibytes(4) }));
     workload.containers[0].mount('/dev/shm', kplus.Volume.fromEmptyDir(chart, 'Shm', 'shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.gibibytes(1) }));
     boundEphemeralStorage(chart);
     const [first, second] = Testing.synth(chart)[0].spec.template.spec.containers;
-    expect(first.resources.requests['ephemeral-storage']).toBe('256Mi');
+    expect(first.resources.requests['ephemeral-storage']).toBe('2304Mi');
     expect(first.resources.limits['ephemeral-storage']).toBe('5120Mi');
     expect(Object.keys(first.resources.limits)).toEqual(['cpu', 'ephemeral-storage', 'memory']);
     expect(second.resources.limits['ephemeral-storage']).toBe('2Gi');

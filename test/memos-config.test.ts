@@ -36,7 +36,6 @@ describe('MemosConfig settings', () => {
       MOS_CHAT_MODEL: 'deepseek-chat',
       MEMRADER_API_BASE: 'https://api.deepseek.com/v1',
       MEMRADER_MODEL: 'deepseek-chat',
-      ENABLE_CHAT_API: 'false',
       MOS_EMBEDDER_BACKEND: 'universal_api',
       MOS_EMBEDDER_PROVIDER: 'openai',
       MOS_EMBEDDER_API_BASE: 'http://memos-embedding:8080/v1',
@@ -63,7 +62,8 @@ describe('MemosConfig settings', () => {
 
   test('offline by default: the tokenizer baked into the image; an endpoint switches to fetching it at start', () => {
     const online = dataOf({ huggingFaceEndpoint: 'https://hf-mirror.com' });
-    expect([online.HF_ENDPOINT, online.HF_HOME, online.HF_HUB_OFFLINE]).toEqual(['https://hf-mirror.com', '/home/memos/.cache/huggingface', undefined]);
+    // Explicitly online: the recipe image sets HF_HUB_OFFLINE=1 in its ENV.
+    expect([online.HF_ENDPOINT, online.HF_HOME, online.HF_HUB_OFFLINE]).toEqual(['https://hf-mirror.com', '/home/memos/.cache/huggingface', '0']);
     expect(() => configOf({ extraSettings: { HF_HUB_OFFLINE: '0' } })).toThrow(/invalid extraSettings.HF_HUB_OFFLINE "0"; allowed: a variable the typed props do not manage/);
   });
 

@@ -314,6 +314,8 @@ function freePort(): Promise<number> {
   test('Hugging Face: hub offline, and the cache MemOS reads is not hidden by an emptyDir', () => {
     // Item 5: with the hub unreachable, the gpt2 tokenizer must come from the cache without a network try.
     expect(r.hf.HF_HUB_OFFLINE).toBe(true);
+    // ...because the library itself says so, not only the image's ENV.
+    expect(configMapData('memos-config').HF_HUB_OFFLINE).toBe('1');
     // The tokenizer is baked into the image under HF_HOME: an emptyDir mounted at it or above
     // it replaces the image's files with an empty folder.
     const volumes: Obj[] = apiWorkload.spec.template.spec.volumes ?? [];
@@ -410,7 +412,8 @@ function freePort(): Promise<number> {
       PATH: [stubs, path.join(venv, 'bin'), '/usr/bin', '/bin'].join(path.delimiter),
       HOME: work,
       MEMOS_BASE_PATH: path.join(work, 'base'),
-      HF_HUB_OFFLINE: '1',
+      // Offline as the pod is (from its ConfigMap); only the cache moves to this machine's copy.
+      HF_HUB_OFFLINE: podEnv.HF_HUB_OFFLINE,
       HF_HOME: hfHome,
       PYTHONPATH: helpers,
       PYTHONDONTWRITEBYTECODE: '1',

@@ -56,7 +56,7 @@ describe('QdrantCollection: the Job', () => {
     const { objects, job, pod, main } = synthJob();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Job/memos-qdrant-collection']);
     expect(job.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'qdrant-collection', 'app.kubernetes.io/instance': 'memos' });
-    expect(job.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 86400 });
+    expect(job.spec).toMatchObject({ backoffLimit: 10, activeDeadlineSeconds: 21600, ttlSecondsAfterFinished: 86400 });
     expect(job.spec.podFailurePolicy).toEqual({
       rules: [{ action: 'FailJob', onExitCodes: { containerName: 'create-collection', operator: 'In', values: [2] }, onPodConditions: [] }],
     });
