@@ -1,4 +1,4 @@
-import { ApiObject, Size } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
@@ -16,14 +16,15 @@ import { Qdrant } from '../constructs/qdrant';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
-import { AscendChip, NpuNodePool } from '../src/cce';
+import { NpuNodePool, requireNpuNodePools } from '../src/cce';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
-import { boundEphemeralStorage, JOB_HASH_LENGTH, nameJobByTemplate, PodSize, requireContainerResources, requirePodSize, ZoneSpread } from '../src/kubernetes';
+import { nameJobByTemplate, PodSize, requireNamesFit, ZoneSpread } from '../src/kubernetes';
+import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
 import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
-import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels, requireNonEmpty } from '../src/validation';
+import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
 
 /** What the stack passes to every store and server, and where the user set it. */
 const PLACEMENT_PATHS: PropPaths = {
@@ -114,7 +115,7 @@ export class MemosStack extends Construct {
     const embedder = requireInstance(this, 'embedder', props.embedder ?? Embedder.inCluster(), Embedder, 'Embedder.inCluster({...}) or Embedder.external({ apiBase, model })');
     const milvusDeployment = requireInstance(this, 'milvus', props.milvus ?? MilvusDeployment.inCluster(), MilvusDeployment, 'MilvusDeployment.inCluster({...}) or MilvusDeployment.none()');
     const queue = requireInstance(this, 'queue', props.queue ?? RedisQueue.inCluster(), RedisQueue, 'RedisQueue.dcs({ host }) or RedisQueue.inCluster({...})');
-    const pools = this.npuNodePools(props.npuNodePools);
+    const pools = requireNpuNodePools(this, 'npuNodePools', props.npuNodePools);
     // Quantities of the right types (JavaScript and Python callers can pass strings), requests within limits.
     requireContainerResources(this, 'api.resources', api.resources);
     requireContainerResources(this, 'scheduler.resources', scheduler.resources);
@@ -320,7 +321,7 @@ export class MemosStack extends Construct {
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
-    this.requireNamesFit();
+    requireNamesFit(this, 'instance', instance);
     // Last: every workload exists now.
     this.images = collectImages(this, 'imageMirror', props.imageMirror);
     boundEphemeralStorage(this);
@@ -371,46 +372,6 @@ export class MemosStack extends Construct {
       monitoringNamespace: props.monitoringNamespace,
       zoneSpread: options.zoneSpread ?? (onCpu ? props.zoneSpread : ZoneSpread.PREFERRED),
     }));
-  }
-
-  /**
-   * Every object name the stack derives from `instance` fits Kubernetes' limits: Service names
-   * are DNS-1035 labels (63), a StatefulSet's name goes into its pods' `controller-revision-hash`
-   * label with an 11-character suffix (52), everything else is a DNS subdomain (253).
-   */
-  private requireNamesFit(): void {
-    const limits: Record<string, [number, string]> = {
-      Service: [63, 'a Service name is a DNS label'],
-      StatefulSet: [52, "a StatefulSet's pods carry `<name>-<10-character hash>` as a label"],
-      CronJob: [52, "a CronJob's Jobs are named `<name>-<11 digits>`"],
-      Job: [63 - JOB_HASH_LENGTH - 1, "a Job's pods carry its name, with a hash of its template appended, as a label"],
-    };
-    for (const child of this.node.findAll()) {
-      if (!(child instanceof ApiObject)) continue;
-      const [limit, why] = limits[child.kind] ?? [253, 'an object name is a DNS subdomain'];
-      if (child.name.length > limit) {
-        invalidProp(this, 'instance', this.instance,
-          `a shorter instance name: the ${child.kind} '${child.name}' it names has ${child.name.length} characters, and ${why} of at most ${limit}`);
-      }
-    }
-  }
-
-  /** The declared NPU node pools, checked where the user wrote them. */
-  private npuNodePools(pools: NpuNodePool[] | undefined): NpuNodePool[] {
-    if (pools === undefined) return [];
-    if (!Array.isArray(pools)) return invalidProp(this, 'npuNodePools', pools, 'a list of NPU node pools ({ name, chip?, taints? })');
-    const names = new Set<string>();
-    pools.forEach((pool, i) => {
-      const name = requireDnsLabel(this, `npuNodePools[${i}].name`, pool?.name);
-      if (names.has(name)) invalidProp(this, `npuNodePools[${i}].name`, name, 'a name no other declared pool has');
-      names.add(name);
-      if (pool.chip !== undefined) requireEnum(this, `npuNodePools[${i}].chip`, pool.chip, AscendChip);
-      (pool.taints ?? []).forEach((taint, j) => {
-        requireNonEmpty(this, `npuNodePools[${i}].taints[${j}].key`, taint?.key);
-        requireEnum(this, `npuNodePools[${i}].taints[${j}].effect`, taint.effect, kplus.TaintEffect);
-      });
-    });
-    return pools;
   }
 
   private graph(storage: MemoryStorage, neo4jBackend: Neo4jBackend | undefined, qdrantBackend: QdrantBackend | undefined): MemosGraph {

@@ -2,16 +2,16 @@ import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AcceleratorType, ModelAccelerator } from './model-accelerator';
-import { ModelWeights } from './model-weights';
+import { ModelWeights, mountModelWeights } from './model-weights';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels } from '../src/cce';
-import { Credential, Credentials, requireCredentials } from '../src/credentials';
+import { Credentials, requireCredentials } from '../src/credentials';
 import {
   addAffinity, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
   requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { knownModel } from '../src/memos';
-import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /**
  * Hugging Face text-embeddings-inference for CPUs (components.md §5): OpenAI `/v1/embeddings`,
@@ -267,7 +267,9 @@ export class EmbeddingServer extends Construct {
     });
     selectPods(this.deployment, selector);
 
-    const weights = this.mountWeights(props.weights ?? ModelWeights.fromClaim(), instance, credentials);
+    const weights = mountModelWeights(this, this.deployment, props.weights ?? ModelWeights.fromClaim(), {
+      instance, model: this.model, credentials, modelsDir: MODELS_DIR, fetchImage: DEFAULT_MODEL_FETCH_IMAGE, uid: SERVER_UID,
+    });
     const env: Record<string, kplus.EnvValue> = {
       HF_HUB_OFFLINE: kplus.EnvValue.fromValue('1'),
       HOME: kplus.EnvValue.fromValue('/tmp'),
@@ -377,51 +379,6 @@ export class EmbeddingServer extends Construct {
         endpoints: [{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
       },
     });
-  }
-
-  /** The weights volume (and, for OBS, the init container that fills it). */
-  private mountWeights(weights: ModelWeights, instance: string, credentials: Credentials): { volume: kplus.Volume; modelDir: string } {
-    if (!(weights instanceof ModelWeights)) {
-      return invalidProp(this, 'weights', weights, 'ModelWeights.fromClaim({ claimName, path }) or ModelWeights.fromObs({ bucket, endpoint, region, path, size })');
-    }
-    const claim = weights._claim;
-    const obs = weights._obs;
-    const path = (claim ?? obs)?.path ?? this.model;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(path) || path.includes('..')) invalidProp(this, 'weights.path', path, 'a relative path of letters, digits, ., _, - and /');
-    if (!obs) {
-      const claimName = requireDnsSubdomain(this, 'weights.claimName', claim?.claimName ?? `${instance}-models`);
-      const volume = kplus.Volume.fromPersistentVolumeClaim(this, 'Weights', kplus.PersistentVolumeClaim.fromClaimName(this, 'WeightsClaim', claimName), { name: 'models', readOnly: true });
-      return { volume, modelDir: `${MODELS_DIR}/${path}` };
-    }
-    const bucket = requireNonEmpty(this, 'weights.bucket', obs.bucket);
-    const endpoint = requireNonEmpty(this, 'weights.endpoint', obs.endpoint);
-    const volume = kplus.Volume.fromEmptyDir(this, 'Weights', 'models', { sizeLimit: obs.size ?? Size.gibibytes(8) });
-    const dir = this.model;
-    const value = kplus.EnvValue.fromValue;
-    this.deployment.addInitContainer({
-      name: 'fetch-weights',
-      image: DEFAULT_MODEL_FETCH_IMAGE,
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['rclone', 'copy', `obs:${bucket}/${path}`, `${MODELS_DIR}/${dir}`, '--transfers', '8', '--checkers', '16'],
-      envVariables: {
-        HOME: value('/tmp'),
-        RCLONE_CONFIG: value('/tmp/rclone.conf'),
-        RCLONE_CACHE_DIR: value('/tmp/rclone'),
-        RCLONE_CONFIG_OBS_TYPE: value('s3'),
-        RCLONE_CONFIG_OBS_PROVIDER: value('HuaweiOBS'),
-        RCLONE_CONFIG_OBS_ENDPOINT: value(endpoint),
-        RCLONE_CONFIG_OBS_REGION: value(requireNonEmpty(this, 'weights.region', obs.region)),
-        RCLONE_CONFIG_OBS_ACCESS_KEY_ID: credentials.ref(Credential.OBS_ACCESS_KEY_ID).envValue(this),
-        RCLONE_CONFIG_OBS_SECRET_ACCESS_KEY: credentials.ref(Credential.OBS_SECRET_ACCESS_KEY).envValue(this),
-      },
-      resources: { cpu: { request: kplus.Cpu.millis(200), limit: kplus.Cpu.units(1) }, memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) } },
-      securityContext: hardenedContainerSecurityContext(SERVER_UID),
-      volumeMounts: [
-        { path: MODELS_DIR, volume },
-        { path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'FetchTmp', 'fetch-tmp', { sizeLimit: Size.mebibytes(256) }) },
-      ],
-    });
-    return { volume, modelDir: `${MODELS_DIR}/${dir}` };
   }
 }
 

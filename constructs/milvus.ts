@@ -2,7 +2,11 @@ import { createHash } from 'crypto';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MilvusKafka, MilvusMode, MilvusObjectStorage, MilvusTopology } from './milvus-topology';
+import { EMBED_ETCD_CONFIG, EMBED_ETCD_DIR, EMBED_ETCD_FILE } from './milvus-embedded-etcd';
+import { kafkaEnv, objectStorageEnv } from './milvus-env';
+import { MilvusPorts } from './milvus-ports';
+import { distributedRoles, Role, standaloneRole } from './milvus-roles';
+import { MilvusMode, MilvusTopology } from './milvus-topology';
 import { EtcdCluster } from './etcd-cluster';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
@@ -12,7 +16,7 @@ import {
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
-import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
@@ -50,28 +54,6 @@ const MILVUS_GID = 0;
  * membership is the primary GID the image needs.
  */
 const MILVUS_FS_GROUP = 1000;
-/** Milvus's ports: gRPC/REST for clients, and metrics and health (`/healthz`, `/metrics`). */
-export class MilvusPorts {
-  /** gRPC and REST API (clients). */
-  public static readonly GRPC: number = 19530;
-  /** Metrics and health (`/metrics`, `/healthz`). */
-  public static readonly METRICS: number = 9091;
-
-  private constructor() {}
-}
-/*
- * Ports each role listens on besides 9091, as milvus-helm declares them (charts/milvus/templates:
- * proxy-deployment.yaml and standalone-deployment.yaml 19530 `milvus`; querynode-deployment.yaml
- * 21123; datanode-deployment.yaml 21124; streamingnode-deployment.yaml 22222; mixcoord-deployment.yaml
- * only `metrics`). Only the proxy and standalone serve clients on 19530 (milvus-operator
- * updateMilvusContainer gives the client port to those two alone).
- */
-/** queryNode gRPC (`queryNode.port`). */
-const QUERY_NODE_PORT = 21123;
-/** dataNode gRPC (`dataNode.port`). */
-const DATA_NODE_PORT = 21124;
-/** streamingNode gRPC (`streamingNode.port`). */
-const STREAMING_NODE_PORT = 22222;
 /*
  * Every Milvus process mkdirs `localStorage.path` when it loads its config: the parameter table
  * initializes every role's settings in every process (pkg/util/paramtable/component_param.go,
@@ -84,33 +66,6 @@ const STREAMING_NODE_PORT = 22222;
  */
 /** Where every role keeps local data (the parent of `localStorage.path`). */
 const MILVUS_LOCAL_DIR = '/var/lib/milvus';
-/*
- * The embedded etcd's configuration, as upstream's Docker script writes it (milvus-io/milvus
- * scripts/standalone_embed.sh, run_embed(), L20-26: quota-backend-bytes 4294967296,
- * auto-compaction-mode revision, auto-compaction-retention '1000') and passes it with
- * `-e ETCD_CONFIG_PATH=/milvus/configs/embedEtcd.yaml`. Without it Milvus starts etcd from
- * embed.NewConfig() (pkg/util/etcd/etcd_server.go, InitEtcdServer, L40-49): no auto-compaction and
- * etcd's 2 GiB default quota, so the revision history grows until "mvcc: database space exceeded".
- * `etcd.config.path` is read only with `etcd.use.embed` (pkg/util/paramtable/service_param.go,
- * EtcdConfig), and `cfg.Dir = dataDir` after loading keeps the data on the volume (ETCD_DATA_DIR).
- * One deliberate difference: the script listens and advertises on http://0.0.0.0:2379 because it
- * publishes 2379 on the Docker host; Milvus itself talks to its embedded etcd in-process
- * (GetEmbedEtcdClient: v3client.New, etcd_server.go L22-25), no Service exposes 2379 here, and this
- * etcd has no authentication, so it stays on etcd's own default, http://localhost:2379
- * (etcd server/embed/config.go, DefaultListenClientURLs).
- */
-const EMBED_ETCD_CONFIG = [
-  'listen-client-urls: http://localhost:2379',
-  'advertise-client-urls: http://localhost:2379',
-  'quota-backend-bytes: 4294967296',
-  'auto-compaction-mode: revision',
-  "auto-compaction-retention: '1000'",
-  '',
-].join('\n');
-/** Key of the embedded etcd's configuration in its ConfigMap, as upstream names the file. */
-const EMBED_ETCD_FILE = 'embedEtcd.yaml';
-/** Directory the ConfigMap is mounted at (a directory mount: no subPath, read-only). */
-const EMBED_ETCD_DIR = '/milvus/configs/embed-etcd';
 /** Volume of a standalone Milvus when `storage.size` is not set. */
 const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
 /** Query nodes of a distributed Milvus when `queryNodes` is not set. */
@@ -144,20 +99,6 @@ export interface MilvusProps extends MilvusOptions, WorkloadPlacementProps, Moni
    * (`OBS_ACCESS_KEY_ID`, `OBS_SECRET_ACCESS_KEY`) and the Kafka SASL password (`KAFKA_SASL_PASSWORD`).
    */
   readonly credentials: Credentials;
-}
-
-interface Role {
-  /** Component label and name suffix. */
-  readonly component: string;
-  /** `milvus run ...` arguments. */
-  readonly args: string[];
-  readonly replicas: number;
-  readonly cpu: kplus.Cpu;
-  readonly memory: Size;
-  /** The role's own port besides 9091, if it listens on one. */
-  readonly port?: kplus.ContainerPort;
-  /** Size limit of the emptyDir at /var/lib/milvus; none for standalone (its volume is there). */
-  readonly localStorage?: Size;
 }
 
 /**
@@ -244,7 +185,7 @@ export class Milvus extends Construct {
       // The root password at first start; clients log in as root with the same Secret key.
       COMMON_SECURITY_DEFAULTROOTPASSWORD: this.password.envValue(this),
     };
-    if (topology._objectStorage) Object.assign(env, this.objectStorageEnv(topology._objectStorage, credentials));
+    if (topology._objectStorage) Object.assign(env, objectStorageEnv(this, this.instance, topology._objectStorage, credentials));
     else env.COMMON_STORAGETYPE = kplus.EnvValue.fromValue('local');
 
     const labels = componentLabels(this.instance, 'milvus');
@@ -270,10 +211,7 @@ export class Milvus extends Construct {
         metadata: { name: `${name}-embed-etcd`, labels: { ...labels, 'app.kubernetes.io/component': 'standalone' } },
         data: { [EMBED_ETCD_FILE]: EMBED_ETCD_CONFIG },
       });
-      const sts = this.addComponent({
-        component: 'standalone', args: ['standalone'], replicas: 1, cpu, memory,
-        port: { number: MilvusPorts.GRPC, name: 'milvus' },
-      }, env, 'statefulset') as kplus.StatefulSet;
+      const sts = this.addComponent(standaloneRole(cpu, memory), env, 'statefulset') as kplus.StatefulSet;
       this.headlessService = sts.service;
       // The volume is the writable /var/lib/milvus: local storage, Woodpecker's WAL, embedded etcd.
       addVolumeClaimTemplates(sts, [{
@@ -288,7 +226,7 @@ export class Milvus extends Construct {
       Object.assign(env, {
         ETCD_ENDPOINTS: kplus.EnvValue.fromValue(this.etcd.endpoints.join(',')),
         MQ_TYPE: kplus.EnvValue.fromValue('kafka'),
-        ...this.kafkaEnv(topology._kafka!, credentials),
+        ...kafkaEnv(this, topology._kafka!, credentials),
         // Coordinators fail over to a standby instead of restarting cold.
         MIXCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
         ROOTCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
@@ -296,31 +234,7 @@ export class Milvus extends Construct {
         QUERYCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
       });
       const queryNodes = requireInteger(this, 'topology.queryNodes', topology._queryNodes ?? DEFAULT_QUERY_NODES, 1, 100);
-      // /var/lib/milvus sizes: the query and data nodes cache segments and indexes there (50Gi, as
-      // before); the others only need the directories Milvus creates at start.
-      const roles: Role[] = [
-        {
-          component: 'proxy', args: ['proxy'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4),
-          port: { number: MilvusPorts.GRPC, name: 'milvus' }, localStorage: Size.gibibytes(1),
-        },
-        {
-          component: 'mixcoord', args: ['mixture', '-rootcoord', '-querycoord', '-datacoord', '-indexcoord'], replicas: 2, cpu: kplus.Cpu.units(1), memory: Size.gibibytes(4),
-          localStorage: Size.gibibytes(1),
-        },
-        {
-          component: 'querynode', args: ['querynode'], replicas: queryNodes, cpu, memory,
-          port: { number: QUERY_NODE_PORT, name: 'querynode' }, localStorage: Size.gibibytes(50),
-        },
-        {
-          component: 'datanode', args: ['datanode'], replicas: 2, cpu: kplus.Cpu.units(4), memory: Size.gibibytes(8),
-          port: { number: DATA_NODE_PORT, name: 'datanode' }, localStorage: Size.gibibytes(50),
-        },
-        {
-          component: 'streamingnode', args: ['streamingnode'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4),
-          port: { number: STREAMING_NODE_PORT, name: 'streamingnode' }, localStorage: Size.gibibytes(10),
-        },
-      ];
-      for (const role of roles) this.addComponent(role, env, 'deployment');
+      for (const role of distributedRoles(queryNodes, cpu, memory)) this.addComponent(role, env, 'deployment');
     }
 
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
@@ -403,45 +317,5 @@ export class Milvus extends Construct {
     this.disruptionBudgets[role.component] = addDisruptionBudget(this, `${role.component}-budget`, { name, labels, selector });
     this.workloads[role.component] = workload;
     return workload;
-  }
-
-  private objectStorageEnv(storage: MilvusObjectStorage, credentials: Credentials): Record<string, kplus.EnvValue> {
-    const bucket = requireNonEmpty(this, 'topology.objectStorage.bucket', storage.bucket);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidProp(this, 'topology.objectStorage.bucket', bucket, 'an OBS bucket name: 3-63 lowercase letters, digits, dots and hyphens');
-    const endpoint = requireNonEmpty(this, 'topology.objectStorage.endpoint', storage.endpoint);
-    if (endpoint.includes('://') || endpoint.includes('/')) invalidProp(this, 'topology.objectStorage.endpoint', endpoint, "a host name such as 'obs.cn-north-4.myhuaweicloud.com' (no scheme or path)");
-    const value = kplus.EnvValue.fromValue;
-    return {
-      COMMON_STORAGETYPE: value('remote'),
-      MINIO_ADDRESS: value(endpoint),
-      MINIO_PORT: value('443'),
-      MINIO_USESSL: value('true'),
-      MINIO_BUCKETNAME: value(bucket),
-      MINIO_ROOTPATH: value(storage.rootPath ?? this.instance),
-      MINIO_REGION: value(requireNonEmpty(this, 'topology.objectStorage.region', storage.region)),
-      // OBS speaks S3 with virtual-hosted addressing; Milvus's "aws" provider is its generic S3 client.
-      MINIO_CLOUDPROVIDER: value('aws'),
-      MINIO_USEVIRTUALHOST: value('true'),
-      MINIO_USEIAM: value('false'),
-      MINIO_ACCESSKEYID: credentials.ref(Credential.OBS_ACCESS_KEY_ID).envValue(this),
-      MINIO_SECRETACCESSKEY: credentials.ref(Credential.OBS_SECRET_ACCESS_KEY).envValue(this),
-    };
-  }
-
-  private kafkaEnv(kafka: MilvusKafka, credentials: Credentials): Record<string, kplus.EnvValue> {
-    const brokers = kafka.brokers ?? [];
-    if (brokers.length === 0 || brokers.some((b) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) {
-      invalidProp(this, 'topology.kafka.brokers', brokers, 'one or more host:port broker addresses');
-    }
-    const env: Record<string, kplus.EnvValue> = { KAFKA_BROKERLIST: kplus.EnvValue.fromValue(brokers.join(',')) };
-    if (kafka.saslUser !== undefined) {
-      Object.assign(env, {
-        KAFKA_SASLUSERNAME: kplus.EnvValue.fromValue(requireNonEmpty(this, 'topology.kafka.saslUser', kafka.saslUser)),
-        KAFKA_SASLPASSWORD: credentials.ref(Credential.KAFKA_SASL_PASSWORD).envValue(this),
-        KAFKA_SASLMECHANISMS: kplus.EnvValue.fromValue('PLAIN'),
-        KAFKA_SECURITYPROTOCOL: kplus.EnvValue.fromValue('SASL_SSL'),
-      });
-    }
-    return env;
   }
 }

@@ -6,119 +6,23 @@ import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, tcpProbe,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, tcpProbe,
   ZoneSpread,
 } from '../src/kubernetes';
-import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
+import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
+import {
+  DEFAULT_NEO4J_ENTERPRISE_IMAGE, DEFAULT_NEO4J_IMAGE, NEO4J_VERSION, Neo4jEdition, Neo4jLicenseAgreement, Neo4jMemorySettings, Neo4jOptions, Neo4jPorts,
+} from './neo4j-options';
+import { passwordCheckScript } from './neo4j-password-check';
+import { DEFAULT_CLUSTER_DOMAIN, neo4jSettings, requireClusterDomain } from './neo4j-settings';
 
-/** Neo4j 5.26, the LTS line MemOS's own manifests use (compose 5.26.6). */
-export const NEO4J_VERSION = '5.26.6';
-/** The Community Edition image {@link Neo4j} runs by default. */
-export const DEFAULT_NEO4J_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}`;
-/** The Enterprise Edition image {@link Neo4j} runs by default. */
-export const DEFAULT_NEO4J_ENTERPRISE_IMAGE = `docker.io/library/neo4j:${NEO4J_VERSION}-enterprise`;
+// The version, images, ports, editions and options are part of this construct's API.
+export * from './neo4j-options';
+
 const NEO4J_UID = 7474;
-/** The DNS domain of a Kubernetes cluster unless its kubelets say otherwise (CCE uses it). */
-const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
-/**
- * The shortest password the image accepts: `dbms.security.auth_minimum_password_length`, default 8
- * since Neo4j 5.2; neo4j/docker-neo4j@8a5082e `docker-image-src/5/coredb/docker-entrypoint.sh`
- * (`set_initial_password`, `_min_password_length` falls back to 8) and `neo4j-admin dbms
- * set-initial-password` (SetInitialPasswordCommand.validatePassword: "A password must be at least 8
- * characters"; docker-neo4j PR #408: the container then fails to start). This construct never
- * changes that setting.
- */
-const MIN_PASSWORD_LENGTH = 8;
 /** Label the StatefulSet controller puts on each pod; per-server Services select by it. */
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
-
-/** The ports Neo4j listens on. */
-export class Neo4jPorts {
-  /** HTTP (browser and HTTP API). */
-  public static readonly HTTP: number = 7474;
-  /** Bolt, the driver protocol clients use. */
-  public static readonly BOLT: number = 7687;
-  /** Cluster discovery v1 (Enterprise cluster). */
-  public static readonly DISCOVERY: number = 5000;
-  /** Cluster transactions and discovery v2 (Enterprise cluster). */
-  public static readonly CLUSTER: number = 6000;
-  /** Raft (Enterprise cluster). */
-  public static readonly RAFT: number = 7000;
-  /** Server-side routing (Enterprise cluster). */
-  public static readonly ROUTING: number = 7688;
-  /** Online backup (Enterprise): bound to 127.0.0.1 in the pod, never exposed. */
-  public static readonly BACKUP: number = 6362;
-  /** Prometheus metrics (Enterprise). */
-  public static readonly METRICS: number = 2004;
-
-  private constructor() {}
-}
-
-/** Neo4j edition. */
-export enum Neo4jEdition {
-  /** Community Edition: one server, no clustering, no metrics endpoint. */
-  COMMUNITY = 'community',
-  /** Enterprise Edition: clusters, Prometheus metrics, online backup; needs its licence accepted. */
-  ENTERPRISE = 'enterprise',
-}
-
-/** How the Enterprise licence is accepted (`NEO4J_ACCEPT_LICENSE_AGREEMENT`). */
-export enum Neo4jLicenseAgreement {
-  /** You hold a commercial licence (`yes`). */
-  COMMERCIAL = 'commercial',
-  /** Neo4j's evaluation terms (`eval`). */
-  EVALUATION = 'evaluation',
-}
-
-/** The user-tunable options of {@link Neo4j} (what a chart passes through). */
-export interface Neo4jOptions {
-  /**
-   * Servers. 1 = standalone; 3 or more = a cluster of primaries (Enterprise). 2 is rejected.
-   * @default 1
-   */
-  readonly servers?: number;
-  /**
-   * Edition. Clusters need Enterprise.
-   * @default - `Neo4jEdition.COMMUNITY` for one server, `Neo4jEdition.ENTERPRISE` for a cluster
-   */
-  readonly edition?: Neo4jEdition;
-  /**
-   * Acceptance of the Neo4j Enterprise licence: `COMMERCIAL` (you hold a licence) or `EVALUATION`.
-   * Required with Enterprise; synth fails without it. Community Edition ignores it.
-   * @default - none
-   */
-  readonly licenseAgreement?: Neo4jLicenseAgreement;
-  /**
-   * Image, pinned.
-   * @default - `Neo4j.DEFAULT_IMAGE` (Community) or `Neo4j.DEFAULT_ENTERPRISE_IMAGE` (Enterprise)
-   */
-  readonly image?: string;
-  /**
-   * CPU and memory per server (requests = limits). Heap and page cache are derived from memory
-   * ({@link Neo4j.memorySettings}); at least 2Gi.
-   * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
-   */
-  readonly resources?: PodSize;
-  /**
-   * Data volume per server (`/data`).
-   * @default - 100Gi SSD EVS disk on `csi-disk-topology`
-   */
-  readonly storage?: EvsVolumeOptions;
-  /**
-   * Only schedule on this CCE node pool.
-   * @default - any node
-   */
-  readonly nodePool?: string;
-  /**
-   * The cluster's DNS domain (the kubelets' `--cluster-domain`; CCE clusters use `cluster.local`).
-   * Each server of a cluster advertises `<host>-<i>-internals.<namespace>.svc.<clusterDomain>`,
-   * which Kubernetes discovery requires to match exactly the name it builds for that Service. Only
-   * used by a cluster; validated for any number of servers.
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
-}
 
 /** Properties of {@link Neo4j}. */
 export interface Neo4jProps extends Neo4jOptions, WorkloadPlacementProps, MonitoredProps {
@@ -126,14 +30,6 @@ export interface Neo4jProps extends Neo4jOptions, WorkloadPlacementProps, Monito
   readonly instance: string;
   /** Where the password of user `neo4j` is read from: `Credential.NEO4J_PASSWORD`. */
   readonly credentials: Credentials;
-}
-
-/** JVM heap and page cache of a Neo4j server. */
-export interface Neo4jMemorySettings {
-  /** Heap (initial = max), MiB. */
-  readonly heapMiB: number;
-  /** Page cache, MiB. */
-  readonly pageCacheMiB: number;
 }
 
 /**
@@ -277,71 +173,9 @@ export class Neo4j extends Construct {
     });
     selectPods(this.statefulSet, selector);
 
-    const settings: Record<string, string> = {
-      server_default__listen__address: '0.0.0.0',
-      server_memory_heap_initial__size: `${heapMiB}m`,
-      server_memory_heap_max__size: `${heapMiB}m`,
-      server_memory_pagecache_size: `${pageCacheMiB}m`,
-      // Drivers behind Services and ELBs: detect dead connections before the 5-minute default.
-      server_bolt_connection__keep__alive: '30s',
-    };
-    if (enterprise) {
-      // Prometheus instead of the default CSV files (which would need a writable metrics dir).
-      settings.server_metrics_csv_enabled = 'false';
-      settings.server_metrics_prometheus_enabled = 'true';
-      settings.server_metrics_prometheus_endpoint = `0.0.0.0:${Neo4jPorts.METRICS}`;
-      // Whoever reaches the backup port can copy the databases ("Failing to protect this port may
-      // leave a security hole open by which an unauthorized user can make a copy of the database",
-      // online-backup.adoc below, [[online-backup-ssl]] NOTE): keep it on the loopback interface, so
-      // only `kubectl exec ... neo4j-admin database backup --from=127.0.0.1:6362` reaches it. 127.0.0.1:6362
-      // is Neo4j's own default ("by default, the backup service is enabled but only listens on
-      // localhost"; neo4j/docs-operations@00a5508 modules/ROOT/pages/backup-restore/online-backup.adoc,
-      // [[backup-server-configuration]], table "Server parameters for backups"); set explicitly so
-      // no default_listen_address or image default can widen it. In a cluster the cluster port
-      // (server.cluster.listen_address, 6000) can serve backups too (same file,
-      // [[online-backup-cluster]]), so NetworkPolicies must admit 6000 from Neo4j peers only.
-      settings.server_backup_listen__address = `127.0.0.1:${Neo4jPorts.BACKUP}`;
-    }
-    if (clustered) {
-      // With resolver_type=K8S each member lists the Services matching the label selector and
-      // contacts `<service>.<namespace>.svc.<cluster domain>:<named port>`; its own advertised
-      // addresses must be exactly those names ("The configured server.discovery.advertised_address
-      // must exactly match the Kubernetes-internal DNS name, which is of the form
-      // <service-name>.<namespace>.svc.cluster.local": neo4j/docs-operations@01eda91
-      // modules/ROOT/pages/clustering/setup/discovery.adoc, [[clustering-discovery-k8s]] NOTE; on
-      // branch 5.x, L203, the same sentence names server.cluster.advertised_address, which discovery
-      // v2 uses: both are set below).
-      // The resolver builds them as "%s.%s.svc.<domain>" (neo4j/neo4j@771060d (3.5)
-      // enterprise/causal-clustering/.../discovery/KubernetesResolver.java, Parser.visit, then
-      // hard-coded cluster.local; since made dbms.kubernetes.cluster_domain, default cluster.local).
-      // The official chart advertises the same FQDN for discovery, cluster, raft and routing
-      // (neo4j/helm-charts@401875e neo4j/templates/neo4j-statefulset.yaml: SERVICE_NEO4J_INTERNALS =
-      // "<fullname>-internals.<namespace>.svc.<clusterDomain>"; neo4j-config.yaml, "# Clustering":
-      // server.{discovery,cluster,cluster.raft,routing}.advertised_address from it, Bolt from the
-      // member's own Service FQDN, here the member's internals Service, which carries tcp-bolt).
-      // Without a chart namespace the pod's own namespace is used (downward API), never a guess.
-      const host = `$(POD_NAME)-internals.${chartNamespace ?? '$(POD_NAMESPACE)'}.svc.${clusterDomain}`;
-      const advertised = (port: number) => `${host}:${port}`;
-      Object.assign(settings, {
-        dbms_cluster_discovery_resolver__type: 'K8S',
-        dbms_kubernetes_label__selector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/component=neo4j-internals`,
-        dbms_kubernetes_service__port__name: 'tcp-discovery',
-        dbms_kubernetes_discovery_v2_service__port__name: 'tcp-tx',
-        dbms_cluster_minimum__initial__system__primaries__count: String(this.servers),
-        initial_dbms_default__primaries__count: String(Math.min(this.servers, 5)),
-        dbms_routing_enabled: 'true',
-        dbms_routing_default__router: 'SERVER',
-        server_discovery_advertised__address: advertised(Neo4jPorts.DISCOVERY),
-        server_cluster_advertised__address: advertised(Neo4jPorts.CLUSTER),
-        server_cluster_raft_advertised__address: advertised(Neo4jPorts.RAFT),
-        server_routing_advertised__address: advertised(Neo4jPorts.ROUTING),
-        server_bolt_advertised__address: advertised(Neo4jPorts.BOLT),
-      });
-      // dbms.kubernetes.cluster_domain (default cluster.local: neo4j/docs-operations configuration
-      // settings, "Kubernetes settings") is what the resolver appends; only written when it differs,
-      // so the default configuration carries no setting this construct has not seen in 5.26.
-      if (clusterDomain !== DEFAULT_CLUSTER_DOMAIN) settings.dbms_kubernetes_cluster__domain = clusterDomain;
-    }
+    const settings = neo4jSettings({
+      instance, servers: this.servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain,
+    });
 
     // Order matters: $(VAR) only expands variables defined earlier in the list.
     const env: Record<string, kplus.EnvValue> = {
@@ -367,7 +201,7 @@ export class Neo4j extends Construct {
         { number: Neo4jPorts.ROUTING, name: 'tcp-routing' },
       );
     }
-    // No backup port: it listens on 127.0.0.1 only (see server.backup.listen_address above).
+    // No backup port: it listens on 127.0.0.1 only (server.backup.listen_address, neo4j-settings.ts).
     if (enterprise) ports.push({ number: Neo4jPorts.METRICS, name: 'metrics' });
 
     const securityContext = hardenedContainerSecurityContext(NEO4J_UID);
@@ -480,37 +314,4 @@ export class Neo4j extends Construct {
     });
     return { serviceAccount, role };
   }
-}
-
-const DNS_DOMAIN_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/**
- * `clusterDomain` as a DNS domain (lowercase labels of letters, digits and '-', at most 63
- * characters each, no leading or trailing dot), short enough that the longest internals Service
- * FQDN stays within 253 characters.
- */
-function requireClusterDomain(scope: Construct, domain: unknown, longestService: string, namespace: string | undefined): string {
-  const allowed = "a DNS domain such as 'cluster.local': lowercase labels of letters, digits and '-' separated by '.', each at most 63 characters, no scheme, port or trailing dot";
-  if (typeof domain !== 'string' || !domain.split('.').every((label) => DNS_DOMAIN_LABEL.test(label))) return invalidProp(scope, 'clusterDomain', domain, allowed);
-  const fqdn = `${longestService}.${namespace ?? 'x'.repeat(63)}.svc.${domain}`;
-  if (fqdn.length > 253) return invalidProp(scope, 'clusterDomain', domain, `${allowed}; at most ${253 - fqdn.length + domain.length} characters here, so that ${longestService}.<namespace>.svc.<clusterDomain> stays within 253`);
-  return domain;
-}
-
-/**
- * The POSIX shell script of the `check-password` init container: exits 1, naming `where` (Secret and
- * key, both validated names) but never the password, when `$AUTH_PASSWORD` is one the image's
- * entrypoint refuses. neo4j/docker-neo4j@8a5082e `docker-image-src/5/coredb/docker-entrypoint.sh`,
- * `set_initial_password`: NEO4J_AUTH must match `^([^/]+)\/([^/]+)/?([tT][rR][uU][eE])?$` (no '/'
- * in the password: `<pw>/true` would silently set `<pw>` and demand a change, any other '/' exits
- * after printing NEO4J_AUTH) and it needs at least `dbms.security.auth_minimum_password_length`
- * characters (8; this construct never lowers it). The entrypoint also refuses the password `neo4j`,
- * which is shorter than that anyway.
- */
-function passwordCheckScript(where: string): string {
-  const fail = (reason: string) => `{ echo "Neo4j password in Secret key ${where} ${reason}" >&2; exit 1; }`;
-  return [
-    `case "$AUTH_PASSWORD" in */*) ${fail("contains '/', which NEO4J_AUTH=neo4j/<password> cannot carry")} ;; esac`,
-    `[ "\${#AUTH_PASSWORD}" -ge ${MIN_PASSWORD_LENGTH} ] || ${fail(`has fewer than ${MIN_PASSWORD_LENGTH} characters (dbms.security.auth_minimum_password_length)`)}`,
-  ].join('\n');
 }

@@ -3,7 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { SecretKeyRef } from '../src/credentials';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodSize, requirePodSize } from '../src/kubernetes';
+import {
+  componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodSize,
+} from '../src/kubernetes';
+import { requirePodSize } from '../src/resources';
 import { QdrantConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
 import {

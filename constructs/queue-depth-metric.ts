@@ -1,6 +1,7 @@
 import { Chart, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ADAPTER_CONFIG_MAP, adapterMergeCommand, AdapterMergeCommandOptions, adapterRules, adapterRulesSnippet, escapeRegex, INSTANCE_LABEL, QUEUE_DEPTH_METRIC, QUEUE_DEPTH_RECORD } from './queue-depth-adapter';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
@@ -8,7 +9,7 @@ import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityC
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
-import { InvalidPropError, invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
  * redis_exporter (github.com/oliver006/redis_exporter): `--check-streams` SCANs for stream keys
@@ -20,61 +21,8 @@ export const DEFAULT_QUEUE_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:
 const EXPORTER_UID = 59000;
 const EXPORTER_PORT = 9121;
 
-/** Name of the external metric the memos-api HPA scales on. */
-export const QUEUE_DEPTH_METRIC = 'redis_queue_depth';
-/** Recording rule behind {@link QUEUE_DEPTH_METRIC}: Σ XLEN of the scheduler streams, per MemOS instance. */
-export const QUEUE_DEPTH_RECORD = 'memos:redis_queue_depth:sum';
 /** Recording rule: Σ entries delivered to a consumer and not yet acknowledged. */
 export const QUEUE_IN_FLIGHT_RECORD = 'memos:redis_queue_in_flight:sum';
-/** Series label naming the MemOS instance (set by the ServiceMonitor from the Service's labels). */
-export const INSTANCE_LABEL = 'memos_instance';
-
-/**
- * The add-on's adapter and its ConfigMap, as upstream documents and codes them:
- * - CCE's Cloud Native Cluster Monitoring runs prometheus-adapter as `custom-metrics-apiserver`
- *   and reads `config.yaml` of `user-adapter-config` (`adapter-config` in older versions) in
- *   `monitoring`; users add their rules to it and redeploy the adapter (cce_10_0406,
- *   opentelekomcloud-docs/cloud-container-engine
- *   umn/source/add-ons/cloud_native_observability_add-ons/cloud_native_cluster_monitoring.rst,
- *   "Creating an HPA Policy Using Custom Metrics"). The same ConfigMap holds the add-on's
- *   `resourceRules` (cpu/memory `containerQuery`/`nodeQuery`), shown there as existing content
- *   (cce_10_0789, umn/source/scheduling/volcano_scheduling/resource_usage-based_scheduling/
- *   load-aware_scheduling.rst: "the rules in config.yaml are new ones and others are existing ones").
- * - prometheus-adapter `cmd/adapter/adapter.go` (kubernetes-sigs/prometheus-adapter @0032610a):
- *   `addResourceMetricsAPI` installs `metrics.k8s.io` only when `ResourceRules != nil`;
- *   `makeProvider` serves `custom.metrics.k8s.io` only when `len(Rules) > 0`;
- *   `makeExternalProvider` serves `external.metrics.k8s.io` only when `len(ExternalRules) > 0`; the
- *   file is read once, at start (`loadConfig` in `main`). So a ConfigMap replaced by ours
- *   (`rules: []`, no `resourceRules`) drops `kubectl top`, CPU autoscaling and every custom
- *   metric, and an APIService registered for one of them turns Unavailable.
- * - An Unavailable aggregated APIService fails discovery for every client that lists all groups:
- *   `kubectl api-resources` ("unable to retrieve the complete list of server APIs"), the resource
- *   quota controller, and the namespace controller, which leaves namespaces in Terminating with
- *   condition `NamespaceDeletionDiscoveryFailure` (k8s.io/api core/v1 types.go; kubernetes/kubernetes
- *   issue #83332; kubernetes-sigs/metrics-server issue #157).
- */
-const ADAPTER_CONFIG_MAP = 'user-adapter-config';
-
-/**
- * Merges `externalRules` given as JSON (argv[1]) into `config.yaml` of a ConfigMap read as JSON on
- * stdin; writes the ConfigMap as JSON. Rules are matched by `name.as`.
- */
-const MERGE_PROGRAM = [
-  'import json, sys, yaml',
-  'cm = json.load(sys.stdin)',
-  'new = json.loads(sys.argv[1])',
-  'data = cm.get("data") or {}',
-  'config = yaml.safe_load(data.get("config.yaml") or "") or {}',
-  'names = [r["name"]["as"] for r in new]',
-  'kept = [r for r in config.get("externalRules") or [] if (r.get("name") or {}).get("as") not in names]',
-  'config["externalRules"] = kept + new',
-  'data["config.yaml"] = yaml.safe_dump(config, default_flow_style=False, sort_keys=False)',
-  'cm["data"] = data',
-  'cm["metadata"].pop("managedFields", None)',
-  'sys.stderr.write("%s: externalRules %s merged; kept %s\\n" % (cm["metadata"]["name"], ", ".join(names), ", ".join(k for k in config if k != "externalRules") or "no other keys"))',
-  'json.dump(cm, sys.stdout)',
-].join('\n');
-
 /** What a user may tune on {@link QueueDepthMetric}. */
 export interface QueueDepthMetricOptions {
   /**
@@ -141,20 +89,6 @@ export interface QueueDepthMetricProps extends QueueDepthMetricOptions {
   readonly imagePullSecrets?: string[];
 }
 
-/** Where {@link QueueDepthMetric.adapterMergeCommand} merges the rule. */
-export interface AdapterMergeCommandOptions {
-  /**
-   * Namespace of the Cloud Native Cluster Monitoring add-on (the stack's `monitoringNamespace`).
-   * @default 'monitoring'
-   */
-  readonly monitoringNamespace?: string;
-  /**
-   * The add-on's adapter ConfigMap. Older add-on versions name it `adapter-config` (cce_10_0406).
-   * @default 'user-adapter-config'
-   */
-  readonly configMapName?: string;
-}
-
 /**
  * Makes `redis_queue_depth` exist: a redis_exporter reading MemOS's scheduler streams, a
  * ServiceMonitor, a recording rule summing their lengths per MemOS instance, and the
@@ -192,7 +126,7 @@ export class QueueDepthMetric extends Construct {
    * the `rules` and `resourceRules` already there. Then restart `custom-metrics-apiserver`.
    */
   public static adapterRulesSnippet(): string {
-    return Yaml.stringify({ externalRules: adapterRules().externalRules });
+    return adapterRulesSnippet();
   }
 
   /**
@@ -204,23 +138,7 @@ export class QueueDepthMetric extends Construct {
    * reads its configuration only at start (prometheus-adapter `cmd/adapter/adapter.go`).
    */
   public static adapterMergeCommand(options: AdapterMergeCommandOptions = {}): string {
-    const where = 'QueueDepthMetric.adapterMergeCommand';
-    const namespace = options.monitoringNamespace ?? CCE_MONITORING_NAMESPACE;
-    if (typeof namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-      throw new InvalidPropError(where, 'monitoringNamespace', namespace, 'a DNS label: lowercase letters, digits and \'-\', starting and ending with a letter or digit, at most 63 characters');
-    }
-    const configMap = options.configMapName ?? ADAPTER_CONFIG_MAP;
-    if (typeof configMap !== 'string' || configMap.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(configMap)) {
-      throw new InvalidPropError(where, 'configMapName', configMap, 'a DNS subdomain: lowercase letters, digits, \'-\' and \'.\', at most 253 characters');
-    }
-    const rules = JSON.stringify(adapterRules().externalRules);
-    return [
-      `kubectl -n ${namespace} get configmap ${configMap} -o json \\`,
-      `  | python3 -c ${shellQuote(MERGE_PROGRAM)} ${shellQuote(rules)} \\`,
-      '  | kubectl replace -f - \\',
-      `  && kubectl -n ${namespace} rollout restart deployment ${CCE_CUSTOM_METRICS_APISERVER} \\`,
-      `  && kubectl -n ${namespace} rollout status deployment ${CCE_CUSTOM_METRICS_APISERVER}`,
-    ].join('\n');
+    return adapterMergeCommand(options);
   }
 
   /** External metric name for HPAs. */
@@ -368,7 +286,7 @@ export class QueueDepthMetric extends Construct {
       },
     });
 
-    // Opt-in only: this replaces the add-on's ConfigMap (see ADAPTER_CONFIG_MAP above).
+    // Opt-in only: this replaces the add-on's ConfigMap (see ADAPTER_CONFIG_MAP in queue-depth-adapter.ts).
     if (requireBoolean(this, 'adapterConfig', props.adapterConfig ?? false)) {
       this.adapterConfig = new kplus.ConfigMap(this, 'AdapterConfig', {
         metadata: { namespace: monitoringNamespace, name: ADAPTER_CONFIG_MAP, labels: componentLabels(instance, 'metrics-adapter-config') },
@@ -377,7 +295,7 @@ export class QueueDepthMetric extends Construct {
     }
 
     // Opt-in only: Unavailable until the adapter serves external metrics, and then it breaks
-    // discovery cluster-wide (see ADAPTER_CONFIG_MAP above).
+    // discovery cluster-wide (see ADAPTER_CONFIG_MAP in queue-depth-adapter.ts).
     if (requireBoolean(this, 'registerExternalMetricsApi', props.registerExternalMetricsApi ?? false)) {
       const apiService = this.externalMetricsApi = new kplus.k8s.KubeApiService(this, 'ExternalMetricsApi', {
         metadata: { name: 'v1beta1.external.metrics.k8s.io', labels: componentLabels(instance, 'metrics-adapter') },
@@ -398,32 +316,10 @@ export class QueueDepthMetric extends Construct {
   }
 }
 
-/** See {@link QueueDepthMetric.adapterRules}. */
-function adapterRules(): Record<string, unknown> {
-  return {
-    rules: [],
-    externalRules: [{
-      seriesQuery: `${QUEUE_DEPTH_RECORD}{namespace!="",${INSTANCE_LABEL}!=""}`,
-      resources: { overrides: { namespace: { resource: 'namespace' } } },
-      name: { matches: `^${escapeRegex(QUEUE_DEPTH_RECORD)}$`, as: QUEUE_DEPTH_METRIC },
-      metricsQuery: `sum by (namespace, ${INSTANCE_LABEL}) (<<.Series>>{<<.LabelMatchers>>})`,
-    }],
-  };
-}
-
 /** `value` when it is a boolean (plain JavaScript callers may pass `'false'`, which is truthy). */
 function requireBoolean(scope: Construct, property: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   return invalidProp(scope, property, value, 'true or false');
-}
-
-/** Quotes a word for POSIX shells. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Escapes a value for a double-quoted PromQL string. */

@@ -1,4 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { invalidProp, requireDnsLabel, requireEnum, requireNonEmpty } from './validation';
 
 /**
  * Huawei Cloud CCE vocabulary: names the platform defines, written down once.
@@ -224,4 +226,26 @@ export interface NpuNodePool {
    * @default - none
    */
   readonly taints?: NodeTaint[];
+}
+
+/**
+ * Declared NPU node pools, checked where the user wrote them (`property`): unique DNS-label names,
+ * known chips, taints with a key and a Kubernetes effect.
+ * @internal
+ */
+export function requireNpuNodePools(scope: IConstruct, property: string, pools: NpuNodePool[] | undefined): NpuNodePool[] {
+  if (pools === undefined) return [];
+  if (!Array.isArray(pools)) return invalidProp(scope, property, pools, 'a list of NPU node pools ({ name, chip?, taints? })');
+  const names = new Set<string>();
+  pools.forEach((pool, i) => {
+    const name = requireDnsLabel(scope, `${property}[${i}].name`, pool?.name);
+    if (names.has(name)) invalidProp(scope, `${property}[${i}].name`, name, 'a name no other declared pool has');
+    names.add(name);
+    if (pool.chip !== undefined) requireEnum(scope, `${property}[${i}].chip`, pool.chip, AscendChip);
+    (pool.taints ?? []).forEach((taint, j) => {
+      requireNonEmpty(scope, `${property}[${i}].taints[${j}].key`, taint?.key);
+      requireEnum(scope, `${property}[${i}].taints[${j}].effect`, taint.effect, kplus.TaintEffect);
+    });
+  });
+  return pools;
 }

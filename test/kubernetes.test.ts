@@ -2,7 +2,8 @@ import { Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ENVIRONMENTS } from '../app/environments';
 import { MemosChart } from '../charts/memos-chart';
-import { addAffinity, boundEphemeralStorage, requireSeparateNodes } from '../src/kubernetes';
+import { addAffinity, requireSeparateNodes } from '../src/kubernetes';
+import { boundEphemeralStorage } from '../src/resources';
 
 describe('pod affinity helpers', () => {
   function deployment() {

@@ -1,0 +1,124 @@
+import { Construct } from 'constructs';
+import { invalidProp } from '../src/validation';
+import { Neo4jPorts } from './neo4j-options';
+
+/**
+ * The DNS domain of a Kubernetes cluster unless its kubelets say otherwise (CCE uses it).
+ * @internal
+ */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/**
+ * What the `neo4j.conf` settings of a server depend on.
+ * @internal
+ */
+export interface Neo4jSettingsOptions {
+  /** Instance name (the Kubernetes discovery label selector). */
+  readonly instance: string;
+  /** Number of servers; 3 or more is a cluster. */
+  readonly servers: number;
+  /** Enterprise Edition (metrics, backup listener). */
+  readonly enterprise: boolean;
+  /** Heap (initial = max), MiB. */
+  readonly heapMiB: number;
+  /** Page cache, MiB. */
+  readonly pageCacheMiB: number;
+  /** The chart's namespace; without it the advertised addresses use the pod's own (`$(POD_NAMESPACE)`). */
+  readonly namespace?: string;
+  /** The cluster's DNS domain, validated ({@link requireClusterDomain}). */
+  readonly clusterDomain: string;
+}
+
+/**
+ * The `neo4j.conf` settings of a server in the image's environment form (`.` as `_`, `_` as `__`),
+ * without the `NEO4J_` prefix, in the order they are set: listen address, memory, Bolt keep-alive;
+ * metrics and the loopback backup listener (Enterprise); Kubernetes discovery and the advertised
+ * addresses (clusters).
+ * @internal
+ */
+export function neo4jSettings(options: Neo4jSettingsOptions): Record<string, string> {
+  const { instance, servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain } = options;
+  const clustered = servers >= 3;
+  const settings: Record<string, string> = {
+    server_default__listen__address: '0.0.0.0',
+    server_memory_heap_initial__size: `${heapMiB}m`,
+    server_memory_heap_max__size: `${heapMiB}m`,
+    server_memory_pagecache_size: `${pageCacheMiB}m`,
+    // Drivers behind Services and ELBs: detect dead connections before the 5-minute default.
+    server_bolt_connection__keep__alive: '30s',
+  };
+  if (enterprise) {
+    // Prometheus instead of the default CSV files (which would need a writable metrics dir).
+    settings.server_metrics_csv_enabled = 'false';
+    settings.server_metrics_prometheus_enabled = 'true';
+    settings.server_metrics_prometheus_endpoint = `0.0.0.0:${Neo4jPorts.METRICS}`;
+    // Whoever reaches the backup port can copy the databases ("Failing to protect this port may
+    // leave a security hole open by which an unauthorized user can make a copy of the database",
+    // online-backup.adoc below, [[online-backup-ssl]] NOTE): keep it on the loopback interface, so
+    // only `kubectl exec ... neo4j-admin database backup --from=127.0.0.1:6362` reaches it. 127.0.0.1:6362
+    // is Neo4j's own default ("by default, the backup service is enabled but only listens on
+    // localhost"; neo4j/docs-operations@00a5508 modules/ROOT/pages/backup-restore/online-backup.adoc,
+    // [[backup-server-configuration]], table "Server parameters for backups"); set explicitly so
+    // no default_listen_address or image default can widen it. In a cluster the cluster port
+    // (server.cluster.listen_address, 6000) can serve backups too (same file,
+    // [[online-backup-cluster]]), so NetworkPolicies must admit 6000 from Neo4j peers only.
+    settings.server_backup_listen__address = `127.0.0.1:${Neo4jPorts.BACKUP}`;
+  }
+  if (clustered) {
+    // With resolver_type=K8S each member lists the Services matching the label selector and
+    // contacts `<service>.<namespace>.svc.<cluster domain>:<named port>`; its own advertised
+    // addresses must be exactly those names ("The configured server.discovery.advertised_address
+    // must exactly match the Kubernetes-internal DNS name, which is of the form
+    // <service-name>.<namespace>.svc.cluster.local": neo4j/docs-operations@01eda91
+    // modules/ROOT/pages/clustering/setup/discovery.adoc, [[clustering-discovery-k8s]] NOTE; on
+    // branch 5.x, L203, the same sentence names server.cluster.advertised_address, which discovery
+    // v2 uses: both are set below).
+    // The resolver builds them as "%s.%s.svc.<domain>" (neo4j/neo4j@771060d (3.5)
+    // enterprise/causal-clustering/.../discovery/KubernetesResolver.java, Parser.visit, then
+    // hard-coded cluster.local; since made dbms.kubernetes.cluster_domain, default cluster.local).
+    // The official chart advertises the same FQDN for discovery, cluster, raft and routing
+    // (neo4j/helm-charts@401875e neo4j/templates/neo4j-statefulset.yaml: SERVICE_NEO4J_INTERNALS =
+    // "<fullname>-internals.<namespace>.svc.<clusterDomain>"; neo4j-config.yaml, "# Clustering":
+    // server.{discovery,cluster,cluster.raft,routing}.advertised_address from it, Bolt from the
+    // member's own Service FQDN, here the member's internals Service, which carries tcp-bolt).
+    // Without a chart namespace the pod's own namespace is used (downward API), never a guess.
+    const host = `$(POD_NAME)-internals.${chartNamespace ?? '$(POD_NAMESPACE)'}.svc.${clusterDomain}`;
+    const advertised = (port: number) => `${host}:${port}`;
+    Object.assign(settings, {
+      dbms_cluster_discovery_resolver__type: 'K8S',
+      dbms_kubernetes_label__selector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/component=neo4j-internals`,
+      dbms_kubernetes_service__port__name: 'tcp-discovery',
+      dbms_kubernetes_discovery_v2_service__port__name: 'tcp-tx',
+      dbms_cluster_minimum__initial__system__primaries__count: String(servers),
+      initial_dbms_default__primaries__count: String(Math.min(servers, 5)),
+      dbms_routing_enabled: 'true',
+      dbms_routing_default__router: 'SERVER',
+      server_discovery_advertised__address: advertised(Neo4jPorts.DISCOVERY),
+      server_cluster_advertised__address: advertised(Neo4jPorts.CLUSTER),
+      server_cluster_raft_advertised__address: advertised(Neo4jPorts.RAFT),
+      server_routing_advertised__address: advertised(Neo4jPorts.ROUTING),
+      server_bolt_advertised__address: advertised(Neo4jPorts.BOLT),
+    });
+    // dbms.kubernetes.cluster_domain (default cluster.local: neo4j/docs-operations configuration
+    // settings, "Kubernetes settings") is what the resolver appends; only written when it differs,
+    // so the default configuration carries no setting this construct has not seen in 5.26.
+    if (clusterDomain !== DEFAULT_CLUSTER_DOMAIN) settings.dbms_kubernetes_cluster__domain = clusterDomain;
+  }
+  return settings;
+}
+
+const DNS_DOMAIN_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * `clusterDomain` as a DNS domain (lowercase labels of letters, digits and '-', at most 63
+ * characters each, no leading or trailing dot), short enough that the longest internals Service
+ * FQDN stays within 253 characters.
+ * @internal
+ */
+export function requireClusterDomain(scope: Construct, domain: unknown, longestService: string, namespace: string | undefined): string {
+  const allowed = "a DNS domain such as 'cluster.local': lowercase labels of letters, digits and '-' separated by '.', each at most 63 characters, no scheme, port or trailing dot";
+  if (typeof domain !== 'string' || !domain.split('.').every((label) => DNS_DOMAIN_LABEL.test(label))) return invalidProp(scope, 'clusterDomain', domain, allowed);
+  const fqdn = `${longestService}.${namespace ?? 'x'.repeat(63)}.svc.${domain}`;
+  if (fqdn.length > 253) return invalidProp(scope, 'clusterDomain', domain, `${allowed}; at most ${253 - fqdn.length + domain.length} characters here, so that ${longestService}.<namespace>.svc.<clusterDomain> stays within 253`);
+  return domain;
+}
