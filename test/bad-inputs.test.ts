@@ -15,6 +15,9 @@ import {
   QdrantBackend, RedisQueue, Reranker, SecretKeyRef,
 } from '../index';
 import { servicesFor, TEST_MILVUS_TOPOLOGY } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 type Bad = Omit<MemosEnvironment, 'name'>;
 const small = (props: Partial<Bad>): Bad => ({ size: MemosSize.SMALL, ...props });
@@ -139,6 +142,6 @@ describe('values a cluster accepts are accepted', () => {
     ['an SWR organization with separators', small({ imageMirror: { region: 'cn-north-4', organization: 'acme-ai.platform_team' } })],
     ['ApiService.clusterIp()', small({ api: { service: ApiService.clusterIp() } })],
   ])('%s', (_name, input) => {
-    expect(() => synthEnvironments([{ name: 'ok', ...input }], path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'memos-ok-')), 'dist'))).not.toThrow();
+    expect(() => synthEnvironments([{ name: 'ok', ...input }], path.join(temporaryFolder('memos-ok-'), 'dist'))).not.toThrow();
   });
 });

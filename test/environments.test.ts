@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { MemosChart } from '../charts/memos-chart';
@@ -14,6 +13,9 @@ import { CceNodeFlavor, CceNodeFlavors } from '../src/cce';
 import { podSpecOf, policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
 import { CLUSTER_SERVICES, only } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 const rendered = renderEnvironments(ENVIRONMENTS);
 const objectsOf = (name: string) => parseManifests(rendered.get(name)!.yaml);
@@ -211,7 +213,7 @@ describe('size presets follow the seed (section 4)', () => {
 });
 
 test('a chart in a user app synthesizes with app.synth()', () => {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'memos-')) });
+  const app = new App({ outdir: temporaryFolder('memos-') });
   new MemosChart(app, 'prod', {
     size: MemosSize.MEDIUM,
     namespace: 'memos-prod',

@@ -7,12 +7,14 @@ import { ApiService, MemosApi, MemosApiProps } from '../constructs/memos-api';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   MEMOS_HF_HOME, MEMOS_LOG_BACKUPS, MEMOS_LOG_MAX_BYTES, MEMOS_OFFLINE_HF_SETTINGS, MEMOS_PYPI_VERSION, MEMOS_SERVER_ENV_VARS, MEMOS_UID, MEMOS_VERSION,
 } from '../src/memos';
 import { container, only, testConfig, TEST_CONFIG_PROPS } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 function synthApi(props: Partial<MemosApiProps> | ((queueDepth: QueueDepthMetric) => Partial<MemosApiProps>) = {}) {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
@@ -312,7 +314,7 @@ describe('MemOS image recipe (images/memos, items 5 and 9 of issue 12)', () => {
     ].join('\n');
 
     function run(logPy: string, maxBytes: string) {
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-log-'));
+      const root = temporaryFolder('memos-log-');
       fs.mkdirSync(path.join(root, 'memos'));
       fs.writeFileSync(path.join(root, 'memos', '__init__.py'), '');
       fs.writeFileSync(path.join(root, 'memos', 'log.py'), logPy);

@@ -12,7 +12,6 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -22,6 +21,9 @@ import { Credentials, SecretKeyRef } from '../src/credentials';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { only } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 type Obj = Record<string, any>;
 
@@ -188,7 +190,7 @@ if (missing.length) console.log(`qdrant-collection script tests: skipping the ru
 
 /** A PATH with only busybox applets and curl, as in the Alpine-based curl image. */
 function busyboxPath(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busybox-'));
+  const dir = temporaryFolder('busybox-');
   for (const applet of ['sh', 'sed', 'grep', 'tr', 'tail', 'sleep', 'cat', 'printf', 'wc', 'head']) fs.symlinkSync(busybox!, path.join(dir, applet));
   fs.symlinkSync(curl!, path.join(dir, 'curl'));
   return dir;

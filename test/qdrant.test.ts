@@ -1,6 +1,5 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -12,6 +11,9 @@ import { ZoneSpread } from '../src/kubernetes';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { only, servicesFor, synthChart } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 const credentials = Credentials.fromSecret('memos-secrets');
 
@@ -32,7 +34,7 @@ const selector = { 'app.kubernetes.io/name': 'qdrant', 'app.kubernetes.io/instan
 
 /** Runs the synthesized start script as pod `hostname` with a stub entrypoint; returns its arguments. */
 function bootstrapArgs(script: string, hostname: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qdrant-'));
+  const dir = temporaryFolder('qdrant-');
   fs.writeFileSync(path.join(dir, 'entrypoint.sh'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
   return execFileSync('/bin/bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH, HOSTNAME: hostname }, encoding: 'utf8' }).trim();
 }

@@ -1,18 +1,20 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
 import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
 import { MemosSize } from '../charts/presets';
 import { ApiService } from '../constructs/memos-api';
 import { ElbClass } from '../src/cce';
+import { temporaryFolders } from './support/tmp';
+
+const temporaryFolder = temporaryFolders();
 
 const ROOT = path.resolve(__dirname, '..');
 
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'memos-synth-'));
+  return temporaryFolder('memos-synth-');
 }
 
 /** Every file below `dir` (relative path → sha256), plus the names of everything in its parent. */
