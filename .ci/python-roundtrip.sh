@@ -15,21 +15,8 @@ PINS=(cdk8s==2.70.106 cdk8s-plus-28==2.5.6 constructs==10.8.1 jsii==1.140.0)
 PYTHON="${PYTHON:-python3}"
 VENV="${MEMOS_PYTHON_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-memos-cce/py311-venv}"
 
-step_started=0
-step() { step_started=$SECONDS; echo "python-roundtrip: $*"; }
-done_step() { echo "python-roundtrip:   done in $((SECONDS - step_started))s"; }
-
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  echo "python-roundtrip: $PYTHON is not Python 3.11 ($("$PYTHON" --version 2>&1))" >&2
-  exit 1
-fi
-
-# One run at a time per virtualenv (two CI jobs on one machine share it).
-mkdir -p "$(dirname "$VENV")"
-if command -v flock >/dev/null; then
-  exec 9>"$VENV.lock"
-  flock 9
-fi
+LOG_PREFIX=python-roundtrip
+. .ci/venv.sh
 
 # What the virtualenv must hold; recorded in it once installed, so a second run skips pip.
 wanted="$("$PYTHON" -c 'import sys; print(sys.version)') | ${PINS[*]}"
