@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MilvusKafka, MilvusObjectStorage } from './milvus-topology';
 import { Credential, Credentials } from '../src/credentials';
-import { invalidProp, requireNonEmpty } from '../src/validation';
+import { invalidProp, requireNonEmpty, requireHost } from '../src/validation';
 
 /*
  * Milvus maps environment variables onto its config keys: upper case, dots as underscores
@@ -18,8 +18,7 @@ import { invalidProp, requireNonEmpty } from '../src/validation';
 export function objectStorageEnv(scope: Construct, instance: string, storage: MilvusObjectStorage, credentials: Credentials): Record<string, kplus.EnvValue> {
   const bucket = requireNonEmpty(scope, 'topology.objectStorage.bucket', storage.bucket);
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidProp(scope, 'topology.objectStorage.bucket', bucket, 'an OBS bucket name: 3-63 lowercase letters, digits, dots and hyphens');
-  const endpoint = requireNonEmpty(scope, 'topology.objectStorage.endpoint', storage.endpoint);
-  if (endpoint.includes('://') || endpoint.includes('/')) invalidProp(scope, 'topology.objectStorage.endpoint', endpoint, "a host name such as 'obs.cn-north-4.myhuaweicloud.com' (no scheme or path)");
+  const endpoint = requireHost(scope, 'topology.objectStorage.endpoint', storage.endpoint);
   const value = kplus.EnvValue.fromValue;
   return {
     COMMON_STORAGETYPE: value('remote'),

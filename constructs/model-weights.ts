@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Credential, Credentials } from '../src/credentials';
 import { hardenedContainerSecurityContext } from '../src/kubernetes';
-import { invalidProp, requireDnsSubdomain, requireNonEmpty } from '../src/validation';
+import { invalidProp, requireDnsSubdomain, requireNonEmpty, requireHost } from '../src/validation';
 
 /** Options of {@link ModelWeights.fromClaim}. */
 export interface ClaimWeightsOptions {
@@ -104,7 +104,7 @@ export function mountModelWeights(scope: Construct, deployment: kplus.Deployment
     return { volume, modelDir: `${modelsDir}/${path}` };
   }
   const bucket = requireNonEmpty(scope, 'weights.bucket', obs.bucket);
-  const endpoint = requireNonEmpty(scope, 'weights.endpoint', obs.endpoint);
+  const endpoint = requireHost(scope, 'weights.endpoint', obs.endpoint);
   const volume = kplus.Volume.fromEmptyDir(scope, 'Weights', 'models', { sizeLimit: obs.size ?? Size.gibibytes(8) });
   const dir = model;
   const value = kplus.EnvValue.fromValue;

@@ -273,6 +273,7 @@ describe('EmbeddingServer validation', () => {
     ['weights that are not ModelWeights', { weights: { source: 'pvc', bucket: 'b' } as never }, /invalid weights \{"source":"pvc","bucket":"b"\}; allowed: ModelWeights.fromClaim/],
     ['OBS weights without a bucket', { weights: ModelWeights.fromObs({ endpoint: OBS.endpoint, region: OBS.region } as never) }, /invalid weights.bucket \(missing\)/],
     ['OBS weights without an endpoint', { weights: ModelWeights.fromObs({ bucket: OBS.bucket, region: OBS.region } as never) }, /invalid weights.endpoint \(missing\)/],
+    ['OBS weights with an endpoint URL', { weights: ModelWeights.fromObs({ ...OBS, endpoint: 'https://obs.cn-north-4.myhuaweicloud.com' }) }, /invalid weights.endpoint "https:\/\/obs.cn-north-4.myhuaweicloud.com"; allowed: a host name/],
     ['OBS weights without a region', { weights: ModelWeights.fromObs({ bucket: OBS.bucket, endpoint: OBS.endpoint } as never) }, /invalid weights.region \(missing\)/],
     ['a path escaping the volume', { weights: ModelWeights.fromClaim({ path: '../etc' }) }, /invalid weights.path "..\/etc"/],
     ['a bad claim name', { weights: ModelWeights.fromClaim({ claimName: 'Model_Claim' }) }, /invalid weights.claimName "Model_Claim"; allowed: a DNS subdomain/],
