@@ -1,5 +1,4 @@
-import * as kplus from 'cdk8s-plus-28';
-import { AscendChip, MemosChartProps, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
+import { MemosChartProps, MemosPresets, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
 
 /**
  * A deployable environment: one folder `dist/<name>/` holding one MemOS stack.
@@ -25,7 +24,10 @@ export interface MemosEnvironment extends MemosChartProps {
  * - medium and large run Neo4j as a cluster, which needs Neo4j Enterprise Edition. They accept
  *   its *evaluation* terms; set `Neo4jLicenseAgreement.COMMERCIAL` once you hold a licence, or run
  *   a single Community server (`Neo4jBackend.inCluster({ servers: 1 })`).
- * - large serves bge-m3 and the reranker on Ascend 910B NPUs: name your NPU node pool here.
+ * - Each runs on the node pools of its size's preset (`MemosPresets.nodePools`): an application
+ *   pool, a tainted pool per store (the seed's separate ECS servers) and, for large, an Ascend 910B
+ *   pool; `npm run plan` shows how they fill and what they cost. Create the pools in CCE with these
+ *   names, flavors, ranges, zones and taints.
  * - medium and large run a distributed Milvus on OBS (bucket per environment, create it first)
  *   and Huawei DMS for Kafka (placeholder broker addresses, like the DCS ones).
  */
@@ -42,11 +44,18 @@ function distributedMilvus(environment: string): MilvusDeployment {
   });
 }
 
+/** The three zones of cn-north-4 the seed spreads nodes over (§5.3 "CCE节点: 分布在3个可用区"). */
+const ZONES = ['cn-north-4a', 'cn-north-4b', 'cn-north-4c'];
+
+/** The preset's node pools and placement for one environment. */
+const pools = (size: MemosSize, environment: string) => MemosPresets.nodePools(size, { prefix: `memos-${environment}`, zones: ZONES });
+
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
-  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }) },
+  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }), ...pools(MemosSize.SMALL, 'small') },
   {
     name: 'medium',
     size: MemosSize.MEDIUM,
+    ...pools(MemosSize.MEDIUM, 'medium'),
     queue: RedisQueue.dcs({ host: 'memos-medium.dcs.example' }),
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('medium'),
@@ -55,8 +64,7 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     name: 'large',
     size: MemosSize.LARGE,
     queue: RedisQueue.dcs({ host: 'memos-large.dcs.example' }),
-    // Taint the pool so only NPU workloads land there; the NPU servers tolerate it.
-    npuNodePools: [{ name: 'memos-npu-910b', chip: AscendChip.ASCEND_910B, taints: [{ key: 'accelerator/huawei-npu', effect: kplus.TaintEffect.NO_SCHEDULE }] }],
+    ...pools(MemosSize.LARGE, 'large'),
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('large'),
   },

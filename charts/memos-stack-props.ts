@@ -5,6 +5,7 @@ import { MemosSize } from './presets';
 import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
 import { NpuNodePool } from '../src/cce';
+import { NodePool } from '../src/node-pools';
 import { Credentials } from '../src/credentials';
 import { SwrMirror } from '../src/images';
 import { ZoneSpread } from '../src/kubernetes';
@@ -137,6 +138,54 @@ export interface MemosSettings {
   readonly extraSettings?: { [name: string]: string };
 }
 
+/**
+ * Which node pool runs which workload. Names are pools of `nodePools`; an Ascend model server runs
+ * on its accelerator's pool, or on the first pool with an Ascend flavor.
+ */
+export interface MemosPlacement {
+  /**
+   * Pool of every workload not named below (and of the small helpers: the queue-depth exporter,
+   * the Qdrant collection Job).
+   * @default - the first pool without NPUs
+   */
+  readonly defaultPool?: string;
+  /**
+   * memos-api.
+   * @default - defaultPool
+   */
+  readonly api?: string;
+  /**
+   * mem-scheduler.
+   * @default - defaultPool
+   */
+  readonly scheduler?: string;
+  /**
+   * Neo4j servers.
+   * @default - defaultPool
+   */
+  readonly neo4j?: string;
+  /**
+   * Qdrant peers.
+   * @default - defaultPool
+   */
+  readonly qdrant?: string;
+  /**
+   * Every Milvus role and its etcd.
+   * @default - defaultPool
+   */
+  readonly milvus?: string;
+  /**
+   * The embedding server on CPUs.
+   * @default - defaultPool
+   */
+  readonly embedding?: string;
+  /**
+   * The in-cluster Redis.
+   * @default - defaultPool
+   */
+  readonly redis?: string;
+}
+
 /** Properties of {@link MemosStack}: one MemOS deployment, sized from one of the seed's presets. */
 export interface MemosStackProps {
   /** Which of the seed's architectures to start from: replicas, resources, storage. */
@@ -215,9 +264,22 @@ export interface MemosStackProps {
   readonly reranker?: Reranker;
   /**
    * The environment's Ascend NPU node pools; an Ascend model server without a pool runs on the first.
+   * Not together with `nodePools`, which declares NPU pools by their Ascend flavor.
    * @default - none
    */
   readonly npuNodePools?: NpuNodePool[];
+  /**
+   * The cluster's node pools. With them every workload is pinned to a pool (`nodeSelector` on
+   * `cce.cloud.com/cce-nodepool`, the pool's taints tolerated; see `placement`), and synth fails
+   * unless every pod fits at the autoscalers' minimum with any one node lost (docs/capacity.md).
+   * @default - no pools: pods go wherever the scheduler puts them, and nothing is checked
+   */
+  readonly nodePools?: NodePool[];
+  /**
+   * Which of `nodePools` runs which workload.
+   * @default - everything on the first pool without NPUs, Ascend model servers on the first Ascend pool
+   */
+  readonly placement?: MemosPlacement;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

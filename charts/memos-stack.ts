@@ -16,15 +16,21 @@ import { Qdrant } from '../constructs/qdrant';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
+import { ApiObject } from 'cdk8s';
+import { CapacityPlan } from '../src/capacity-plan';
 import { NpuNodePool, requireNpuNodePools } from '../src/cce';
+import { NodePool, requireNodePools } from '../src/node-pools';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
-import { nameJobByTemplate, PodSize, requireNamesFit, ZoneSpread } from '../src/kubernetes';
+import { nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
 import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
+
+/** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
+const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 
 /** What the stack passes to every store and server, and where the user set it. */
 const PLACEMENT_PATHS: PropPaths = {
@@ -79,6 +85,8 @@ export class MemosStack extends Construct {
   public readonly redis?: RedisServer;
   /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
   public readonly queueCapacity: QueueCapacityEstimate;
+  /** The node pools the stack was placed on (`nodePools`). */
+  public readonly nodePools: NodePool[];
   /**
    * Every image the stack's pods run, with where it comes from: what to copy into the
    * `imageMirror` (containers added to the stack's workloads afterwards are not included).
@@ -115,7 +123,14 @@ export class MemosStack extends Construct {
     const embedder = requireInstance(this, 'embedder', props.embedder ?? Embedder.inCluster(), Embedder, 'Embedder.inCluster({...}) or Embedder.external({ apiBase, model })');
     const milvusDeployment = requireInstance(this, 'milvus', props.milvus ?? MilvusDeployment.inCluster(), MilvusDeployment, 'MilvusDeployment.inCluster({...}) or MilvusDeployment.none()');
     const queue = requireInstance(this, 'queue', props.queue ?? RedisQueue.inCluster(), RedisQueue, 'RedisQueue.dcs({ host }) or RedisQueue.inCluster({...})');
-    const pools = requireNpuNodePools(this, 'npuNodePools', props.npuNodePools);
+    const nodePools = this.nodePools = requireNodePools(this, 'nodePools', props.nodePools);
+    if (nodePools.length > 0 && props.npuNodePools !== undefined) {
+      invalidProp(this, 'npuNodePools', props.npuNodePools.map((p) => p?.name),
+        'nothing with nodePools: declare the NPU pool there with an Ascend flavor (NodeFlavor.of(CceNodeFlavor.KAT2NE_48XLARGE_8))');
+    }
+    const pools = nodePools.length > 0
+      ? nodePools.filter((p) => p.flavor.npuChip !== undefined).map((p): NpuNodePool => ({ name: p.name, chip: p.flavor.npuChip, taints: p.taints }))
+      : requireNpuNodePools(this, 'npuNodePools', props.npuNodePools);
     // Quantities of the right types (JavaScript and Python callers can pass strings), requests within limits.
     requireContainerResources(this, 'api.resources', api.resources);
     requireContainerResources(this, 'scheduler.resources', scheduler.resources);
@@ -321,6 +336,7 @@ export class MemosStack extends Construct {
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
+    if (nodePools.length > 0) this.placeOnPools(nodePools, props);
     requireNamesFit(this, 'instance', instance);
     // Last: every workload exists now.
     this.images = collectImages(this, 'imageMirror', props.imageMirror);
@@ -336,6 +352,48 @@ export class MemosStack extends Construct {
       queueDepthPerApiPod: hpa && apiConsumes ? api.targetQueueDepthPerReplica ?? MemosApi.DEFAULT_TARGET_QUEUE_DEPTH_PER_REPLICA : undefined,
       schedulerReplicas: this.scheduler.replicas,
       threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
+    });
+  }
+
+  /** Pins every workload to its pool and checks at synth that the stack fits them. */
+  private placeOnPools(nodePools: NodePool[], props: MemosStackProps): void {
+    const placement = props.placement ?? {};
+    const byName = new Map(nodePools.map((p) => [p.name, p]));
+    const poolOf = (role: keyof typeof placement): NodePool => {
+      const property = role === 'defaultPool' ? 'placement.defaultPool' : `placement.${role}`;
+      const name = placement[role] ?? (role === 'defaultPool' ? undefined : placement.defaultPool);
+      if (name === undefined) {
+        const general = nodePools.find((p) => p.flavor.npuChip === undefined);
+        return general ?? invalidProp(this, 'nodePools', nodePools.map((p) => p.name), 'at least one pool without NPUs for the workloads that run on CPUs');
+      }
+      return byName.get(name) ?? invalidProp(this, property, name, `one of the nodePools: ${[...byName.keys()].join(', ')}`);
+    };
+    const place = (role: keyof typeof placement, workloads: (PodWorkload | kplus.Job | undefined)[]) => {
+      const pool = poolOf(role);
+      for (const workload of workloads) if (workload) placeOnNodePool(this, workload, { name: pool.name, taints: pool.taints?.map((t) => ({ ...t, effect: String(t.effect) })) });
+    };
+    place('api', [this.api.deployment]);
+    place('scheduler', [this.scheduler.deployment]);
+    place('neo4j', [this.neo4j?.statefulSet]);
+    place('qdrant', [this.qdrant?.statefulSet]);
+    place('milvus', [...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[], this.milvus?.etcd?.statefulSet]);
+    place('redis', [this.redis?.statefulSet]);
+    place('defaultPool', [this.queueDepth.exporter, this.qdrantCollection?.job]);
+    // Model servers on Ascend are on their NPU pool already.
+    for (const server of [this.embedding, this.reranker]) {
+      if (server && server.accelerator !== AcceleratorType.ASCEND) place('embedding', [server.deployment]);
+    }
+    this.node.addValidation({
+      validate: () => {
+        const manifests = this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c) && SCHEDULING_KINDS.has(c.kind)).map((o) => o.toJson());
+        const atMin = CapacityPlan.simulate(manifests, nodePools).atMin;
+        const failed = !atMin.allUp.fits ? atMin.allUp : atMin.nodeLost;
+        if (failed.fits) return [];
+        const situation = failed.lost ? `with node ${failed.lost} lost` : 'with every node up';
+        return [`${this.node.path}: nodePools: the stack does not fit at the autoscalers' minimum ${situation}; allowed: pools where every pod fits `
+          + `with any one node lost (more nodes, a larger flavor, or smaller requests; \`npm run plan\` shows the headroom):\n  `
+          + CapacityPlan.describe(failed).join('\n  ')];
+      },
     });
   }
 

@@ -1,7 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { MemosPlacement } from './memos-stack-props';
 import { AcceleratorType } from '../constructs/model-accelerator';
-import { CceNodeFlavor } from '../src/cce';
+import { CceAddOns, CceNodeFlavor, NodeFlavor, nodeAllocatable, NodePool } from '../src/node-pools';
 
 /**
  * The seed's numbers, and nothing else: one preset per architecture of the original analysis
@@ -27,6 +28,28 @@ export interface NodePoolPreset {
   readonly nodes: number;
   /** Cluster-autoscaler maximum. */
   readonly maxNodes: number;
+  /** Zones the pool spans (the first 1, 2 or 3 of the environment's zones). */
+  readonly zones: number;
+}
+
+/**
+ * The pools of a size: the application pool, and one pool per in-cluster store in place of the
+ * seed's separate ECS servers (seed §4.1-4.3 "on ECS"), each tainted so only its store lands there.
+ */
+export interface NodePoolPresets {
+  /** memos-api, mem-scheduler, the CPU embedding server, CCE's own Deployments. */
+  readonly app: NodePoolPreset;
+  /** Neo4j servers. */
+  readonly neo4j: NodePoolPreset;
+  /** Qdrant peers. */
+  readonly qdrant: NodePoolPreset;
+  /** Milvus (all roles and its etcd). */
+  readonly milvus: NodePoolPreset;
+  /**
+   * Ascend servers for the embedding and reranking servers.
+   * @default - none (the model servers run on CPUs)
+   */
+  readonly npu?: NodePoolPreset;
 }
 
 /** A replicated in-cluster store as the seed sizes it. */
@@ -38,12 +61,11 @@ export interface StorePreset {
   /** Data volume per server, GiB (seed storage figures). */
   readonly storageGiB: number;
   /**
-   * vCPUs per server pod (requests = limits). The seed gives each server its own ECS of
-   * `flavor`; in-cluster pods get that flavor's size where it fits a pool node, and otherwise
-   * what a s7.2xlarge.4 node can hold after system reservations (6 vCPU / 24 GiB).
+   * vCPUs per server pod (requests = limits): what a node of `flavor` leaves for pods after CCE's
+   * reservation and Everest's per-node driver (src/node-pools.ts), rounded down to 0.5.
    */
   readonly cpu: number;
-  /** Memory per server pod, GiB (requests = limits); see `cpu`. */
+  /** Memory per server pod, GiB (requests = limits), likewise, rounded down to 0.5 GiB. */
   readonly memoryGiB: number;
 }
 
@@ -103,8 +125,8 @@ export interface MemosSizePreset {
   readonly size: MemosSize;
   /** Load the seed designs the size for. */
   readonly designedFor: DesignLoad;
-  /** CCE worker nodes for the application layer. */
-  readonly nodePool: NodePoolPreset;
+  /** CCE node pools: the application layer, and one per store. */
+  readonly nodePools: NodePoolPresets;
   /** memos-api. */
   readonly api: ApiPreset;
   /** mem-scheduler. */
@@ -138,18 +160,52 @@ const SCHEDULER_RESOURCES: kplus.ContainerResources = {
   ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(4) },
 };
 
-/** The seed's numbers, one preset per size. */
+/** A pool of `nodes` … `maxNodes` nodes of `flavor` over `zones` zones. */
+const pool = (flavor: CceNodeFlavor, nodes: number, maxNodes: number, zones: number): NodePoolPreset => ({ flavor, nodes, maxNodes, zones });
+
+/**
+ * A store server that has a node of `flavor` to itself, as on the seed's separate ECS servers: the
+ * pod gets what the node leaves for pods (CCE's reservation and Everest's per-node driver taken
+ * off, cce_10_0178 / cce_10_0066), rounded down to 0.5 CPU and 0.5 GiB.
+ */
+function ownNode(flavor: CceNodeFlavor, replicas: number, storageGiB: number): StorePreset {
+  const node = nodeAllocatable({ name: 'preset', flavor: NodeFlavor.of(flavor), minNodes: 1, zones: ['preset'] });
+  return {
+    replicas,
+    flavor,
+    storageGiB,
+    cpu: Math.floor(node.allocatableCpuMillis / 500) / 2,
+    memoryGiB: Math.floor(node.allocatableMemoryMiB / 512) / 2,
+  };
+}
+
+/**
+ * The seed's numbers, one preset per size. Pools: the seed's CCE nodes (s7.2xlarge.4), and each
+ * store's ECS servers as a pool of their own. Every pool's maximum leaves a spare node slot in
+ * each of its zones: a lost node's pods must come back in the same zone (their EVS disks, and
+ * zone spread with `DoNotSchedule`, keep them there), so the autoscaler needs room to start one.
+ */
 const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
   // Seed §4.1: 100 users, 20k memories, 50 QPS.
   [MemosSize.SMALL]: {
     size: MemosSize.SMALL,
     designedFor: { users: 100, memories: 20_000, qps: 50 },
-    nodePool: { flavor: CceNodeFlavor.S7_2XLARGE_4, nodes: 3, maxNodes: 3 },
+    nodePools: {
+      // §4.1 "CCE Kubernetes集群 (3节点)" of s7.2xlarge.4, over the 3 zones of §5.3.
+      app: pool(CceNodeFlavor.S7_2XLARGE_4, 3, 6, 3),
+      // §2.3 option 2: a self-built Neo4j on one s7.xlarge.4 for the small scale.
+      neo4j: pool(CceNodeFlavor.S7_XLARGE_4, 1, 2, 1),
+      // §4.1 "Qdrant on ECS (s7.large.4, 2核8GB)".
+      qdrant: pool(CceNodeFlavor.S7_LARGE_4, 1, 2, 1),
+      // §4.1 "Milvus on ECS (s7.xlarge.4, 4核16GB)".
+      milvus: pool(CceNodeFlavor.S7_XLARGE_4, 1, 2, 1),
+    },
     api: { minReplicas: 3, maxReplicas: 10, resources: API_RESOURCES },
     scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 50 },
-    qdrant: { replicas: 1, flavor: CceNodeFlavor.S7_LARGE_4, storageGiB: 100, cpu: 2, memoryGiB: 8 },
-    milvus: { replicas: 1, flavor: CceNodeFlavor.S7_XLARGE_4, storageGiB: 200, cpu: 4, memoryGiB: 16 },
-    neo4j: { replicas: 1, flavor: CceNodeFlavor.S7_XLARGE_4, storageGiB: 100, cpu: 4, memoryGiB: 16 },
+    // §4.1 storage: Qdrant 100 GB, Milvus 200 GB; §2.3: Neo4j on s7.xlarge.4 (100 GB, as Qdrant's).
+    qdrant: ownNode(CceNodeFlavor.S7_LARGE_4, 1, 100),
+    milvus: ownNode(CceNodeFlavor.S7_XLARGE_4, 1, 200),
+    neo4j: ownNode(CceNodeFlavor.S7_XLARGE_4, 1, 100),
     redis: { memoryGiB: 1 },
     embedding: { accelerator: AcceleratorType.CPU, minReplicas: 2, maxReplicas: 4 },
   },
@@ -157,12 +213,25 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
   [MemosSize.MEDIUM]: {
     size: MemosSize.MEDIUM,
     designedFor: { users: 1_000, memories: 200_000, qps: 500 },
-    nodePool: { flavor: CceNodeFlavor.S7_2XLARGE_4, nodes: 6, maxNodes: 10 },
+    nodePools: {
+      // §4.2 "CCE Kubernetes集群 (6节点)", "CA: 节点自动扩缩容 (6-10节点)".
+      app: pool(CceNodeFlavor.S7_2XLARGE_4, 6, 10, 3),
+      // §4.2 "Neo4j集群 on ECS (3节点 s7.xlarge.4)", one per zone (§5.3 跨可用区部署).
+      neo4j: pool(CceNodeFlavor.S7_XLARGE_4, 3, 6, 3),
+      // §4.2 "Qdrant集群 (3节点 ECS s7.xlarge.4)".
+      qdrant: pool(CceNodeFlavor.S7_XLARGE_4, 3, 6, 3),
+      // §4.2 "Milvus集群 (3节点 ECS s7.2xlarge.4)": the distributed roles (two of each
+      // coordinator, proxy, data and streaming node, three etcd members, milvus-helm's sizes)
+      // need 5 such nodes beside the query nodes; docs/capacity.md explains the difference.
+      milvus: pool(CceNodeFlavor.S7_2XLARGE_4, 5, 8, 3),
+    },
     api: { minReplicas: 6, maxReplicas: 10, resources: API_RESOURCES },
     scheduler: { replicas: 1, resources: SCHEDULER_RESOURCES, threadPoolSize: 200 },
-    qdrant: { replicas: 3, flavor: CceNodeFlavor.S7_XLARGE_4, storageGiB: 300, cpu: 4, memoryGiB: 16 },
-    milvus: { replicas: 3, flavor: CceNodeFlavor.S7_2XLARGE_4, storageGiB: 500, cpu: 6, memoryGiB: 24 },
-    neo4j: { replicas: 3, flavor: CceNodeFlavor.S7_XLARGE_4, storageGiB: 300, cpu: 4, memoryGiB: 16 },
+    // §4.2 storage per node: Qdrant 300 GB, Milvus 500 GB, Neo4j 300 GB.
+    qdrant: ownNode(CceNodeFlavor.S7_XLARGE_4, 3, 300),
+    // Query nodes share the Milvus pool with the other roles: 4 vCPU / 16 GiB each.
+    milvus: { replicas: 3, flavor: CceNodeFlavor.S7_2XLARGE_4, storageGiB: 500, cpu: 4, memoryGiB: 16 },
+    neo4j: ownNode(CceNodeFlavor.S7_XLARGE_4, 3, 300),
     redis: { memoryGiB: 2 },
     embedding: { accelerator: AcceleratorType.CPU, minReplicas: 2, maxReplicas: 8 },
   },
@@ -170,12 +239,27 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
   [MemosSize.LARGE]: {
     size: MemosSize.LARGE,
     designedFor: { users: 10_000, memories: 2_000_000, qps: 2_000 },
-    nodePool: { flavor: CceNodeFlavor.S7_2XLARGE_4, nodes: 15, maxNodes: 20 },
+    nodePools: {
+      // §4.3 "CCE企业版集群 (15-20节点)" holds 15-20 API pods; with the stores on their own
+      // pools three 2-CPU API pods share a s7.2xlarge.4, so 6-12 nodes carry them.
+      app: pool(CceNodeFlavor.S7_2XLARGE_4, 6, 12, 3),
+      // §4.3 "Neo4j企业版集群 (5节点 s7.2xlarge.4)".
+      neo4j: pool(CceNodeFlavor.S7_2XLARGE_4, 5, 8, 3),
+      // §4.3 "Qdrant分布式集群 (5节点 s7.2xlarge.4)".
+      qdrant: pool(CceNodeFlavor.S7_2XLARGE_4, 5, 8, 3),
+      // §4.3 "Milvus分布式集群 (5节点 s7.2xlarge.8)": s7 has no ratio 8, m7.2xlarge.8 is the
+      // 8 vCPU / 64 GiB flavor; the other distributed roles need 2 more nodes.
+      milvus: pool(CceNodeFlavor.M7_2XLARGE_8, 7, 10, 3),
+      // §4.3 "bge-m3嵌入模型 (昇腾910B加速)": one 8-NPU Ascend 910B server, a second slot for a lost one.
+      npu: pool(CceNodeFlavor.KAT2NE_48XLARGE_8, 1, 2, 1),
+    },
     api: { minReplicas: 15, maxReplicas: 20, resources: API_RESOURCES },
     scheduler: { replicas: 3, resources: SCHEDULER_RESOURCES, threadPoolSize: 300 },
-    qdrant: { replicas: 5, flavor: CceNodeFlavor.S7_2XLARGE_4, storageGiB: 1024, cpu: 6, memoryGiB: 24 },
-    milvus: { replicas: 5, flavor: CceNodeFlavor.S7_2XLARGE_8, storageGiB: 1024, cpu: 6, memoryGiB: 24 },
-    neo4j: { replicas: 5, flavor: CceNodeFlavor.S7_2XLARGE_4, storageGiB: 500, cpu: 6, memoryGiB: 24 },
+    // §4.3 storage per node: Qdrant 1 TB, Milvus 1 TB, Neo4j 500 GB.
+    qdrant: ownNode(CceNodeFlavor.S7_2XLARGE_4, 5, 1024),
+    // Query nodes share the Milvus pool with the other roles: 4 vCPU and half the m7 node's memory (32 GiB) each.
+    milvus: { replicas: 5, flavor: CceNodeFlavor.M7_2XLARGE_8, storageGiB: 1024, cpu: 4, memoryGiB: 32 },
+    neo4j: ownNode(CceNodeFlavor.S7_2XLARGE_4, 5, 500),
     // The seed's 8 GB DCS is a Redis Cluster; MemOS's plain client and multi-key SCAN need a
     // standalone or primary/standby endpoint (memos-runtime.md §7), so size the primary/standby.
     redis: { memoryGiB: 8 },
@@ -184,11 +268,67 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
   },
 };
 
+/** What {@link MemosPresets.nodePools} returns: the pools and which workload runs where. */
+export interface PresetNodePools {
+  /** The pools, named `<prefix>-app`, `<prefix>-neo4j`, ... */
+  readonly nodePools: NodePool[];
+  /** Each store on its pool, the rest on the app pool. */
+  readonly placement: MemosPlacement;
+}
+
+/** Options of {@link MemosPresets.nodePools}. */
+export interface PresetNodePoolsOptions {
+  /** Prefix of the pool names, e.g. the environment's name. */
+  readonly prefix: string;
+  /** Availability zones, at least as many as the widest pool spans (3), e.g. `cn-north-4a`. */
+  readonly zones: string[];
+}
+
+/** Taint of the store pools: only the store named by the value lands there. */
+const DEDICATED_TAINT = 'memos.io/dedicated';
+/** Taint of the NPU pool (CCE sets none itself; cce-platform.md §4.3). */
+const NPU_TAINT = 'accelerator/huawei-npu';
+
 /** The seed's presets. */
 export class MemosPresets {
   /** The preset of `size`. */
   public static of(size: MemosSize): MemosSizePreset {
     return SIZE_PRESETS[size];
+  }
+
+  /**
+   * The size's node pools as CCE node pools: store pools tainted `memos.io/dedicated=<store>:NoSchedule`
+   * so only their store lands there, the NPU pool tainted `accelerator/huawei-npu:NoSchedule`.
+   */
+  public static nodePools(size: MemosSize, options: PresetNodePoolsOptions): PresetNodePools {
+    const presets = SIZE_PRESETS[size].nodePools;
+    const make = (role: string, preset: NodePoolPreset, taintKey?: string): NodePool => {
+      if (options.zones.length < preset.zones) {
+        throw new Error(`MemosPresets.nodePools: zones: invalid value ${JSON.stringify(options.zones)}; allowed: at least ${preset.zones} availability zones for the ${size} ${role} pool`);
+      }
+      return {
+        name: `${options.prefix}-${role}`,
+        flavor: NodeFlavor.of(preset.flavor),
+        minNodes: preset.nodes,
+        maxNodes: preset.maxNodes,
+        zones: options.zones.slice(0, preset.zones),
+        ...(taintKey ? { taints: [{ key: taintKey, ...(taintKey === DEDICATED_TAINT ? { value: role } : {}), effect: kplus.TaintEffect.NO_SCHEDULE }] } : {}),
+        // CCE's own Deployments (CoreDNS, Everest's controller) run on the untainted app pool.
+        ...(role === 'app' ? { addOnPods: [...CceAddOns.perNodeDefaults(), ...CceAddOns.clusterDefaults()] } : {}),
+      };
+    };
+    const nodePools = [
+      make('app', presets.app),
+      make('neo4j', presets.neo4j, DEDICATED_TAINT),
+      make('qdrant', presets.qdrant, DEDICATED_TAINT),
+      make('milvus', presets.milvus, DEDICATED_TAINT),
+      ...(presets.npu ? [make('npu', presets.npu, NPU_TAINT)] : []),
+    ];
+    const name = (role: string) => `${options.prefix}-${role}`;
+    return {
+      nodePools,
+      placement: { defaultPool: name('app'), neo4j: name('neo4j'), qdrant: name('qdrant'), milvus: name('milvus') },
+    };
   }
 
   /** Every size, smallest first. */

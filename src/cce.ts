@@ -61,29 +61,6 @@ export class SwrImage {
 }
 
 /**
- * Seed §4: CCE node flavors. `s7.<size>.<ratio>`: general computing-plus, memory = ratio × vCPUs
- * (the seed once writes 8 vCPU/16 GB for s7.2xlarge.4; the flavor is 8 vCPU/32 GiB).
- */
-export enum CceNodeFlavor {
-  /** 2 vCPUs, 8 GiB. */
-  S7_LARGE_4 = 's7.large.4',
-  /** 4 vCPUs, 16 GiB. */
-  S7_XLARGE_4 = 's7.xlarge.4',
-  /** 8 vCPUs, 32 GiB. */
-  S7_2XLARGE_4 = 's7.2xlarge.4',
-  /** 8 vCPUs, 64 GiB. */
-  S7_2XLARGE_8 = 's7.2xlarge.8',
-}
-
-/** vCPUs and memory of each {@link CceNodeFlavor}. */
-export const CceNodeFlavors: Readonly<Record<CceNodeFlavor, { readonly vcpus: number; readonly memoryGiB: number }>> = {
-  [CceNodeFlavor.S7_LARGE_4]: { vcpus: 2, memoryGiB: 8 },
-  [CceNodeFlavor.S7_XLARGE_4]: { vcpus: 4, memoryGiB: 16 },
-  [CceNodeFlavor.S7_2XLARGE_4]: { vcpus: 8, memoryGiB: 32 },
-  [CceNodeFlavor.S7_2XLARGE_8]: { vcpus: 8, memoryGiB: 64 },
-};
-
-/**
  * CCE LoadBalancer Service annotations (cce_10_0385 and the pages cited per key in
  * cce-platform.md §1). Values are always strings; JSON-valued keys hold JSON strings.
  */

@@ -201,6 +201,22 @@ export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: 
 }
 
 /**
+ * Schedule only on one CCE node pool and tolerate its taints.
+ * @internal
+ */
+export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus.Job, pool: { readonly name: string; readonly taints?: { key: string; value?: string; effect: string }[] }): void {
+  requireNodePool(scope, workload as PodWorkload, pool.name);
+  if (pool.taints?.length) {
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', pool.taints.map((t) => ({
+      key: t.key,
+      operator: t.value === undefined ? 'Exists' : 'Equal',
+      ...(t.value === undefined ? {} : { value: t.value }),
+      effect: t.effect,
+    }))));
+  }
+}
+
+/**
  * No service-link variables (`<SERVICE>_PORT=tcp://...`) in the pod: applications that read
  * their configuration from the environment (MemOS, Milvus) could mistake them for settings.
  * @internal

@@ -9,7 +9,7 @@ import { Neo4jLicenseAgreement } from '../constructs/neo4j';
 import { ENVIRONMENTS } from '../app/environments';
 import { MEMOS_SERVER_ENV_VARS } from '../src/memos';
 import { renderEnvironments } from '../app/synth';
-import { CceNodeFlavor, CceNodeFlavors } from '../src/cce';
+import { CceNodeFlavor, NodeFlavor } from '../src/node-pools';
 import { podSpecOf, policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
 import { CLUSTER_SERVICES, only } from './support/synth';
@@ -160,7 +160,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     const data = only(objects, 'ConfigMap', 'memos-config').data;
     expect([data.MOS_EMBEDDER_API_BASE, data.MOS_EMBEDDER_MODEL, data.EMBEDDING_DIMENSION]).toEqual(['http://memos-embedding:8080/v1', 'bge-m3', '1024']);
     if (MemosPresets.of(environment.size).embedding.accelerator === AcceleratorType.ASCEND) {
-      const pool = environment.npuNodePools![0];
+      const pool = environment.nodePools!.find((p) => p.flavor.npuChip !== undefined)!;
       expect(pod.containers[0].resources.requests['huawei.com/ascend-1980']).toBe(1);
       expect(pod.containers[0].resources.limits['huawei.com/ascend-1980']).toBe(1);
       expect(pod.nodeSelector).toEqual({ 'cce.cloud.com/cce-nodepool': pool.name });
@@ -185,13 +185,14 @@ describe('size presets follow the seed (section 4)', () => {
       qdrant: p.qdrant.replicas,
       milvus: p.milvus.replicas,
       neo4j: p.neo4j.replicas,
-      nodes: [p.nodePool.nodes, p.nodePool.maxNodes],
+      appNodes: [p.nodePools.app.nodes, p.nodePools.app.maxNodes],
       embedding: p.embedding.accelerator,
     }]));
     expect(summary).toEqual({
-      small: { api: [3, 10], scheduler: 1, qdrant: 1, milvus: 1, neo4j: 1, nodes: [3, 3], embedding: 'cpu' },
-      medium: { api: [6, 10], scheduler: 1, qdrant: 3, milvus: 3, neo4j: 3, nodes: [6, 10], embedding: 'cpu' },
-      large: { api: [15, 20], scheduler: 3, qdrant: 5, milvus: 5, neo4j: 5, nodes: [15, 20], embedding: 'ascend' },
+      // §4.1 3 nodes; §4.2 CA 6-10; large: 6-12 with the stores on their own pools (presets.ts).
+      small: { api: [3, 10], scheduler: 1, qdrant: 1, milvus: 1, neo4j: 1, appNodes: [3, 6], embedding: 'cpu' },
+      medium: { api: [6, 10], scheduler: 1, qdrant: 3, milvus: 3, neo4j: 3, appNodes: [6, 10], embedding: 'cpu' },
+      large: { api: [15, 20], scheduler: 3, qdrant: 5, milvus: 5, neo4j: 5, appNodes: [6, 12], embedding: 'ascend' },
     });
   });
 
@@ -199,15 +200,25 @@ describe('size presets follow the seed (section 4)', () => {
     expect(MemosPresets.sizes().map((size) => MemosPresets.of(size)).map((p) => [p.qdrant.storageGiB, p.milvus.storageGiB, p.neo4j.storageGiB, p.redis.memoryGiB])).toEqual([
       [100, 200, 100, 1], [300, 500, 300, 2], [1024, 1024, 500, 8],
     ]);
-    expect(MemosPresets.of(MemosSize.SMALL).nodePool.flavor).toBe(CceNodeFlavor.S7_2XLARGE_4);
-    expect(CceNodeFlavors[MemosPresets.of(MemosSize.SMALL).nodePool.flavor]).toEqual({ vcpus: 8, memoryGiB: 32 });
+    // The seed's ECS flavors per store (§4.1-4.3), s7.2xlarge.8 as m7.2xlarge.8 (s7 has no ratio 8).
+    expect(MemosPresets.sizes().map((size) => MemosPresets.of(size).nodePools).map((p) => [p.app.flavor, p.neo4j.flavor, p.qdrant.flavor, p.milvus.flavor])).toEqual([
+      [CceNodeFlavor.S7_2XLARGE_4, CceNodeFlavor.S7_XLARGE_4, CceNodeFlavor.S7_LARGE_4, CceNodeFlavor.S7_XLARGE_4],
+      [CceNodeFlavor.S7_2XLARGE_4, CceNodeFlavor.S7_XLARGE_4, CceNodeFlavor.S7_XLARGE_4, CceNodeFlavor.S7_2XLARGE_4],
+      [CceNodeFlavor.S7_2XLARGE_4, CceNodeFlavor.S7_2XLARGE_4, CceNodeFlavor.S7_2XLARGE_4, CceNodeFlavor.M7_2XLARGE_8],
+    ]);
+    expect(NodeFlavor.of(MemosPresets.of(MemosSize.SMALL).nodePools.app.flavor)).toMatchObject({ vcpus: 8, memoryGiB: 32 });
   });
 
-  test('memos-api at its minimum fits the node pool', () => {
-    for (const preset of MemosPresets.sizes().map((size) => MemosPresets.of(size))) {
-      const flavor = CceNodeFlavors[preset.nodePool.flavor];
-      const apiCpu = preset.api.minReplicas * Number(preset.api.resources.cpu!.request!.amount);
-      expect(apiCpu).toBeLessThan(preset.nodePool.nodes * flavor.vcpus);
+  test('a store with a node to itself gets what the node leaves for pods, rounded down to 0.5', () => {
+    // s7.large.4: 2000m - 70m reserved - 300m Everest = 1630m; s7.xlarge.4: 4000 - 80 - 300 = 3620m.
+    expect([MemosPresets.of(MemosSize.SMALL).qdrant.cpu, MemosPresets.of(MemosSize.SMALL).qdrant.memoryGiB]).toEqual([1.5, 5.5]);
+    expect([MemosPresets.of(MemosSize.SMALL).neo4j.cpu, MemosPresets.of(MemosSize.SMALL).neo4j.memoryGiB]).toEqual([3.5, 12.5]);
+    expect([MemosPresets.of(MemosSize.LARGE).qdrant.cpu, MemosPresets.of(MemosSize.LARGE).qdrant.memoryGiB]).toEqual([7.5, 26.5]);
+  });
+
+  test('every pool maximum leaves a spare node slot in each of its zones', () => {
+    for (const size of MemosPresets.sizes()) {
+      for (const pool of Object.values(MemosPresets.of(size).nodePools)) expect(pool.maxNodes).toBeGreaterThanOrEqual(pool.nodes + pool.zones);
     }
   });
 });

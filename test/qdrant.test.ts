@@ -241,14 +241,15 @@ describe('Qdrant in MemosChart', () => {
   test('the size preset sizes Qdrant; the user options override it', () => {
     const medium = only(synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM) }), 'StatefulSet', 'memos-qdrant');
     expect(medium.spec.replicas).toBe(3);
-    expect(medium.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '4', 'ephemeral-storage': '2049Mi', memory: '16384Mi' });
+    // Medium: a s7.xlarge.4 node to itself (seed §4.2), less CCE's reservation: 3.5 CPU, 12.5 GiB.
+    expect(medium.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '3.5', 'ephemeral-storage': '2049Mi', memory: '12800Mi' });
     expect(medium.spec.volumeClaimTemplates.map((t: any) => t.spec.resources.requests.storage)).toEqual(['300Gi', '150Gi']);
     const small = only(synthChart({
       size: MemosSize.SMALL,
       storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster({ replicas: 3 }) }),
     }), 'StatefulSet', 'memos-qdrant');
     expect(small.spec.replicas).toBe(3);
-    expect(small.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '2', 'ephemeral-storage': '2049Mi', memory: '8192Mi' });
+    expect(small.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '1.5', 'ephemeral-storage': '2049Mi', memory: '5632Mi' });
   });
 
   test('an external Qdrant emits no Qdrant objects', () => {

@@ -3,9 +3,14 @@
 Prints the Kubernetes YAML that `npm run synth` writes to dist/small/memos.k8s.yaml.
 """
 from cdk8s import App
-from cdk8s_memos_cce import MemosChart, MemosSize, RedisQueue
+from cdk8s_memos_cce import MemosChart, MemosPresets, MemosSize, RedisQueue
 
 app = App()
+
+# The preset's node pools: an application pool and one tainted pool per store, over three zones.
+pools = MemosPresets.node_pools(
+    MemosSize.SMALL, prefix="memos-small", zones=["cn-north-4a", "cn-north-4b", "cn-north-4c"]
+)
 
 # One MemOS stack, sized for a small team, whose scheduler queue is a Huawei DCS for Redis
 # instance (replace the placeholder host with your instance's connection address).
@@ -14,6 +19,8 @@ MemosChart(
     "small",  # chart id; also the environment's folder name under dist/
     size=MemosSize.SMALL,
     queue=RedisQueue.dcs(host="memos-small.dcs.example"),
+    node_pools=pools.node_pools,
+    placement=pools.placement,
 )
 
 print(app.synth_yaml(), end="")
