@@ -18,6 +18,12 @@ export interface CostLine {
   readonly source: string;
 }
 
+/** CPU cores and memory. */
+export interface Resources {
+  readonly cpu: number;
+  readonly memoryGiB: number;
+}
+
 /** The plan of one environment, as `--json` prints it. */
 export interface EnvironmentPlan {
   readonly environment: string;
@@ -27,9 +33,15 @@ export interface EnvironmentPlan {
     readonly flavor: string;
     readonly zones: string[];
     readonly nodes: { readonly min: number; readonly max: number; readonly usedAtMinReplicas: number; readonly usedAtMaxReplicas: number };
-    readonly allocatablePerNode: { readonly cpu: number; readonly memoryGiB: number };
-    readonly requested: { readonly atMinReplicas: { readonly cpu: number; readonly memoryGiB: number }; readonly atMaxReplicas: { readonly cpu: number; readonly memoryGiB: number } };
-    readonly headroomAtMinReplicas: { readonly cpu: number; readonly memoryGiB: number };
+    /** Per node, and on the nodes used at the minimum and maximum replicas. */
+    readonly allocatable: { readonly perNode: Resources; readonly atMinReplicas: Resources; readonly atMaxReplicas: Resources };
+    readonly requested: { readonly atMinReplicas: Resources; readonly atMaxReplicas: Resources };
+    readonly headroomAtMinReplicas: Resources;
+    /** Every pod meant for the pool finds a node at the minimum replicas: all nodes up, any one node lost, any one zone lost. */
+    readonly fits: boolean;
+    readonly fitsNodeLost: boolean;
+    readonly fitsZoneLost: boolean;
+    readonly fitsAtMaxReplicas: boolean;
   }[];
   readonly fits: boolean;
   readonly fitsNodeLost: boolean;
@@ -136,7 +148,15 @@ export function planEnvironment(environment: MemosEnvironment, prices: PriceTabl
         flavor: shape.flavor,
         zones: shape.zones,
         nodes: { min: shape.minNodes, max: shape.maxNodes, usedAtMinReplicas: min.nodesUsed, usedAtMaxReplicas: max.nodesUsed },
-        allocatablePerNode: { cpu: shape.allocatableCpu, memoryGiB: shape.allocatableMemoryGiB },
+        allocatable: {
+          perNode: { cpu: shape.allocatableCpu, memoryGiB: shape.allocatableMemoryGiB },
+          atMinReplicas: { cpu: min.allocatableCpu, memoryGiB: min.allocatableMemoryGiB },
+          atMaxReplicas: { cpu: max.allocatableCpu, memoryGiB: max.allocatableMemoryGiB },
+        },
+        fits: poolFits(report.atMin.allUp, shape.name),
+        fitsNodeLost: poolFits(report.atMin.nodeLost, shape.name),
+        fitsZoneLost: poolFits(report.atMin.zoneLost, shape.name),
+        fitsAtMaxReplicas: poolFits(report.atMax.allUp, shape.name),
         requested: {
           atMinReplicas: { cpu: min.requestedCpu, memoryGiB: min.requestedMemoryGiB },
           atMaxReplicas: { cpu: max.requestedCpu, memoryGiB: max.requestedMemoryGiB },
@@ -152,6 +172,11 @@ export function planEnvironment(environment: MemosEnvironment, prices: PriceTabl
     atMaxReplicas: report.atMax,
     cost: { lines, monthlyCny: total, monthlyCnyAtMax: totalMax, seedMonthlyCny: seed.total, versusSeed: seed.notDeployed },
   };
+}
+
+/** No pod meant for `pool` is without a node in `s`. */
+function poolFits(s: SituationResult, pool: string): boolean {
+  return !s.unplaced.some((u) => u.pools.includes(pool));
 }
 
 function round2(value: number): number {
@@ -173,7 +198,7 @@ export function formatPlan(plan: EnvironmentPlan): string {
       `${p.nodes.min}/${p.nodes.max}`.padStart(13),
       String(p.nodes.usedAtMinReplicas).padStart(9),
       String(p.nodes.usedAtMaxReplicas).padStart(9),
-      `${p.allocatablePerNode.cpu} CPU ${p.allocatablePerNode.memoryGiB} GiB`.padStart(18),
+      `${p.allocatable.perNode.cpu} CPU ${p.allocatable.perNode.memoryGiB} GiB`.padStart(18),
       `${p.requested.atMinReplicas.cpu} CPU ${p.requested.atMinReplicas.memoryGiB} GiB`.padStart(20),
       `${p.headroomAtMinReplicas.cpu} CPU ${p.headroomAtMinReplicas.memoryGiB} GiB`.padStart(19),
     ].join(' '));

@@ -137,7 +137,7 @@ export class CapacityPlan {
       const allUp = placeAll(prepared, emptyPlacement(prepared), pods, maxNodes);
       const usage = pools.map((pool) => poolUsage(pool, nodes, allUp));
       // Worst single node: every running node in turn.
-      let nodeLost: SituationResult = { fits: allUp.unplaced.length === 0, unplaced: [], disruptionsBeyondBudget: [], downWithZone: [] };
+      let nodeLost: SituationResult | undefined;
       for (let n = 0; n < nodes.length; n++) {
         if (!allUp.running[n]) continue;
         const trial = clonePlacement(allUp);
@@ -145,16 +145,16 @@ export class CapacityPlan {
         const evicted = loseNode(prepared, trial, n);
         placeAll(prepared, trial, evicted, maxNodes);
         const result = situation(trial.unplaced, nodes[n].name, disruptions(evicted, workloads), workloads, which);
-        if (worse(result, nodeLost)) nodeLost = result;
+        if (!nodeLost || worse(result, nodeLost)) nodeLost = result;
       }
-      let zoneLost: SituationResult = { fits: true, unplaced: [], disruptionsBeyondBudget: [], downWithZone: [] };
+      let zoneLost: SituationResult | undefined;
       for (const zone of [...new Set(nodes.map((node) => node.zone))]) {
         const trial = clonePlacement(allUp);
         trial.unplaced = [];
         const evicted = loseZone(prepared, trial, zone);
         placeAll(prepared, trial, evicted, maxNodes);
         const result = situation(trial.unplaced, zone, disruptions(evicted, workloads), workloads, which);
-        if (worse(result, zoneLost)) zoneLost = result;
+        if (!zoneLost || worse(result, zoneLost)) zoneLost = result;
       }
       const allUpResult = situation(allUp.unplaced, undefined, [], workloads, which);
       return {
@@ -163,8 +163,8 @@ export class CapacityPlan {
         pools: usage,
         allUp: allUpResult,
         // A pod that finds no node with all nodes up finds none with fewer either.
-        nodeLost: allUpResult.fits ? nodeLost : allUpResult,
-        zoneLost: allUpResult.fits ? zoneLost : allUpResult,
+        nodeLost: allUpResult.fits ? nodeLost ?? allUpResult : allUpResult,
+        zoneLost: allUpResult.fits ? zoneLost ?? allUpResult : allUpResult,
       };
     };
     return {
