@@ -228,7 +228,8 @@ function assign(p: Prepared, s: Placement, w: number, n: number, pod: string): v
 export function placePod(p: Prepared, s: Placement, [w, pod, zone]: SimPod, startable: (n: number) => boolean): boolean {
   const r = p.workloads[w].requests;
   if (zone !== undefined && s.removedZones.has(zone)) {
-    s.unplaced.push({ pod, workload: p.workloads[w].id, pools: [], reason: `its volumes are in the lost zone ${zone}`, cpuShortMillis: 0, memoryShortBytes: 0, zonal: true });
+    const pools = [...new Set(p.nodes.filter((_, n) => p.admits[w][n]).map((node) => node.pool))];
+    s.unplaced.push({ pod, workload: p.workloads[w].id, pools, reason: `its volumes are in the lost zone ${zone}`, cpuShortMillis: 0, memoryShortBytes: 0, zonal: true });
     return false;
   }
   const inZone = (n: number) => zone === undefined || p.nodes[n].zone === zone;
