@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MemosStack } from './memos-stack';
+import { CHARTS_CHECKING_CAPACITY, MemosStack } from './memos-stack';
 import { MemosStackProps } from './memos-stack-props';
 import { MANAGED_BY, PART_OF, PodSecurityLevel, podSecurityLabels } from '../src/kubernetes';
 import { reportAs, requireDnsLabel, requireEnum, requireLabels } from '../src/validation';
@@ -64,6 +64,18 @@ export class MemosChart extends Chart {
     }
     // The id `Default` keeps the stack out of object names and `cdk8s.io/metadata.addr` hashes,
     // and its errors are reported as this chart's, under the props the user wrote.
+    CHARTS_CHECKING_CAPACITY.add(this);
     this.stack = reportAs(this, {}, () => new MemosStack(this, 'Default', props));
+  }
+
+  /**
+   * The chart's objects; throws when the stack does not fit its node pools. The check reads the
+   * objects synth resolves anyway, instead of resolving the workloads a second time in validation.
+   */
+  public toJson(): any[] {
+    const objects = super.toJson();
+    const problem = this.stack._capacityProblem(objects);
+    if (problem) throw new Error(problem);
+    return objects;
   }
 }

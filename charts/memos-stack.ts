@@ -29,6 +29,13 @@ import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, Reran
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
 
+/**
+ * Charts that check their stack's fit on their own output (MemosChart), so the stack does not
+ * resolve its workloads a second time in a validation.
+ * @internal
+ */
+export const CHARTS_CHECKING_CAPACITY = new WeakSet<Construct>();
+
 /** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
 const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 
@@ -93,8 +100,12 @@ export class MemosStack extends Construct {
    */
   public readonly images: StackImage[];
 
+  /** Whether the node-pool fit check runs as a validation (a MemosChart checks its output instead). */
+  private readonly checkCapacityInValidation: boolean;
+
   constructor(scope: Construct, id: string, props: MemosStackProps) {
     super(scope, id);
+    this.checkCapacityInValidation = !CHARTS_CHECKING_CAPACITY.has(scope);
     const size = requireEnum(this, 'size', props.size, MemosSize);
     const preset = this.preset = MemosPresets.of(size);
     const instance = this.instance = requireDnsLabel(this, 'instance', props.instance ?? 'memos', 40);
@@ -383,18 +394,30 @@ export class MemosStack extends Construct {
     for (const server of [this.embedding, this.reranker]) {
       if (server && server.accelerator !== AcceleratorType.ASCEND) place('embedding', [server.deployment]);
     }
+    if (!this.checkCapacityInValidation) return;
     this.node.addValidation({
       validate: () => {
         const manifests = this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c) && SCHEDULING_KINDS.has(c.kind)).map((o) => o.toJson());
-        const atMin = CapacityPlan.simulate(manifests, nodePools).atMin;
-        const failed = !atMin.allUp.fits ? atMin.allUp : atMin.nodeLost;
-        if (failed.fits) return [];
-        const situation = failed.lost ? `with node ${failed.lost} lost` : 'with every node up';
-        return [`${this.node.path}: nodePools: the stack does not fit at the autoscalers' minimum ${situation}; allowed: pools where every pod fits `
-          + `with any one node lost (more nodes, a larger flavor, or smaller requests; \`npm run plan\` shows the headroom):\n  `
-          + CapacityPlan.describe(failed).join('\n  ')];
+        const problem = this._capacityProblem(manifests);
+        return problem ? [problem] : [];
       },
     });
+  }
+
+  /**
+   * Why the stack's pods in `manifests` do not fit its node pools at the autoscalers' minimum with
+   * one node lost, or undefined when they do (or no pools were given).
+   * @internal
+   */
+  public _capacityProblem(manifests: any[]): string | undefined {
+    if (this.nodePools.length === 0) return undefined;
+    const atMin = CapacityPlan.simulate(manifests.filter((o) => SCHEDULING_KINDS.has(o?.kind)), this.nodePools).atMin;
+    const failed = !atMin.allUp.fits ? atMin.allUp : atMin.nodeLost;
+    if (failed.fits) return undefined;
+    const situation = failed.lost ? `with node ${failed.lost} lost` : 'with every node up';
+    return `${this.node.path}: nodePools: the stack does not fit at the autoscalers' minimum ${situation}; allowed: pools where every pod fits `
+      + `with any one node lost (more nodes, a larger flavor, or smaller requests; \`npm run plan\` shows the headroom):\n  `
+      + CapacityPlan.describe(failed).join('\n  ');
   }
 
   /** The accelerator of an in-cluster model server: the user's, else the preset's; Ascend gets a declared pool. */

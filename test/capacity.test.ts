@@ -242,3 +242,16 @@ describe('npm run plan', () => {
     expect(table).toMatch(/memos-small-app +s7\.2xlarge\.4 +3\/6 +3 +6 +7\.61 CPU 26\.95 GiB/);
   });
 });
+
+test('a MemosStack in a plain Chart checks its fit in validation', () => {
+  const { App, Chart } = require('cdk8s');
+  const { MemosStack } = require('../index');
+  const app = new App({ outdir: temporaryFolder('memos-plain-') });
+  const chart = new Chart(app, 'plain', { namespace: 'memos' });
+  const pools = MemosPresets.nodePools(MemosSize.SMALL, { prefix: 'p', zones: ZONES });
+  new MemosStack(chart, 'Memos', {
+    size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'redis.example.com' }),
+    nodePools: pools.nodePools.map((p) => (p.name === 'p-app' ? { ...p, minNodes: 1, maxNodes: 1 } : p)), placement: pools.placement,
+  });
+  expect(() => app.synthYaml()).toThrow(/Validation failed[^]*plain\/Memos: nodePools: the stack does not fit at the autoscalers' minimum with every node up[^]*on pool p-app: short of/);
+});
