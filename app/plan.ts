@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'util';
 import { ApiObject, App } from 'cdk8s';
-import { CapacityReport, CapacityPlan, LevelPlan, MemosChart, MemosSize, PriceTable, SituationResult } from '../index';
+import { CapacityReport, CapacityPlan, EverestClaimMetadata, EvsDiskType, LevelPlan, MemosChart, MemosSize, PriceTable, SituationResult } from '../index';
 import { ENVIRONMENTS, MemosEnvironment } from './environments';
 
 /** One monthly cost line. */
@@ -115,7 +115,7 @@ export function planEnvironment(environment: MemosEnvironment, prices: PriceTabl
   for (const o of manifests) {
     if (o.kind !== 'StatefulSet') continue;
     for (const claim of o.spec.volumeClaimTemplates ?? []) {
-      const type = claim.metadata?.annotations?.['everest.io/disk-volume-type'] ?? 'SSD';
+      const type = claim.metadata?.annotations?.[EverestClaimMetadata.DISK_VOLUME_TYPE] ?? EvsDiskType.SSD;
       const gib = Number(String(claim.spec.resources.requests.storage).replace(/Gi$/, ''));
       disks.set(type, (disks.get(type) ?? 0) + gib * (o.spec.replicas ?? 1));
     }

@@ -2,6 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { MemosPlacement } from './memos-stack-props';
 import { AcceleratorType } from '../constructs/model-accelerator';
+import { CceNodeLabels } from '../src/cce';
 import { CceAddOns, CceNodeFlavor, NodeFlavor, nodeAllocatable, NodePool } from '../src/node-pools';
 
 /**
@@ -287,7 +288,7 @@ export interface PresetNodePoolsOptions {
 /** Taint of the store pools: only the store named by the value lands there. */
 const DEDICATED_TAINT = 'memos.io/dedicated';
 /** Taint of the NPU pool (CCE sets none itself; cce-platform.md §4.3). */
-const NPU_TAINT = 'accelerator/huawei-npu';
+const NPU_TAINT = CceNodeLabels.NPU;
 
 /** The seed's presets. */
 export class MemosPresets {

@@ -1,7 +1,7 @@
 import { CceNodeLabels } from './cce';
 import { CceAddOns, CceNodeReservation, flavorExtendedResources, nodeAllocatable, NodePool } from './node-pools';
 import {
-  clonePlacement, emptyPlacement, formatCpu, formatGiB, HOSTNAME_KEY, loseNode, loseZone, placeAll, podsAt, prepare, SimNode, SimPod, Unplaced, ZONE_KEY,
+  clonePlacement, emptyPlacement, formatCpu, formatGiB, loseNode, loseZone, placeAll, podsAt, prepare, SimNode, SimPod, Unplaced,
 } from './scheduling-simulation';
 import { workloadPods, WorkloadPods } from './workload-pods';
 
@@ -214,11 +214,11 @@ function nodeSlots(pools: NodePool[]): SimNode[] {
         labels: {
           ...pool.labels,
           [CceNodeLabels.NODE_POOL]: pool.name,
-          [HOSTNAME_KEY]: name,
-          [ZONE_KEY]: zone,
-          'kubernetes.io/arch': pool.flavor.architecture,
-          'kubernetes.io/os': 'linux',
-          'node.kubernetes.io/instance-type': pool.flavor.name,
+          [CceNodeLabels.HOSTNAME]: name,
+          [CceNodeLabels.ZONE]: zone,
+          [CceNodeLabels.ARCH]: pool.flavor.architecture,
+          [CceNodeLabels.OS]: 'linux',
+          [CceNodeLabels.INSTANCE_TYPE]: pool.flavor.name,
           ...(pool.flavor.npuChip ? { [CceNodeLabels.NPU]: '' } : {}),
         },
         taints: (pool.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: String(t.effect) })),

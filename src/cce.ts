@@ -27,6 +27,11 @@ export const CceNodeLabels = {
   ZONE: 'topology.kubernetes.io/zone',
   REGION: 'topology.kubernetes.io/region',
   HOSTNAME: 'kubernetes.io/hostname',
+  /** `amd64` or `arm64`. */
+  ARCH: 'kubernetes.io/arch',
+  OS: 'kubernetes.io/os',
+  /** The ECS flavor. */
+  INSTANCE_TYPE: 'node.kubernetes.io/instance-type',
   /** Value = node pool name. */
   NODE_POOL: 'cce.cloud.com/cce-nodepool',
   /** Ascend NPU nodes (value per chip, e.g. `ascend-1980`; unconfirmed list). */

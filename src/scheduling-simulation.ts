@@ -12,11 +12,10 @@
  * maximum, and its pods must find room elsewhere. A lost zone's nodes are gone from the cluster.
  * @internal
  */
+import { CceNodeLabels } from './cce';
 import { expressionMatches, ResourceAmounts, selectorMatches, TolerationSpec, WorkloadPods } from './workload-pods';
 
-/** Topology keys Kubernetes and CCE set on every node. */
-export const HOSTNAME_KEY = 'kubernetes.io/hostname';
-export const ZONE_KEY = 'topology.kubernetes.io/zone';
+const HOSTNAME_KEY = CceNodeLabels.HOSTNAME;
 
 /** A pod to place: workload index, name, and the zone its volumes pin it to (if placed before). */
 export type SimPod = [number, string, string?];
@@ -96,7 +95,7 @@ function admits(workload: WorkloadPods, node: SimNode): boolean {
 
 /** Precomputes what does not change while pods move: admission and selector matches. */
 export function prepare(nodes: SimNode[], workloads: WorkloadPods[]): Prepared {
-  const keys = [HOSTNAME_KEY, ZONE_KEY];
+  const keys: string[] = [HOSTNAME_KEY, CceNodeLabels.ZONE];
   for (const w of workloads) for (const t of [...w.antiAffinity, ...w.spread]) if (!keys.includes(t.topologyKey)) keys.push(t.topologyKey);
   const matched = (selector: any) => workloads.map((other, i) => selectorMatches(selector, other.labels) ? i : -1).filter((i) => i >= 0);
   return {
