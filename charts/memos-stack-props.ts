@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
+import { NetworkIsolation } from './network-isolation';
 import { MemosSize } from './presets';
 import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
@@ -280,6 +281,14 @@ export interface MemosStackProps {
    * @default - everything on the first pool without NPUs, Ascend model servers on the first Ascend pool
    */
   readonly placement?: MemosPlacement;
+  /**
+   * NetworkPolicies derived from how the stack is wired: a default deny for the namespace, each
+   * store reachable only from its clients on its ports and from its own peers, Prometheus on the
+   * metrics ports, and egress only to DNS, the in-namespace dependencies and the external
+   * destinations on their ports.
+   * @default NetworkIsolation.enforced() - external destinations at `0.0.0.0/0` on their ports
+   */
+  readonly network?: NetworkIsolation;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

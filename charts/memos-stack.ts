@@ -3,6 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
 import { MemosSettings, MemosStackProps } from './memos-stack-props';
+import { ExternalNetworks, NetworkIsolation } from './network-isolation';
+import { NetworkPolicies } from '../constructs/network-policies';
+import { Connections, NetworkPort, requireCidrs, tcp, urlPort } from '../src/network';
 import { MemosPresets, MemosSize, MemosSizePreset, StorePreset } from './presets';
 import { EmbeddingServer, EmbeddingServerOptions, ModelServerTask } from '../constructs/embedding-server';
 import { MemosApi } from '../constructs/memos-api';
@@ -18,7 +21,7 @@ import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
 import { ApiObject } from 'cdk8s';
 import { CapacityPlan } from '../src/capacity-plan';
-import { NpuNodePool, requireNpuNodePools } from '../src/cce';
+import { CCE_KUBERNETES_API_PORTS, NpuNodePool, requireNpuNodePools } from '../src/cce';
 import { NodePool, requireNodePools } from '../src/node-pools';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
@@ -35,6 +38,9 @@ import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, require
  * @internal
  */
 export const CHARTS_CHECKING_CAPACITY = new WeakSet<Construct>();
+
+/** Any IPv4 address: the destination of a kind the environment did not narrow. */
+const ANY_ADDRESS = '0.0.0.0/0';
 
 /** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
 const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
@@ -99,6 +105,9 @@ export class MemosStack extends Construct {
    * `imageMirror` (containers added to the stack's workloads afterwards are not included).
    */
   public readonly images: StackImage[];
+
+  /** The NetworkPolicies, unless `NetworkIsolation.none()`. */
+  public readonly networkPolicies?: NetworkPolicies;
 
   /** Whether the node-pool fit check runs as a validation (a MemosChart checks its output instead). */
   private readonly checkCapacityInValidation: boolean;
@@ -347,6 +356,7 @@ export class MemosStack extends Construct {
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
+    this.networkPolicies = this.isolate(props, storage, embedder, reranker, milvusDeployment);
     if (nodePools.length > 0) this.placeOnPools(nodePools, props);
     requireNamesFit(this, 'instance', instance);
     // Last: every workload exists now.
@@ -364,6 +374,92 @@ export class MemosStack extends Construct {
       schedulerReplicas: this.scheduler.replicas,
       threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
     });
+  }
+
+  /**
+   * Records who talks to whom on the constructs' connections, then derives the NetworkPolicies
+   * from them: MemOS's pods to the stores and servers its settings name, the exporter to Redis,
+   * the collection Job to Qdrant, and egress to each external destination on its ports.
+   */
+  private isolate(props: MemosStackProps, storage: MemoryStorage, embedder: Embedder, reranker: Reranker, milvus: MilvusDeployment): NetworkPolicies | undefined {
+    const isolation = requireInstance(this, 'network', props.network ?? NetworkIsolation.enforced(), NetworkIsolation,
+      'NetworkIsolation.enforced({...}) or NetworkIsolation.none()');
+    const enforced = isolation._enforced;
+    if (!enforced) return undefined;
+    const external = enforced.external ?? {};
+    const memos = [this.api.connections, this.scheduler.connections];
+    const settings = this.config.settings;
+    const toExternal = (clients: Connections[], kind: keyof ExternalNetworks, name: string, ports: NetworkPort[]) => {
+      const given = external[kind];
+      const cidrs = given === undefined ? [ANY_ADDRESS] : requireCidrs(this, `network.external.${kind}`, given);
+      for (const client of clients) client.allowToExternal({ name, cidrs, ports });
+    };
+    const urlPorts = (property: string, ...urls: (string | undefined)[]) =>
+      tcp(...new Set(urls.filter((u): u is string => u !== undefined).map((u) => urlPort(this, property, u))));
+
+    // The scheduler queue: MemOS's pods and the queue exporter.
+    const queueClients = [...memos, this.queueDepth.connections];
+    const redisPort = Number(settings.MEMSCHEDULER_REDIS_PORT);
+    if (this.redis) for (const client of queueClients) this.redis.connections.allowFrom(client, this.redis.clientPorts);
+    else toExternal(queueClients, 'dcs', 'dcs', tcp(redisPort));
+
+    // The graph and vectors, or PostgreSQL.
+    if (storage._postgres) {
+      toExternal(memos, 'postgres', 'postgres', tcp(Number(settings.POSTGRES_PORT)));
+    } else {
+      if (this.neo4j) {
+        for (const client of memos) this.neo4j.connections.allowFrom(client, this.neo4j.clientPorts);
+        // Kubernetes discovery of the cluster members lists Services through the API server.
+        if (this.neo4j.serviceAccount) {
+          const ports = enforced.kubernetesApiPorts === undefined ? CCE_KUBERNETES_API_PORTS
+            : enforced.kubernetesApiPorts.map((port, i) => requireInteger(this, `network.kubernetesApiPorts[${i}]`, port, 1, 65535));
+          toExternal([this.neo4j.connections], 'kubernetesApi', 'kubernetes-api', tcp(...ports));
+        }
+      } else {
+        toExternal(memos, 'neo4j', 'neo4j', urlPorts('storage.neo4j.uri', settings.NEO4J_URI));
+      }
+      if (this.qdrant) {
+        // MemOS and the collection Job use Qdrant's REST API only.
+        for (const client of [...memos, ...(this.qdrantCollection ? [this.qdrantCollection.connections] : [])]) {
+          this.qdrant.connections.allowFrom(client, tcp(this.qdrant.port));
+        }
+      } else {
+        const port = settings.QDRANT_URL ? urlPort(this, 'storage.qdrant.port', settings.QDRANT_URL) : Number(settings.QDRANT_PORT);
+        toExternal(memos, 'qdrant', 'qdrant', tcp(port));
+      }
+    }
+
+    // Embedding and reranking: in the cluster, or external URLs.
+    for (const [server, options, kind, url] of [
+      [this.embedding, embedder, 'embedder', settings.MOS_EMBEDDER_API_BASE],
+      [this.reranker, reranker, 'reranker', settings.MOS_RERANKER_URL],
+    ] as const) {
+      if (server) {
+        for (const client of memos) server.connections.allowFrom(client, server.clientPorts);
+        const weights = options._inCluster?.weights?._obs;
+        if (weights) toExternal([server.connections], 'obs', 'obs', tcp(443));
+      } else if (url !== undefined && options._external) {
+        toExternal(memos, kind, kind, urlPorts(`${kind}.url`, url));
+      }
+    }
+
+    toExternal(memos, 'llmApi', 'llm-api', urlPorts('memos.llm.apiBase', settings.OPENAI_API_BASE, settings.MEMRADER_API_BASE));
+    if (settings.HF_ENDPOINT) toExternal(memos, 'huggingFace', 'hugging-face', urlPorts('memos.huggingFaceEndpoint', settings.HF_ENDPOINT));
+
+    // A distributed Milvus keeps its data on OBS (HTTPS) and its log on Kafka.
+    const topology = milvus._inCluster?.topology;
+    if (this.milvus && topology?._objectStorage) toExternal([this.milvus.connections], 'obs', 'obs', tcp(443));
+    if (this.milvus && topology?._kafka) {
+      const brokerPorts = topology._kafka.brokers.map((b) => Number(b.slice(b.lastIndexOf(':') + 1)));
+      toExternal([this.milvus.connections], 'kafka', 'kafka', tcp(...new Set(brokerPorts)));
+    }
+
+    const components: Connections[] = [
+      ...memos, this.queueDepth.connections,
+      ...[this.redis, this.neo4j, this.qdrant, this.qdrantCollection, this.embedding, this.reranker, this.milvus, this.milvus?.etcd]
+        .filter((c) => c !== undefined).map((c) => c!.connections),
+    ];
+    return new NetworkPolicies(this, 'NetworkPolicies', { instance: this.instance, connections: components, denyOtherPods: enforced.denyOtherPods });
   }
 
   /** Pins every workload to its pool and checks at synth that the stack fits them. */

@@ -11,6 +11,7 @@ import {
   requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
 } from '../src/kubernetes';
 import { knownModel } from '../src/memos';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /**
@@ -209,6 +210,14 @@ export class EmbeddingServer extends Construct {
   public readonly disruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
   /** The ServiceMonitor scraping `/metrics`. */
   public readonly serviceMonitor: ServiceMonitor;
+  /**
+   * The server's network connections: Prometheus on the HTTP port. Wire clients with
+   * `server.connections.allowFrom(client.connections, server.clientPorts)`; weights from OBS
+   * need egress to OBS, which the stack adds.
+   */
+  public readonly connections: Connections;
+  /** The port a client connects to. */
+  public readonly clientPorts: NetworkPort[] = tcp(PORT);
 
   constructor(scope: Construct, id: string, props: EmbeddingServerProps) {
     super(scope, id);
@@ -250,6 +259,7 @@ export class EmbeddingServer extends Construct {
     const selector = selectorLabels(instance, component);
     const labels = componentLabels(instance, component);
     const namespace = Chart.of(this).namespace ?? 'default';
+    this.connections = new Connections({ name: component, selector });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, labels },
@@ -371,8 +381,10 @@ export class EmbeddingServer extends Construct {
       ports: [{ name: 'http', port: PORT, targetPort: PORT }],
     });
     selectPods(this.service, selector);
+    const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
+    this.connections.allowFromNamespace(monitoringNamespace, this.clientPorts);
     this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
-      metadata: { name: `${namespace}-${name}`, namespace: requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE), labels },
+      metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {
         namespaceSelector: { matchNames: [namespace] },
         selector: { matchLabels: selector },

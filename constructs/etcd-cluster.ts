@@ -7,9 +7,13 @@ import {
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, httpProbe, ZoneSpread,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Upstream etcd (a static binary; every flag also reads `ETCD_<FLAG>` from the environment). */
+const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+
 export const DEFAULT_ETCD_IMAGE = 'quay.io/coreos/etcd:v3.5.17';
 const ETCD_UID = 1000;
 /** Size of each member's data volume when `storage.size` is not set. */
@@ -50,6 +54,10 @@ export class EtcdCluster extends Construct {
 
   /** Client endpoints, one per member: `<name>-<i>.<name>-headless:2379`. */
   public readonly endpoints: string[];
+  /** The members' network connections: peers among themselves; wire clients with `etcd.connections.allowFrom(client.connections, etcd.clientPorts)`. */
+  public readonly connections: Connections;
+  /** The port a client connects to. */
+  public readonly clientPorts: NetworkPort[] = tcp(ETCD_CLIENT_PORT);
   /** The members. */
   public readonly statefulSet: kplus.StatefulSet;
   /** The headless Service `<name>-headless` (client 2379, peer 2380) the members resolve each other through. */
@@ -67,6 +75,8 @@ export class EtcdCluster extends Construct {
     const headlessName = `${name}-headless`;
     const selector = selectorLabels(props.instance, name);
     const labels = componentLabels(props.instance, name);
+    this.connections = new Connections({ name: name.startsWith(`${props.instance}-`) ? name.slice(props.instance.length + 1) : name, selector });
+    this.connections.allowInternally(tcp(ETCD_CLIENT_PORT, ETCD_PEER_PORT));
     const member = (i: number | string) => `${name}-${i}.${headlessName}`;
     this.endpoints = Array.from({ length: members }, (_, i) => `${member(i)}:2379`);
 

@@ -5,6 +5,7 @@ import { consumerSettings, MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, ZoneSpread } from '../src/kubernetes';
+import { Connections } from '../src/network';
 import { requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** This construct's default resources: requests 1 CPU / 2Gi, limits 2 CPU / 4Gi (seed §2.5). */
@@ -83,6 +84,11 @@ export class MemScheduler extends Construct {
   public readonly deployment: kplus.Deployment;
   /** Labels selecting the scheduler pods. */
   public readonly selectorLabels: { [key: string]: string };
+  /**
+   * The consumers' network connections: nothing connects to them; wire the stores they use with
+   * `store.connections.allowFrom(scheduler.connections, store.clientPorts)`.
+   */
+  public readonly connections: Connections;
   /** The PodDisruptionBudget, from two pods up. */
   public readonly disruptionBudget?: kplus.k8s.KubePodDisruptionBudget;
   /** Consumer pods. */
@@ -100,6 +106,7 @@ export class MemScheduler extends Construct {
     const name = `${instance}-scheduler`;
     this.selectorLabels = selectorLabels(instance, 'mem-scheduler');
     const labels = componentLabels(instance, 'mem-scheduler');
+    this.connections = new Connections({ name: 'scheduler', selector: this.selectorLabels });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       ...memosWorkloadProps({ name, labels, config: props.config, terminationGracePeriod: props.terminationGracePeriod ?? Duration.minutes(2) }),

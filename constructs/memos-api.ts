@@ -9,6 +9,7 @@ import { QueueDepthMetric } from './queue-depth-metric';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** This construct's default resources: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi (seed §2.5). */
@@ -139,6 +140,15 @@ export class MemosApi extends Construct {
 
   /** The Deployment running the API pods. */
   public readonly deployment: kplus.Deployment;
+  /**
+   * The API pods' network connections: from anywhere on 8000 behind an ELB, from nobody with
+   * `ApiService.clusterIp()` until a client (the gateway) is wired with
+   * `api.connections.allowFrom(client.connections, api.clientPorts)`. Wire the stores it uses with
+   * `store.connections.allowFrom(api.connections, store.clientPorts)`.
+   */
+  public readonly connections: Connections;
+  /** The port a client connects to (MemOS's HTTP port). */
+  public readonly clientPorts: NetworkPort[] = tcp(MEMOS_HTTP_PORT);
   /** The Service in front of the API pods: LoadBalancer behind an ELB, or ClusterIP. */
   public readonly service: kplus.Service;
   /** The ELB Service, unless `ApiService.clusterIp()`. */
@@ -164,6 +174,7 @@ export class MemosApi extends Construct {
     const name = `${instance}-api`;
     this.selectorLabels = selectorLabels(instance, 'memos-api');
     const labels = componentLabels(instance, 'memos-api');
+    this.connections = new Connections({ name: 'api', selector: this.selectorLabels });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       ...memosWorkloadProps({ name, labels, config: props.config, terminationGracePeriod: props.terminationGracePeriod }),
@@ -214,6 +225,8 @@ export class MemosApi extends Construct {
         targetPort: MEMOS_HTTP_PORT,
       }));
       this.service = this.elb.service;
+      // The ELB's traffic: NetworkPolicy cannot name the load balancer's addresses on CCE tunnel networks.
+      this.connections.allowFromAnywhere(this.clientPorts);
     }
 
     const minReplicas = replicas ?? autoscaling!.minReplicas;

@@ -16,6 +16,7 @@ import {
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
@@ -146,6 +147,15 @@ export class Milvus extends Construct {
   /** The etcd cluster of a distributed Milvus. */
   public readonly etcd?: EtcdCluster;
   /**
+   * Every Milvus pod's network connections: the roles among themselves on every port, Prometheus
+   * on 9091. Wire clients with `milvus.connections.allowFrom(client.connections, milvus.clientPorts)`
+   * (MemOS's server does not use Milvus: nothing is wired by default). Egress to OBS and Kafka is
+   * the stack's to add: it knows their addresses.
+   */
+  public readonly connections: Connections;
+  /** The port a client connects to (the proxy's, or the standalone server's). */
+  public readonly clientPorts: NetworkPort[] = tcp(MilvusPorts.GRPC);
+  /**
    * The standalone pod's embedded etcd configuration (`embedEtcd.yaml`: auto-compaction, 4 GiB
    * quota), `<instance>-milvus-embed-etcd`; none when distributed.
    */
@@ -189,6 +199,10 @@ export class Milvus extends Construct {
     else env.COMMON_STORAGETYPE = kplus.EnvValue.fromValue('local');
 
     const labels = componentLabels(this.instance, 'milvus');
+    this.connections = new Connections({ name: 'milvus', selector: selectorLabels(this.instance, 'milvus') });
+    // The proxy reaches the coordinators and nodes at the addresses they register in etcd, on
+    // ports milvus-helm does not all declare (mixCoord's gRPC): the roles may use any port among themselves.
+    this.connections.allowInternallyOnAllPorts();
     const clientSelector = { ...selectorLabels(this.instance, 'milvus'), 'app.kubernetes.io/component': distributed ? 'proxy' : 'standalone' };
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
@@ -223,6 +237,7 @@ export class Milvus extends Construct {
       sts.podMetadata.addAnnotation('checksum/embed-etcd', createHash('sha256').update(EMBED_ETCD_CONFIG).digest('hex'));
     } else {
       this.etcd = new EtcdCluster(this, 'Etcd', { name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets });
+      this.etcd.connections.allowFrom(this.connections, this.etcd.clientPorts);
       Object.assign(env, {
         ETCD_ENDPOINTS: kplus.EnvValue.fromValue(this.etcd.endpoints.join(',')),
         MQ_TYPE: kplus.EnvValue.fromValue('kafka'),
@@ -244,6 +259,7 @@ export class Milvus extends Construct {
       ports: [{ name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
     selectPods(this.metricsService, selectorLabels(this.instance, 'milvus'));
+    this.connections.allowFromNamespace(monitoringNamespace, tcp(MilvusPorts.METRICS));
     this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {

@@ -9,6 +9,7 @@ import {
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, tcpProbe,
   ZoneSpread,
 } from '../src/kubernetes';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 import {
@@ -93,6 +94,14 @@ export class Neo4j extends Construct {
   public readonly metricsService?: kplus.Service;
   /** The ServiceMonitor scraping {@link metricsService} (Enterprise only). */
   public readonly serviceMonitor?: ServiceMonitor;
+  /**
+   * The servers' network connections: cluster members among themselves, Prometheus on the
+   * metrics port. Wire clients with `neo4j.connections.allowFrom(client.connections, neo4j.clientPorts)`;
+   * a cluster also needs egress to the Kubernetes API for discovery (`serviceAccount` is set then).
+   */
+  public readonly connections: Connections;
+  /** The port a client connects to: Bolt (routing drivers get every server's Bolt address). */
+  public readonly clientPorts: NetworkPort[] = tcp(Neo4jPorts.BOLT);
 
   constructor(scope: Construct, id: string, props: Neo4jProps) {
     super(scope, id);
@@ -134,6 +143,9 @@ export class Neo4j extends Construct {
     this.password = credentials.ref(Credential.NEO4J_PASSWORD);
     const selector = selectorLabels(instance, 'neo4j');
     const labels = componentLabels(instance, 'neo4j');
+    this.connections = new Connections({ name: 'neo4j', selector });
+    // Cluster members: discovery, transactions, Raft, server-side routing and Bolt between servers.
+    if (clustered) this.connections.allowInternally(tcp(Neo4jPorts.DISCOVERY, Neo4jPorts.CLUSTER, Neo4jPorts.RAFT, Neo4jPorts.ROUTING, Neo4jPorts.BOLT));
 
     const client = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
@@ -286,6 +298,7 @@ export class Neo4j extends Construct {
       });
       selectPods(metrics, selector);
       this.metricsService = metrics;
+      this.connections.allowFromNamespace(monitoringNamespace, tcp(Neo4jPorts.METRICS));
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
         spec: {

@@ -4,11 +4,12 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { SecretKeyRef } from '../src/credentials';
 import {
-  componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodSize,
+  componentLabels, selectorLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodSize,
 } from '../src/kubernetes';
 import { requirePodSize } from '../src/resources';
 import { QdrantConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
+import { Connections } from '../src/network';
 import {
   invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInteger, requirePinnedImage,
 } from '../src/validation';
@@ -159,6 +160,8 @@ export class QdrantCollection extends Construct {
 
   /** The Job. */
   public readonly job: kplus.Job;
+  /** The Job pod's network connections: wire its Qdrant with `qdrant.connections.allowFrom(collection.connections, qdrant.clientPorts)`. */
+  public readonly connections: Connections;
   /** Name of the collection. */
   public readonly collectionName: string;
   /** Shards the collection is created with. */
@@ -203,6 +206,7 @@ export class QdrantCollection extends Construct {
 
     const name = `${instance}-qdrant-collection`;
     const labels = componentLabels(instance, 'qdrant-collection');
+    this.connections = new Connections({ name: 'qdrant-collection', selector: selectorLabels(instance, 'qdrant-collection') });
     this.job = new kplus.Job(this, 'Job', {
       metadata: { name, labels },
       podMetadata: { labels },

@@ -8,6 +8,7 @@ import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps, PodSize,
   requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
 import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
@@ -142,6 +143,13 @@ export class Qdrant extends Construct {
   public readonly disruptionBudget: kplus.k8s.KubePodDisruptionBudget;
   /** Scrapes `/metrics` of every node (in the monitoring namespace). */
   public readonly serviceMonitor: ServiceMonitor;
+  /**
+   * The nodes' network connections: peers on REST, gRPC and p2p, Prometheus on REST; wire
+   * clients with `qdrant.connections.allowFrom(client.connections, qdrant.clientPorts)`.
+   */
+  public readonly connections: Connections;
+  /** The ports a client connects to: REST (MemOS) and gRPC. */
+  public readonly clientPorts: NetworkPort[] = tcp(QdrantPorts.HTTP, QdrantPorts.GRPC);
 
   constructor(scope: Construct, id: string, props: QdrantProps) {
     super(scope, id);
@@ -164,6 +172,9 @@ export class Qdrant extends Construct {
     if (requireKey) this.apiKey = credentials.ref(Credential.QDRANT_API_KEY);
     const selector = selectorLabels(instance, 'qdrant');
     const labels = componentLabels(instance, 'qdrant');
+    this.connections = new Connections({ name: 'qdrant', selector });
+    // Peers forward requests for their shards over REST/gRPC and replicate over p2p (Raft).
+    this.connections.allowInternally(tcp(QdrantPorts.HTTP, QdrantPorts.GRPC, QdrantPorts.P2P));
     const ports = [
       { name: 'http', port: QdrantPorts.HTTP, targetPort: QdrantPorts.HTTP },
       { name: 'grpc', port: QdrantPorts.GRPC, targetPort: QdrantPorts.GRPC },
@@ -265,6 +276,7 @@ export class Qdrant extends Construct {
     if (!(metricsKey instanceof SecretKeyRef)) invalidProp(this, 'metricsCredentials', metricsKey, "SecretKeyRef.of('<Secret in the monitoring namespace>', '<key>')");
     requireDnsSubdomain(this, 'metricsCredentials.secretName', metricsKey.secretName);
     requireSecretKeyName(this, 'metricsCredentials.key', metricsKey.key);
+    this.connections.allowFromNamespace(monitoringNamespace, tcp(QdrantPorts.HTTP));
     this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
       spec: {

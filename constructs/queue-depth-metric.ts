@@ -9,6 +9,7 @@ import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityC
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
+import { Connections, tcp } from '../src/network';
 import { invalidProp, requireDnsLabel, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
@@ -147,6 +148,11 @@ export class QueueDepthMetric extends Construct {
   public readonly metricSelector: { [key: string]: string };
   /** The exporter Deployment. */
   public readonly exporter: kplus.Deployment;
+  /**
+   * The exporter's network connections: Prometheus scrapes it; wire its Redis with
+   * `redis.connections.allowFrom(metric.connections, redis.clientPorts)` (or egress to DCS).
+   */
+  public readonly connections: Connections;
   /** The exporter's Service. */
   public readonly service: kplus.Service;
   /** The ServiceMonitor (in the monitoring namespace). */
@@ -172,6 +178,8 @@ export class QueueDepthMetric extends Construct {
     const name = `${instance}-queue-exporter`;
     const labels = componentLabels(instance, 'queue-exporter');
     const selector = selectorLabels(instance, 'queue-exporter');
+    this.connections = new Connections({ name: 'queue-exporter', selector });
+    this.connections.allowFromNamespace(monitoringNamespace, tcp(EXPORTER_PORT));
     this.exporter = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, labels },
       replicas: 1,

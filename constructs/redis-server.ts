@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
+import { Connections, NetworkPort, tcp } from '../src/network';
 import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { invalidProp, requireDnsLabel, requirePinnedImage } from '../src/validation';
@@ -74,6 +75,10 @@ export class RedisServer extends Construct {
   public readonly statefulSet: kplus.StatefulSet;
   /** The client Service (`<instance>-redis:6379`). */
   public readonly service: kplus.Service;
+  /** The server's network connections: wire clients with `redis.connections.allowFrom(client.connections, redis.clientPorts)`. */
+  public readonly connections: Connections;
+  /** The port a client connects to. */
+  public readonly clientPorts: NetworkPort[] = tcp(REDIS_PORT);
 
   constructor(scope: Construct, id: string, props: RedisServerProps) {
     super(scope, id);
@@ -90,6 +95,7 @@ export class RedisServer extends Construct {
     this.password = credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD);
     const selector = selectorLabels(instance, 'redis');
     const labels = componentLabels(instance, 'redis');
+    this.connections = new Connections({ name: 'redis', selector });
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },

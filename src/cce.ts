@@ -231,3 +231,31 @@ export function requireNpuNodePools(scope: IConstruct, property: string, pools: 
   });
   return pools;
 }
+
+/**
+ * CCE's CoreDNS add-on, the one destination every pod's egress policy allows. Pods resolve names
+ * through the `kube-dns` Service on port 53; CCE's Corefile listens on 5353 in the pod
+ * (`.:5353 { bind {$POD_IP} ... }`, OTC umn "configuring_coredns"), and a NetworkPolicy sees the
+ * pod port after the DNAT, or the Service port where the data plane evaluates before it: both are
+ * allowed. The CoreDNS pods' labels are not documented, so the rule selects the namespace.
+ * @internal
+ */
+export class CceCoreDns {
+  /** The add-on's namespace. */
+  public static readonly NAMESPACE = 'kube-system';
+
+  /** The DNS ports, UDP and TCP. */
+  public static ports(): { port: number; protocol: any }[] {
+    return [53, 5353].flatMap((port) => [{ port, protocol: 'UDP' }, { port, protocol: 'TCP' }]);
+  }
+
+  private constructor() {}
+}
+
+/**
+ * The Kubernetes API as pods reach it on CCE: the `kubernetes` Service (10.247.0.1:443 in the
+ * default Service CIDR) DNATs to the master's private address on 5444, the port CCE's cluster
+ * security group opens to the VPC and the container CIDR for kube-apiserver (cce_faq_00265).
+ * @internal
+ */
+export const CCE_KUBERNETES_API_PORTS: readonly number[] = [443, 5444];

@@ -75,6 +75,8 @@ describe('MemosChart', () => {
       'HorizontalPodAutoscaler/memos-prod/memos-api',
       'PodDisruptionBudget/memos-prod/memos-api',
       'Deployment/memos-prod/memos-scheduler',
+      ...['default-deny', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
+        .map((name) => `NetworkPolicy/memos-prod/memos-${name}`),
     ]);
   });
 
