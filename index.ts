@@ -33,6 +33,7 @@ export * from './constructs/model-accelerator';
 export * from './constructs/model-weights';
 export * from './constructs/embedding-server';
 export * from './constructs/network-policies';
+export * from './constructs/memos-gateway';
 export * from './charts/presets';
 export * from './charts/backends';
 export * from './charts/network-isolation';

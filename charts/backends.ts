@@ -1,4 +1,5 @@
 import { EmbeddingServerOptions } from '../constructs/embedding-server';
+import { MemosGatewayOptions } from '../constructs/memos-gateway';
 import { MilvusOptions } from '../constructs/milvus';
 import { Neo4jOptions } from '../constructs/neo4j';
 import { QdrantOptions } from '../constructs/qdrant';
@@ -227,5 +228,29 @@ export class Reranker {
   private constructor(
     /** @internal */ public readonly _inCluster: EmbeddingServerOptions | undefined,
     /** @internal */ public readonly _external: ExternalRerankerOptions | undefined,
+  ) {}
+}
+
+/** What stands between the ELB and memos-api. */
+export class ApiGateway {
+  /**
+   * The HAProxy gateway (`MemosGateway`): the ELB points at it and memos-api becomes ClusterIP,
+   * reachable only from it. Without `jwt` or `apiKeys`, callers authenticate with API keys from
+   * the Secret `<instance>-api-keys` you create (docs/security.md).
+   */
+  public static haproxy(options: MemosGatewayOptions = {}): ApiGateway {
+    return new ApiGateway({ ...options });
+  }
+
+  /**
+   * No gateway: the ELB points at memos-api, which authenticates nobody and trusts the `user_id`
+   * in each request. Only behind your own authenticating gateway.
+   */
+  public static none(): ApiGateway {
+    return new ApiGateway(undefined);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _haproxy: MemosGatewayOptions | undefined,
   ) {}
 }

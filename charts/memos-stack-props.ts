@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
+import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
 import { NetworkIsolation } from './network-isolation';
 import { MemosSize } from './presets';
 import { ApiService } from '../constructs/memos-api';
@@ -47,7 +47,8 @@ export interface MemosApiOptions {
    */
   readonly targetQueueDepthPerReplica?: number;
   /**
-   * The Service in front of the API.
+   * The Service in front of the API, with `gateway: ApiGateway.none()` (the gateway's ELB is
+   * `gateway`'s `service`; memos-api is then ClusterIP).
    * @default ApiService.elb() - a private (`inner`) shared CCE ELB
    */
   readonly service?: ApiService;
@@ -289,6 +290,11 @@ export interface MemosStackProps {
    * @default NetworkIsolation.enforced() - external destinations at `0.0.0.0/0` on their ports
    */
   readonly network?: NetworkIsolation;
+  /**
+   * What authenticates callers in front of memos-api.
+   * @default ApiGateway.haproxy() - API keys from the Secret `<instance>-api-keys`, 1000 requests/s per user
+   */
+  readonly gateway?: ApiGateway;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

@@ -1,14 +1,15 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
+import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
 import { MemosSettings, MemosStackProps } from './memos-stack-props';
 import { ExternalNetworks, NetworkIsolation } from './network-isolation';
 import { NetworkPolicies } from '../constructs/network-policies';
 import { Connections, NetworkPort, requireCidrs, tcp, urlPort } from '../src/network';
 import { MemosPresets, MemosSize, MemosSizePreset, StorePreset } from './presets';
 import { EmbeddingServer, EmbeddingServerOptions, ModelServerTask } from '../constructs/embedding-server';
-import { MemosApi } from '../constructs/memos-api';
+import { ApiService, MemosApi } from '../constructs/memos-api';
+import { MemosGateway } from '../constructs/memos-gateway';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { MemosConfig } from '../constructs/memos-config';
 import { Milvus } from '../constructs/milvus';
@@ -19,7 +20,7 @@ import { Qdrant } from '../constructs/qdrant';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { CapacityPlan } from '../src/capacity-plan';
 import { CCE_KUBERNETES_API_PORTS, NpuNodePool, requireNpuNodePools } from '../src/cce';
 import { NodePool, requireNodePools } from '../src/node-pools';
@@ -27,7 +28,7 @@ import { Credential, Credentials, requireCredentials } from '../src/credentials'
 import { collectImages, StackImage } from '../src/images';
 import { nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
-import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_QDRANT_COLLECTION } from '../src/memos';
+import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_HTTP_PORT, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
 import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
@@ -94,6 +95,8 @@ export class MemosStack extends Construct {
   public readonly embedding?: EmbeddingServer;
   /** The in-cluster reranker, when deployed. */
   public readonly reranker?: EmbeddingServer;
+  /** The gateway in front of memos-api, unless `ApiGateway.none()`. */
+  public readonly gateway?: MemosGateway;
   /** The in-cluster Redis, with `RedisQueue.inCluster`. */
   public readonly redis?: RedisServer;
   /** How fast the queue drains at the preset's designed load (see src/queue-capacity.ts). */
@@ -303,6 +306,11 @@ export class MemosStack extends Construct {
       imagePullSecrets: props.imagePullSecrets,
     }));
 
+    const gateway = requireInstance(this, 'gateway', props.gateway ?? ApiGateway.haproxy(), ApiGateway, 'ApiGateway.haproxy({...}) or ApiGateway.none()');
+    if (api.service !== undefined) requireInstance(this, 'api.service', api.service, ApiService, 'ApiService.elb({...}) or ApiService.clusterIp()');
+    if (gateway._haproxy && api.service !== undefined) {
+      invalidProp(this, 'api.service', '<ApiService>', "nothing with a gateway: the ELB points at the gateway (ApiGateway.haproxy({ service })) and memos-api is ClusterIP; or gateway: ApiGateway.none()");
+    }
     const apiConsumes = api.consumesQueue ?? true;
     const autoscaled = api.replicas === undefined;
     if (!autoscaled) {
@@ -336,7 +344,7 @@ export class MemosStack extends Construct {
         scaleDownStabilization: api.scaleDownStabilization,
       } : undefined,
       resources: api.resources ?? preset.api.resources,
-      service: api.service,
+      service: gateway._haproxy ? ApiService.clusterIp() : api.service,
       zoneSpread: props.zoneSpread,
       consumesQueue: apiConsumes,
       terminationGracePeriod: api.terminationGracePeriod,
@@ -352,6 +360,23 @@ export class MemosStack extends Construct {
       zoneSpread: props.zoneSpread,
       imagePullSecrets: props.imagePullSecrets,
     }));
+
+    if (gateway._haproxy) {
+      const options = gateway._haproxy;
+      const namespace = Chart.of(this).namespace ?? 'default';
+      this.gateway = reportAs(this, paths('gateway', { zoneSpread: 'zoneSpread' }), () => new MemosGateway(this, 'Gateway', {
+        ...definedOnly(options),
+        apiKeys: options.apiKeys ?? (options.jwt ? undefined : { secretName: `${instance}-api-keys` }),
+        replicas: options.replicas ?? preset.gateway.replicas,
+        instance,
+        // HAProxy's resolvers apply no search domains: the Service's full name.
+        upstreamHost: `${this.api.service.name}.${namespace}.svc.cluster.local`,
+        upstreamPort: MEMOS_HTTP_PORT,
+        zoneSpread: props.zoneSpread,
+        imagePullSecrets: props.imagePullSecrets,
+        monitoringNamespace: props.monitoringNamespace,
+      }));
+    }
 
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
@@ -396,6 +421,9 @@ export class MemosStack extends Construct {
     };
     const urlPorts = (property: string, ...urls: (string | undefined)[]) =>
       tcp(...new Set(urls.filter((u): u is string => u !== undefined).map((u) => urlPort(this, property, u))));
+
+    // The front door: the gateway alone reaches memos-api (otherwise its ELB Service admits anyone).
+    if (this.gateway) this.api.connections.allowFrom(this.gateway.connections, this.api.clientPorts);
 
     // The scheduler queue: MemOS's pods and the queue exporter.
     const queueClients = [...memos, this.queueDepth.connections];
@@ -455,7 +483,7 @@ export class MemosStack extends Construct {
     }
 
     const components: Connections[] = [
-      ...memos, this.queueDepth.connections,
+      ...(this.gateway ? [this.gateway.connections] : []), ...memos, this.queueDepth.connections,
       ...[this.redis, this.neo4j, this.qdrant, this.qdrantCollection, this.embedding, this.reranker, this.milvus, this.milvus?.etcd]
         .filter((c) => c !== undefined).map((c) => c!.connections),
     ];
@@ -479,7 +507,7 @@ export class MemosStack extends Construct {
       const pool = poolOf(role);
       for (const workload of workloads) if (workload) placeOnNodePool(this, workload, { name: pool.name, taints: pool.taints?.map((t) => ({ ...t, effect: String(t.effect) })) });
     };
-    place('api', [this.api.deployment]);
+    place('api', [this.api.deployment, this.gateway?.deployment]);
     place('scheduler', [this.scheduler.deployment]);
     place('neo4j', [this.neo4j?.statefulSet]);
     place('qdrant', [this.qdrant?.statefulSet]);

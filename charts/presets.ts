@@ -104,6 +104,12 @@ export interface SchedulerPreset {
   readonly threadPoolSize: number;
 }
 
+/** The HAProxy gateway: a fixed count, since each pod enforces its share of the rate limit. */
+export interface GatewayPreset {
+  /** Pods. */
+  readonly replicas: number;
+}
+
 /** DCS Redis (managed, outside the cluster), or the in-cluster Redis sized like it. */
 export interface RedisPreset {
   /** Memory of the primary/standby instance, GiB. */
@@ -140,6 +146,8 @@ export interface MemosSizePreset {
   readonly neo4j: StorePreset;
   /** The scheduler queue's Redis. */
   readonly redis: RedisPreset;
+  /** The gateway in front of memos-api (one HAProxy pod handles thousands of requests/s; two for availability, three to cover the zones). */
+  readonly gateway: GatewayPreset;
   /** The embedding server. */
   readonly embedding: EmbeddingPreset;
 }
@@ -208,6 +216,7 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     milvus: ownNode(CceNodeFlavor.S7_XLARGE_4, 1, 200),
     neo4j: ownNode(CceNodeFlavor.S7_XLARGE_4, 1, 100),
     redis: { memoryGiB: 1 },
+    gateway: { replicas: 2 },
     embedding: { accelerator: AcceleratorType.CPU, minReplicas: 2, maxReplicas: 4 },
   },
   // Seed §4.2: 1000 users, 200k memories, 500 QPS; nodes autoscale 6-10.
@@ -234,6 +243,7 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     milvus: { replicas: 3, flavor: CceNodeFlavor.S7_2XLARGE_4, storageGiB: 500, cpu: 4, memoryGiB: 16 },
     neo4j: ownNode(CceNodeFlavor.S7_XLARGE_4, 3, 300),
     redis: { memoryGiB: 2 },
+    gateway: { replicas: 3 },
     embedding: { accelerator: AcceleratorType.CPU, minReplicas: 2, maxReplicas: 8 },
   },
   // Seed §4.3: 10k users, 2M memories, 2000 QPS; CCE 15-20 nodes.
@@ -264,6 +274,7 @@ const SIZE_PRESETS: Readonly<Record<MemosSize, MemosSizePreset>> = {
     // The seed's 8 GB DCS is a Redis Cluster; MemOS's plain client and multi-key SCAN need a
     // standalone or primary/standby endpoint (memos-runtime.md §7), so size the primary/standby.
     redis: { memoryGiB: 8 },
+    gateway: { replicas: 3 },
     // Seed §4.3: "5-10 instances" on ModelArts; in-cluster each pod holds a whole 910B.
     embedding: { accelerator: AcceleratorType.ASCEND, minReplicas: 2, maxReplicas: 2 },
   },

@@ -11,7 +11,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
 import { synthEnvironments } from '../app/synth';
 import {
-  ApiService, Credentials, Embedder, MemoryStorage, MemosSize, MilvusDeployment, MilvusTopology, ModelAccelerator, Neo4jBackend,
+  ApiGateway, ApiService, Credentials, Embedder, JwtAlgorithm, JwtKeySource, NetworkIsolation, MemoryStorage, MemosSize, MilvusDeployment, MilvusTopology, ModelAccelerator, Neo4jBackend,
   QdrantBackend, RedisQueue, Reranker, SecretKeyRef,
 } from '../index';
 import { servicesFor, TEST_MILVUS_TOPOLOGY } from './support/synth';
@@ -23,6 +23,8 @@ type Bad = Omit<MemosEnvironment, 'name'>;
 const small = (props: Partial<Bad>): Bad => ({ size: MemosSize.SMALL, ...props });
 const qdrant = (options: object) => MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster(options) });
 const neo4j = (options: object) => MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster(options) });
+
+const JWT = { issuer: 'https://auth.example.com', audience: 'memos', keys: [{ keyId: 'k1', algorithm: JwtAlgorithm.RS256 }], keySource: JwtKeySource.configMap('memos-jwt-keys') };
 
 /** [category, input, the prop the message must name]. */
 const CASES: [string, Bad, string][] = [
@@ -92,6 +94,16 @@ const CASES: [string, Bad, string][] = [
   // Backend choices given as plain objects.
   ['variant', small({ queue: { mode: 'in-cluster' } as never }), 'queue'],
   ['variant', small({ api: { service: { type: 'ClusterIP' } as never } }), 'api.service'],
+  ['variant', small({ gateway: { jwt: {} } as never }), 'gateway'],
+  // Gateway options that cannot work, or that would put key material into dist/.
+  ['gateway', small({ gateway: ApiGateway.haproxy({ jwt: { ...JWT, keys: [] } }) }), 'gateway.jwt.keys'],
+  ['gateway', small({ gateway: ApiGateway.haproxy({ jwt: { ...JWT, identityClaim: '' } }) }), 'gateway.jwt.identityClaim'],
+  ['gateway', small({ gateway: ApiGateway.haproxy({ requestsPerSecond: 0 }) }), 'gateway.requestsPerSecond'],
+  ['gateway', small({ gateway: ApiGateway.haproxy({ jwt: { ...JWT, keys: [{ keyId: '-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A', algorithm: JwtAlgorithm.RS256 }] } }) }), 'gateway.jwt.keys[0].keyId'],
+  ['gateway', small({ gateway: ApiGateway.haproxy({ jwt: { ...JWT, keys: [{ keyId: 'k1', algorithm: 'HS256' as never }] } }) }), 'gateway.jwt.keys[0].algorithm'],
+  ['gateway', small({ api: { service: ApiService.elb() } }), 'api.service'],
+  // Address ranges of external destinations.
+  ['network', small({ network: NetworkIsolation.enforced({ external: { llmApi: ['api.deepseek.com'] } }) }), 'network.external.llmApi[0]'],
 ];
 
 describe(`${CASES.length} bad inputs`, () => {
@@ -115,7 +127,7 @@ describe(`${CASES.length} bad inputs`, () => {
 
   test('cover every category of the issue', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
-    expect(new Set(CASES.map(([category]) => category)).size).toBe(12);
+    expect(new Set(CASES.map(([category]) => category)).size).toBe(14);
   });
 
   test.each(CASES.map(([category, input, prop], i) => [i + 1, category, prop, input] as const))('#%i %s: %s', (i, _category, prop, input) => {
@@ -140,7 +152,7 @@ describe('values a cluster accepts are accepted', () => {
     ['a DCS address that is an IP', small({ queue: RedisQueue.dcs({ host: '192.168.0.12', db: 255 }) })],
     ['long Secret key names that are names', small({ credentials: Credentials.fromSecret('memos-secrets', { keys: { OPENAI_API_KEY: 'MEMOS_PRODUCTION_OPENAI_API_KEY_FOR_TEAM_AB', NEO4J_PASSWORD: 'sk_neo4j_password' } }) })],
     ['an SWR organization with separators', small({ imageMirror: { region: 'cn-north-4', organization: 'acme-ai.platform_team' } })],
-    ['ApiService.clusterIp()', small({ api: { service: ApiService.clusterIp() } })],
+    ['ApiService.clusterIp()', small({ api: { service: ApiService.clusterIp() }, gateway: ApiGateway.none() })],
   ])('%s', (_name, input) => {
     expect(() => synthEnvironments([{ name: 'ok', ...input }], path.join(temporaryFolder('memos-ok-'), 'dist'))).not.toThrow();
   });

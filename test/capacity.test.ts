@@ -155,7 +155,7 @@ describe('the stack on node pools', () => {
     const pools = Object.fromEntries(workloads.map((o) => [o.metadata.name.replace(/-[0-9a-f]{6}$/, ''), o.spec.template.spec.nodeSelector?.['cce.cloud.com/cce-nodepool']]));
     expect(pools).toEqual({
       'memos-neo4j': 'p-neo4j', 'memos-qdrant': 'p-qdrant', 'memos-milvus-standalone': 'p-milvus',
-      'memos-embedding': 'p-app', 'memos-api': 'p-app', 'memos-scheduler': 'p-app', 'memos-queue-exporter': 'p-app', 'memos-qdrant-collection': 'p-app',
+      'memos-embedding': 'p-app', 'memos-api': 'p-app', 'memos-gateway': 'p-app', 'memos-scheduler': 'p-app', 'memos-queue-exporter': 'p-app', 'memos-qdrant-collection': 'p-app',
     });
     const qdrant = workloads.find((o) => o.metadata.name === 'memos-qdrant')!;
     expect(qdrant.spec.template.spec.tolerations).toEqual([{ key: 'memos.io/dedicated', operator: 'Equal', value: 'qdrant', effect: 'NoSchedule' }]);

@@ -65,10 +65,13 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
   });
 
-  test('memos-api: LoadBalancer Service on a private CCE ELB with a valid class, and a PDB', () => {
+  test('the gateway: LoadBalancer Service on a private CCE ELB with a valid class, and a PDB; memos-api only ClusterIP', () => {
     const objects = objectsOf(name);
-    const service = only(objects, 'Service', 'memos-api');
+    expect(only(objects, 'Service', 'memos-api').spec.type).toBe('ClusterIP');
+    expect(only(objects, 'PodDisruptionBudget', 'memos-gateway').spec.maxUnavailable).toBe(1);
+    const service = only(objects, 'Service', 'memos-gateway');
     expect(service.spec.type).toBe('LoadBalancer');
+    expect(JSON.parse(service.metadata.annotations['kubernetes.io/elb.health-check-option'])).toMatchObject({ protocol: 'HTTP', path: '/healthz' });
     expect(['union', 'performance']).toContain(service.metadata.annotations['kubernetes.io/elb.class']);
     expect(JSON.parse(service.metadata.annotations['kubernetes.io/elb.autocreate']).type).toBe('inner');
     expect(only(objects, 'PodDisruptionBudget', 'memos-api').spec.maxUnavailable).toBe(1);

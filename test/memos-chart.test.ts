@@ -3,7 +3,7 @@ import { Chart, Size, Testing } from 'cdk8s';
 import { MemosChart, MemosChartProps } from '../charts/memos-chart';
 import { MemosStack } from '../charts/memos-stack';
 import { MemosPresets, MemosSize } from '../charts/presets';
-import { DcsRedisOptions, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
+import { ApiGateway, DcsRedisOptions, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
 import { ElbClass } from '../src/cce';
 import { Credentials } from '../src/credentials';
 import { PodSecurityLevel } from '../src/kubernetes';
@@ -75,7 +75,13 @@ describe('MemosChart', () => {
       'HorizontalPodAutoscaler/memos-prod/memos-api',
       'PodDisruptionBudget/memos-prod/memos-api',
       'Deployment/memos-prod/memos-scheduler',
-      ...['default-deny', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
+      'ConfigMap/memos-prod/memos-gateway',
+      'Deployment/memos-prod/memos-gateway',
+      'PodDisruptionBudget/memos-prod/memos-gateway',
+      'Service/memos-prod/memos-gateway',
+      'Service/memos-prod/memos-gateway-metrics',
+      'ServiceMonitor/monitoring/memos-prod-memos-gateway',
+      ...['default-deny', 'gateway', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
         .map((name) => `NetworkPolicy/memos-prod/memos-${name}`),
     ]);
   });
@@ -112,6 +118,7 @@ describe('MemosChart', () => {
       monitoringNamespace: 'observability',
       monitoring: { adapterConfig: false, registerExternalMetricsApi: false },
       api: { service: ApiService.clusterIp() },
+      gateway: ApiGateway.none(),
     });
     expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').metadata.namespace).toBe('observability');
     expect(only(objects, 'ServiceMonitor', 'memos-memos-qdrant').metadata.namespace).toBe('observability');
@@ -202,7 +209,7 @@ describe('MemosChart', () => {
     // Redis in the MemOS settings: MemosSettings has no redis field; the queue prop is the only place for it.
     ['a scheduler thread pool of 0', { size: MemosSize.SMALL, scheduler: { threadPoolSize: 0 } }, /MemosChart 'test': invalid scheduler.threadPoolSize 0; allowed: an integer from 1 to 10000/],
     ['no scheduler replicas', { size: MemosSize.SMALL, scheduler: { replicas: 0 } }, /MemosChart 'test': invalid scheduler.replicas 0; allowed: an integer from 1 to 100/],
-    ['an invalid ELB combination', { size: MemosSize.SMALL, api: { service: ApiService.elb({ elbClass: ElbClass.PERFORMANCE }) } }, /MemosChart 'test': invalid api.service.loadBalancer.availabilityZones \(missing\)/],
+    ['an invalid ELB combination', { size: MemosSize.SMALL, gateway: ApiGateway.haproxy({ service: { elbClass: ElbClass.PERFORMANCE } }) }, /MemosChart 'test': invalid gateway.service.loadBalancer.availabilityZones \(missing\)/],
     ['api.replicas with the autoscaler', { size: MemosSize.SMALL, api: { replicas: 2, minReplicas: 2 } }, /MemosChart 'test': invalid api.minReplicas 2; allowed: nothing with api.replicas/],
     ['an external embedder with the wrong dimension for its model', {
       size: MemosSize.SMALL,

@@ -6,7 +6,7 @@ import { Duration } from 'cdk8s';
  */
 import { MemosChartProps } from '../charts/memos-chart';
 import { MemosSize } from '../charts/presets';
-import { Embedder, MemoryStorage, MilvusDeployment, QdrantBackend, Reranker, RedisQueue } from '../charts/backends';
+import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, QdrantBackend, Reranker, RedisQueue } from '../charts/backends';
 import { AscendChip, ElbHealthCheckProtocol, MilvusTopology, ApiService } from '../index';
 import { only, servicesFor, synthChart, TEST_MILVUS_TOPOLOGY } from './support/synth';
 
@@ -64,10 +64,10 @@ describe('MemosStack keeps defaults a caller did not mean to clear', () => {
   });
 
   test("the ELB still probes MemOS's /health when the user tunes the health check", () => {
-    const tuned = synthChart(small({ api: { service: ApiService.elb({ healthCheck: { intervalSeconds: 10 } }) } }));
+    const tuned = synthChart(small({ api: { service: ApiService.elb({ healthCheck: { intervalSeconds: 10 } }) }, gateway: ApiGateway.none() }));
     const option = JSON.parse(only(tuned, 'Service', 'memos-api').metadata.annotations['kubernetes.io/elb.health-check-option']);
     expect(option).toMatchObject({ protocol: 'HTTP', path: '/health', delay: '10' });
-    const tcp = synthChart(small({ api: { service: ApiService.elb({ healthCheck: { protocol: ElbHealthCheckProtocol.TCP } }) } }));
+    const tcp = synthChart(small({ api: { service: ApiService.elb({ healthCheck: { protocol: ElbHealthCheckProtocol.TCP } }) }, gateway: ApiGateway.none() }));
     expect(JSON.parse(only(tcp, 'Service', 'memos-api').metadata.annotations['kubernetes.io/elb.health-check-option']).path).toBeUndefined();
   });
 

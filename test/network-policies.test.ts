@@ -123,7 +123,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
       }
     }
     // The API (or the gateway in front of it) is open to every source: the ELB's traffic.
-    const fromPrometheus = connectionMatrix(objects, [PROMETHEUS], groups).filter((c) => !/Deployment\/memos-(gateway|api):/.test(c));
+    const fromPrometheus = connectionMatrix(objects, [PROMETHEUS], groups).filter((c) => c !== 'prometheus -> Deployment/memos-gateway:8080/TCP');
     expect(fromPrometheus).toEqual([...scraped].sort());
   });
 
@@ -137,7 +137,9 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     expect(into('StatefulSet/memos-neo4j:').filter((s) => s !== 'prometheus')).toEqual(
       name === 'small' ? ['Deployment/memos-api', 'Deployment/memos-scheduler'] : ['Deployment/memos-api', 'Deployment/memos-scheduler', 'StatefulSet/memos-neo4j']);
     // From outside the namespace only the front door is reachable.
-    expect(matrix.filter((c) => c.startsWith('outside -> '))).toEqual(['outside -> Deployment/memos-api:8000/TCP']);
+    expect(matrix.filter((c) => c.startsWith('outside -> '))).toEqual(['outside -> Deployment/memos-gateway:8080/TCP']);
+    // memos-api: from the gateway alone.
+    expect(into('Deployment/memos-api:')).toEqual(['Deployment/memos-gateway']);
   });
 
   test('the policies pass strict schema validation', () => {

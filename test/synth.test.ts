@@ -5,7 +5,7 @@ import * as path from 'path';
 import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
 import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
 import { MemosSize } from '../charts/presets';
-import { ApiService } from '../constructs/memos-api';
+import { ApiGateway } from '../charts/backends';
 import { ElbClass } from '../src/cce';
 import { temporaryFolders } from './support/tmp';
 
@@ -39,7 +39,7 @@ describe('synthEnvironments', () => {
     expect(result.files.map((f) => f.file)).toEqual(['small/memos.k8s.yaml', 'medium/memos.k8s.yaml', 'large/memos.k8s.yaml']);
     expect(fs.readdirSync(outdir).sort()).toEqual(['large', 'medium', 'small']);
     expect(fs.readFileSync(path.join(outdir, 'small', MANIFEST_FILE), 'utf8')).toBe(renderEnvironments(ENVIRONMENTS).get('small')!.yaml);
-    expect(result.files.map((f) => f.objects)).toEqual([42, 60, 67]);
+    expect(result.files.map((f) => f.objects)).toEqual([49, 67, 74]);
   });
 
   test('replaces the previous output, removing stale files and leaving no staging folders', () => {
@@ -55,8 +55,8 @@ describe('synthEnvironments', () => {
   const invalid: [string, MemosEnvironment[], RegExp][] = [
     ['an unknown size', [{ name: 'small', size: MemosSize.SMALL }, { name: 'xl', size: 'xlarge' as never }], /MemosChart 'xl': invalid size "xlarge"; allowed: small, medium, large/],
     ['replicas below 1', [{ name: 'small', size: MemosSize.SMALL, api: { replicas: 0 } }], /MemosChart 'small': invalid api.replicas 0; allowed: an integer from 1 to 1000/],
-    ['an ELB that cannot be created', [{ name: 'small', size: MemosSize.SMALL, api: { service: ApiService.elb({ elbClass: ElbClass.PERFORMANCE }) } }],
-      /MemosChart 'small': invalid api.service.loadBalancer.availabilityZones/],
+    ['an ELB that cannot be created', [{ name: 'small', size: MemosSize.SMALL, gateway: ApiGateway.haproxy({ service: { elbClass: ElbClass.PERFORMANCE } }) }],
+      /MemosChart 'small': invalid gateway.service.loadBalancer.availabilityZones/],
     ['a plain object for a backend choice', [{ name: 'small', size: MemosSize.SMALL, queue: { mode: 'dcs', host: 'redis.example' } as never }], /MemosChart 'small': invalid queue/],
     ['a duplicate name', [{ name: 'small', size: MemosSize.SMALL }, { name: 'small', size: MemosSize.LARGE }], /environment #2: invalid name "small"; allowed: a name no other environment uses/],
     ['a bad name', [{ name: 'Prod/EU', size: MemosSize.SMALL }], /environment #1: invalid name "Prod\/EU"; allowed: a DNS label/],
@@ -82,7 +82,7 @@ describe('the app entry point (npm run synth)', () => {
   test('writes the shipped environments to CDK8S_OUTDIR, as synthEnvironments does', () => {
     const outdir = path.join(tempDir(), 'out');
     const stdout = execFileSync(tsx, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
-    expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 42 objects`);
+    expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 49 objects`);
     const expected = renderEnvironments(ENVIRONMENTS);
     for (const [name, { yaml }] of expected) expect(fs.readFileSync(path.join(outdir, name, MANIFEST_FILE), 'utf8')).toBe(yaml);
   });

@@ -1,0 +1,367 @@
+/**
+ * The gateway's synthesized HAProxy configuration, run by the real haproxy binary in front of a
+ * stub memos-api that records what it receives: authentication (JWT RS256/ES256, API keys),
+ * identity binding, the route allow-list, body rules, the rate limit across two replicas, and
+ * the metrics. The stub must see only the allowed requests, each with the identity header set.
+ *
+ * Needs haproxy 2.6 (Debian: haproxy); `.ci/run` installs it and sets MEMOS_INTEGRATION=required.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { ApiGateway, RedisQueue } from '../charts/backends';
+import { MemosChart } from '../charts/memos-chart';
+import { MemosSize } from '../charts/presets';
+import { GATEWAY_PATHS } from '../constructs/gateway-config';
+import { HttpMethod, JwtAlgorithm, JwtKeySource, MemosGatewayOptions, UserIdLocation, MemosGateway } from '../constructs/memos-gateway';
+import { only } from './support/synth';
+import { temporaryFolders } from './support/tmp';
+
+const hasHaproxy = (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'haproxy')));
+if (!hasHaproxy && process.env.MEMOS_INTEGRATION === 'required') throw new Error('MEMOS_INTEGRATION=required but haproxy is missing (Debian: apt-get install haproxy)');
+if (!hasHaproxy) console.warn('gateway.integration.test.ts skipped: haproxy is not installed. Install it (apt-get install haproxy) or run `bash .ci/run`.');
+
+const temporaryFolder = temporaryFolders();
+const ISSUER = 'https://auth.test.example';
+const AUDIENCE = 'memos-api';
+
+type Response = { status: number; headers: http.IncomingHttpHeaders; body: string };
+type Recorded = { method: string; url: string; headers: http.IncomingHttpHeaders; body: string };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function request(port: number, method: string, target: string, options: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    const headers: Record<string, string | number> = { ...options.headers };
+    if (body && !options.chunked) headers['content-length'] = body.length;
+    const req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (body && options.chunked) {
+      for (let i = 0; i < body.length; i += 16384) req.write(body.subarray(i, i + 16384));
+    } else if (body) req.write(body);
+    req.end();
+  });
+}
+
+const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
+
+/** A JWT signed as the test asks (including wrongly). */
+function jwt(header: Record<string, unknown>, payload: Record<string, unknown>, key?: crypto.KeyObject, secret?: Buffer): string {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  const alg = header.alg;
+  let signature = Buffer.alloc(0);
+  if (alg === 'RS256') signature = crypto.sign('sha256', Buffer.from(input), key!);
+  if (alg === 'ES256') signature = crypto.sign('sha256', Buffer.from(input), { key: key!, dsaEncoding: 'ieee-p1363' });
+  if (alg === 'HS256') signature = crypto.createHmac('sha256', secret!).update(input).digest();
+  return `${input}.${b64url(signature)}`;
+}
+
+/** The gateway's files, as the ConfigMap holds them, with the pod's paths and ports moved here. */
+function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: number; ops: number; upstream: number }): { files: Record<string, string>; config: string } {
+  const chart = new MemosChart(Testing.app(), 'test', { size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'redis.dcs.example' }), gateway: ApiGateway.haproxy(options) });
+  const files = only(Testing.synth(chart), 'ConfigMap', 'memos-gateway').data as Record<string, string>;
+  const config = files['haproxy.cfg']
+    .split(GATEWAY_PATHS.config).join(path.join(dir, 'config'))
+    .split(GATEWAY_PATHS.jwtKeys).join(path.join(dir, 'jwt'))
+    .split(GATEWAY_PATHS.apiKeys).join(path.join(dir, 'api-keys'))
+    .replace('bind :8080', `bind 127.0.0.1:${ports.api}`)
+    .replace('bind :8404', `bind 127.0.0.1:${ports.ops}`)
+    .replace('memos-api.memos.svc.cluster.local:8000', `127.0.0.1:${ports.upstream}`);
+  if (config.includes(':8080') || config.includes('svc.cluster.local')) throw new Error('the test did not move every port and host');
+  return { files, config };
+}
+
+(hasHaproxy ? describe : describe.skip)('the gateway, run by haproxy in front of a recording stub', () => {
+  const dir = temporaryFolder('memos-gateway-');
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const attacker = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const apiKeys = { carol: 'mk_carol_0123456789abcdef', 'svc-batch': 'mk_service_fedcba9876543210' };
+  const options: MemosGatewayOptions = {
+    jwt: {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: [{ keyId: 'rsa-2026', algorithm: JwtAlgorithm.RS256 }, { keyId: 'ec-2026', algorithm: JwtAlgorithm.ES256 }],
+      keySource: JwtKeySource.configMap('memos-jwt-keys'),
+    },
+    apiKeys: { secretName: 'memos-api-keys' },
+    serviceIdentities: ['svc-batch'],
+    maxBodySize: undefined,
+  };
+  const recorded: Recorded[] = [];
+  const processes: ChildProcess[] = [];
+  let stub: http.Server;
+  let port = 0;
+  let ops = 0;
+  let upstream = 0;
+
+  const startHaproxy = async (config: string, name: string, apiPort: number, opsPort: number) => {
+    const file = path.join(dir, `${name}.cfg`);
+    fs.writeFileSync(file, config);
+    // As the image runs it: not root (when the test runs as root, as nobody), reading its files only.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const child = spawn('haproxy', ['-W', '-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...asNobody });
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += d; });
+    processes.push(child);
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const ready = await request(apiPort, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+      const live = await request(opsPort, 'GET', '/livez').then((r) => r.status === 200, () => false);
+      if (ready && live) return;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`haproxy did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    fs.chmodSync(dir, 0o755);
+    stub = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url !== '/health') recorded.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":200}');
+      });
+    });
+    upstream = await new Promise<number>((resolve) => stub.listen(0, '127.0.0.1', () => resolve((stub.address() as net.AddressInfo).port)));
+    port = await freePort();
+    ops = await freePort();
+    const { files, config } = localConfig(options, dir, { api: port, ops, upstream });
+    for (const sub of ['config', 'jwt', 'api-keys']) fs.mkdirSync(path.join(dir, sub), { mode: 0o755 });
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'config', name), content, { mode: 0o644 });
+    fs.writeFileSync(path.join(dir, 'jwt', 'rsa-2026.pem'), rsa.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    fs.writeFileSync(path.join(dir, 'jwt', 'ec-2026.pem'), ec.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    // The Secret's map, as docs/security.md tells you to write it: the keys' sha256, never the keys.
+    const map = Object.entries(apiKeys).map(([owner, key]) => `${crypto.createHash('sha256').update(key).digest('hex')} ${owner}`).join('\n') + '\n';
+    fs.writeFileSync(path.join(dir, 'api-keys', 'api-keys.map'), map, { mode: 0o644 });
+    await startHaproxy(config, 'gateway', port, ops);
+  }, 30000);
+
+  afterAll(async () => {
+    for (const child of processes) if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    await new Promise((r) => stub?.close(r));
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = (sub: string, extra: Record<string, unknown> = {}) => ({ iss: ISSUER, aud: AUDIENCE, sub, exp: now() + 300, nbf: now() - 10, ...extra });
+  const rsaToken = (sub = 'alice', extra: Record<string, unknown> = {}) => jwt({ alg: 'RS256', kid: 'rsa-2026', typ: 'JWT' }, claims(sub, extra), rsa.privateKey);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const json = { 'content-type': 'application/json' };
+
+  /** Sends one request and returns its response and what the stub saw of it. */
+  async function call(method: string, target: string, headers: Record<string, string>, body?: string | Buffer, chunked = false) {
+    const marker = crypto.randomUUID();
+    const response = await request(port, method, target, { headers: { ...headers, 'x-test-case': marker }, body, chunked });
+    const seen = recorded.filter((r) => r.headers['x-test-case'] === marker);
+    return { ...response, seen };
+  }
+
+  describe('authentication', () => {
+    test.each([
+      ['RS256, first key', () => rsaToken('alice'), 'alice'],
+      ['ES256, second key (rotation: both keys at once)', () => jwt({ alg: 'ES256', kid: 'ec-2026' }, claims('alice'), ec.privateKey), 'alice'],
+      ['an aud list holding the audience', () => rsaToken('alice', { aud: ['other', AUDIENCE] }), 'alice'],
+    ])('a valid token (%s) reaches MemOS with the identity header, without the token', async (_what, token, user) => {
+      const r = await call('POST', '/product/search', { ...bearer(token()), ...json }, JSON.stringify({ user_id: user, query: 'q' }));
+      expect(r.status).toBe(200);
+      expect(r.seen).toHaveLength(1);
+      expect(r.seen[0].headers['x-memos-user']).toBe(user);
+      expect(r.seen[0].headers['x-user-name']).toBe(user);
+      expect(r.seen[0].headers.authorization).toBeUndefined();
+      expect(JSON.parse(r.seen[0].body)).toEqual({ user_id: user, query: 'q' });
+    });
+
+    test.each([
+      ['no credentials', () => ({})],
+      ['expired', () => bearer(rsaToken('alice', { exp: now() - 120 }))],
+      ['not yet valid', () => bearer(rsaToken('alice', { nbf: now() + 120 }))],
+      ['without exp', () => bearer(rsaToken('alice', { exp: undefined }))],
+      ['a wrong signature', () => bearer(jwt({ alg: 'RS256', kid: 'rsa-2026' }, claims('alice'), attacker.privateKey))],
+      ['a wrong audience', () => bearer(rsaToken('alice', { aud: 'someone-else' }))],
+      ['an aud list without the audience', () => bearer(rsaToken('alice', { aud: ['a', 'b'] }))],
+      ['a wrong issuer', () => bearer(rsaToken('alice', { iss: 'https://evil.example' }))],
+      ['an unknown key id', () => bearer(jwt({ alg: 'RS256', kid: 'rsa-2025' }, claims('alice'), rsa.privateKey))],
+      ['no key id', () => bearer(jwt({ alg: 'RS256' }, claims('alice'), rsa.privateKey))],
+      ['alg none', () => bearer(jwt({ alg: 'none', kid: 'rsa-2026' }, claims('alice')))],
+      ['HS256 keyed with the public key', () => bearer(jwt({ alg: 'HS256', kid: 'rsa-2026' }, claims('alice'), undefined, Buffer.from(rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string)))],
+      ['an ES256 token under the RSA key id', () => bearer(jwt({ alg: 'ES256', kid: 'rsa-2026' }, claims('alice'), ec.privateKey))],
+      ['an unknown API key', () => ({ 'x-api-key': 'mk_guess' })],
+      ['a JWT and an API key together', () => ({ ...bearer(rsaToken('alice')), 'x-api-key': apiKeys.carol })],
+      ['a header-injecting subject', () => bearer(rsaToken('alice\r\nx-memos-user: bob'))],
+    ])('%s: 401, and MemOS sees nothing', async (_what, headers) => {
+      const r = await call('POST', '/product/search', { ...headers(), ...json }, JSON.stringify({ user_id: 'alice', query: 'q' }));
+      expect(r.status).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Bearer realm="memos"');
+      expect(r.seen).toEqual([]);
+    });
+
+    test('an API key authenticates its owner; the key itself is not forwarded', async () => {
+      const r = await call('POST', '/product/add', { 'x-api-key': apiKeys.carol, ...json }, JSON.stringify({ user_id: 'carol', messages: [] }));
+      expect(r.status).toBe(200);
+      expect(r.seen[0].headers['x-memos-user']).toBe('carol');
+      expect(r.seen[0].headers['x-api-key']).toBeUndefined();
+    });
+
+    test('a client-sent identity header is replaced by the authenticated one', async () => {
+      const r = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json, 'x-memos-user': 'bob' }, JSON.stringify({ user_id: 'alice' }));
+      expect(r.status).toBe(200);
+      expect(r.seen[0].headers['x-memos-user']).toBe('alice');
+    });
+  });
+
+  describe('identity binding', () => {
+    test.each([
+      ['another user in the body', 'POST', '/product/search', JSON.stringify({ user_id: 'bob', query: 'q' }), 403],
+      ['another user in the query', 'GET', '/product/scheduler/status?user_id=bob', undefined, 403],
+      ['no user_id', 'POST', '/product/search', JSON.stringify({ query: 'q' }), 400],
+      ['user_id null', 'POST', '/product/search', JSON.stringify({ user_id: null }), 400],
+      ['a body that is not JSON', 'POST', '/product/search', 'user_id=alice', 400],
+      ['two user_id keys (MemOS reads the last)', 'POST', '/product/search', '{"user_id":"alice","user_id":"bob"}', 400],
+      ['a \\u-escaped user_id key', 'POST', '/product/search', '{"user_\\u0069d":"bob","user_id":"alice"}', 400],
+      ['another user in the query twice', 'GET', '/product/scheduler/status?user_id=alice&user_id=bob', undefined, 400],
+      ["another user's cube to write", 'POST', '/product/add', JSON.stringify({ user_id: 'alice', writable_cube_ids: ['bob'] }), 403],
+      ["another user's cube besides one's own", 'POST', '/product/search', JSON.stringify({ user_id: 'alice', readable_cube_ids: ['alice', 'bob'] }), 403],
+      ["another user's mem_cube_id", 'POST', '/product/add', JSON.stringify({ user_id: 'alice', mem_cube_id: 'bob' }), 403],
+      ["another user's cubes to list", 'POST', '/product/get_all', JSON.stringify({ user_id: 'alice', memory_type: 'text_mem', mem_cube_ids: ['bob'] }), 403],
+    ])('%s: refused before MemOS', async (_what, method, target, body, status) => {
+      const r = await call(method, target, { ...bearer(rsaToken('alice')), ...(body ? { 'content-type': 'application/json' } : {}) }, body);
+      expect(r.status).toBe(status);
+      expect(r.seen).toEqual([]);
+    });
+
+    test.each([
+      ['the own user in the query', 'GET', '/product/scheduler/status?user_id=alice&task_id=t1', undefined],
+      ['the own cube', 'POST', '/product/add', JSON.stringify({ user_id: 'alice', writable_cube_ids: ['alice'], mem_cube_id: 'alice' })],
+    ])('%s: forwarded', async (_what, method, target, body) => {
+      const r = await call(method, target, { ...bearer(rsaToken('alice')), ...(body ? json : {}) }, body);
+      expect(r.status).toBe(200);
+      expect(r.seen).toHaveLength(1);
+      expect(r.seen[0].url).toBe(target);
+    });
+
+    test('a service identity may act for any user, and still needs a valid credential', async () => {
+      const ok = await call('POST', '/product/add', { 'x-api-key': apiKeys['svc-batch'], ...json }, JSON.stringify({ user_id: 'bob', writable_cube_ids: ['bob'] }));
+      expect([ok.status, ok.seen[0]?.headers['x-memos-user']]).toEqual([200, 'svc-batch']);
+      const expired = await call('POST', '/product/add', { ...bearer(rsaToken('svc-batch', { exp: now() - 120 })), ...json }, JSON.stringify({ user_id: 'bob' }));
+      expect([expired.status, expired.seen]).toEqual([401, []]);
+    });
+  });
+
+  describe('routes and bodies', () => {
+    test.each([
+      ['GET', '/download/skills.zip'], ['GET', '/docs'], ['GET', '/openapi.json'], ['POST', '/product/create_cube'], ['POST', '/admin/keys'],
+      ['POST', '//product/search'], ['POST', '/product/search/'], ['POST', '/product/./search'], ['POST', '/product/%2E/search'],
+      ['POST', '/Product/search'], ['GET', '/product/search'], ['POST', '/product/scheduler/status'],
+    ])('%s %s is not a route: 404', async (method, target) => {
+      const r = await call(method, target, { ...bearer(rsaToken('alice')), ...json }, method === 'POST' ? JSON.stringify({ user_id: 'alice' }) : undefined);
+      expect(r.status).toBe(404);
+      expect(r.seen).toEqual([]);
+    });
+
+    test.each([
+      ['doc_path', { user_id: 'alice', doc_path: '/etc/passwd' }],
+      ['doc_path nested', { user_id: 'alice', messages: [{ role: 'user', content: 'x', meta: { doc_path: '/etc' } }] }],
+      ['is_upload_skill', { user_id: 'alice', is_upload_skill: true }],
+      ['a file URL MemOS would fetch', { user_id: 'alice', messages: [{ type: 'file', file: { file_data: 'http://169.254.169.254/latest' } }] }],
+    ])('%s in the body: 403', async (_what, body) => {
+      const r = await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, JSON.stringify(body));
+      expect(r.status).toBe(403);
+      expect(r.seen).toEqual([]);
+    });
+
+    test('the words of a forbidden field inside a value are fine', async () => {
+      const r = await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, JSON.stringify({ user_id: 'alice', messages: [{ role: 'user', content: 'my "doc_path" is private' }] }));
+      expect(r.status).toBe(200);
+    });
+
+    test('a body of exactly the limit is forwarded intact; one byte more is refused, chunked or not', async () => {
+      const limit = 1024 * 1024;
+      const fill = (size: number) => {
+        const head = '{"user_id":"alice","query":"';
+        return head + 'x'.repeat(size - head.length - 2) + '"}';
+      };
+      const exact = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json }, fill(limit));
+      expect(exact.status).toBe(200);
+      expect(exact.seen[0].body.length).toBe(limit);
+      for (const chunked of [false, true]) {
+        const over = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json }, fill(limit + 1), chunked);
+        expect([chunked, over.status, over.seen]).toEqual([chunked, 413, []]);
+      }
+      // A forbidden field after the first megabyte is not waved through either.
+      const hidden = fill(limit + 4096).replace('"}', '","doc_path":"/etc"}');
+      expect((await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, hidden, true)).status).toBe(413);
+    });
+  });
+
+  describe('metrics', () => {
+    test('HAProxy counts requests by status class, and the latency histogram counts forwarded requests', async () => {
+      const metrics = (await request(ops, 'GET', '/metrics')).body;
+      expect(metrics).toMatch(/^haproxy_frontend_http_responses_total\{proxy="api",code="2xx"\} [1-9]/m);
+      expect(metrics).toMatch(/^haproxy_frontend_http_responses_total\{proxy="api",code="4xx"\} [1-9]/m);
+      const latency = (await request(ops, 'GET', '/metrics/latency')).body;
+      const count = Number(/^memos_gateway_upstream_latency_seconds_count\{code="2xx"\} (\d+)$/m.exec(latency)?.[1]);
+      expect(count).toBe(recorded.length);
+      expect(latency).toMatch(/^memos_gateway_upstream_latency_seconds_bucket\{code="2xx",le="\+Inf"\} \d+$/m);
+    });
+  });
+
+  describe('rate limit', () => {
+    test('over the limit: 429 with Retry-After; two replicas each enforce their share, so the pair admits the limit', async () => {
+      // A second pair of gateways for 20 requests/s over 2 replicas: 10 each.
+      const limited = { ...options, requestsPerSecond: 20, replicas: 2 };
+      const pair = await Promise.all([0, 1].map(async (i) => {
+        const api = await freePort();
+        const opsPort = await freePort();
+        await startHaproxy(localConfig(limited, dir, { api, ops: opsPort, upstream }).config, `limited-${i}`, api, opsPort);
+        return api;
+      }));
+      const token = rsaToken('dora');
+      const body = JSON.stringify({ user_id: 'dora', query: 'q' });
+      // The load balancer's round robin: alternate between the replicas, all within the same second.
+      const responses = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+        request(pair[i % 2], 'POST', '/product/search', { headers: { ...bearer(token), ...json }, body })));
+      const accepted = responses.filter((r) => r.status === 200).length;
+      const limitedOut = responses.filter((r) => r.status === 429);
+      expect(accepted).toBe(20);
+      expect(limitedOut).toHaveLength(40);
+      expect(limitedOut.every((r) => r.headers['retry-after'] === '1')).toBe(true);
+      // Another identity has its own budget.
+      const other = await request(pair[0], 'POST', '/product/search', { headers: { ...bearer(rsaToken('erin')), ...json }, body: JSON.stringify({ user_id: 'erin' }) });
+      expect(other.status).toBe(200);
+    }, 30000);
+  });
+});
+
+describe('the gateway construct', () => {
+  test('the per-replica share is the limit divided by the replicas, rounded up', () => {
+    const chart = new MemosChart(Testing.app(), 'test', { size: MemosSize.SMALL, gateway: ApiGateway.haproxy({ requestsPerSecond: 1000, replicas: 3 }) });
+    const gateway = chart.stack.gateway as MemosGateway;
+    expect(gateway.requestsPerSecondPerReplica).toBe(334);
+    expect(gateway.haproxyConfig).toContain('if { sc_http_req_rate(0) gt 334 }');
+  });
+
+  test('routes are configurable', () => {
+    const chart = new MemosChart(Testing.app(), 'test', {
+      size: MemosSize.SMALL,
+      gateway: ApiGateway.haproxy({ routes: [{ method: HttpMethod.POST, path: '/product/delete_memory', userIdIn: UserIdLocation.BODY }] }),
+    });
+    expect(only(Testing.synth(chart), 'ConfigMap', 'memos-gateway').data['routes.map']).toContain('POST/product/delete_memory body');
+  });
+});
