@@ -14,6 +14,14 @@ import { MemosLlmSettings } from '../src/memos-settings';
 
 /** The props of {@link MemosStack} and the option groups they are made of. */
 
+/** Names of existing PriorityClasses for the stack's pods. */
+export interface MemosPriorityClasses {
+  /** For the stores: Neo4j, Qdrant, Milvus and its etcd, an in-cluster Redis. */
+  readonly stores: string;
+  /** For the stateless pods: gateway, memos-api, mem-scheduler, model servers, exporter, Jobs. */
+  readonly services: string;
+}
+
 /** Overrides for the memos-api tier. */
 export interface MemosApiOptions {
   /**
@@ -282,6 +290,12 @@ export interface MemosStackProps {
    * @default - everything on the first pool without NPUs, Ascend model servers on the first Ascend pool
    */
   readonly placement?: MemosPlacement;
+  /**
+   * PriorityClasses of the stack's pods: under node pressure, and when a lost node's pods are
+   * rescheduled, the stores' pods outrank the stateless ones (and may preempt them).
+   * @default - the stack creates `<namespace>-<instance>-stores` (1000000, may preempt) and `<namespace>-<instance>-services` (100000, never preempts)
+   */
+  readonly priorityClasses?: MemosPriorityClasses;
   /**
    * NetworkPolicies derived from how the stack is wired: a default deny for the namespace, each
    * store reachable only from its clients on its ports and from its own peers, Prometheus on the

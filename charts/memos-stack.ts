@@ -2,7 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
-import { MemosSettings, MemosStackProps } from './memos-stack-props';
+import { MemosPriorityClasses, MemosSettings, MemosStackProps } from './memos-stack-props';
 import { ExternalNetworks, NetworkIsolation } from './network-isolation';
 import { NetworkPolicies } from '../constructs/network-policies';
 import { Connections, NetworkPort, requireCidrs, tcp, urlPort } from '../src/network';
@@ -20,18 +20,18 @@ import { Qdrant } from '../constructs/qdrant';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { CapacityPlan } from '../src/capacity-plan';
 import { CCE_KUBERNETES_API_PORTS, NpuNodePool, requireNpuNodePools } from '../src/cce';
 import { NodePool, requireNodePools } from '../src/node-pools';
 import { Credential, Credentials, requireCredentials } from '../src/credentials';
 import { collectImages, StackImage } from '../src/images';
-import { nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, ZoneSpread } from '../src/kubernetes';
+import { componentLabels, nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, setPriorityClass, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
 import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_HTTP_PORT, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
-import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
+import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInstance, requireInteger, requireLabels } from '../src/validation';
 
 /**
  * Charts that check their stack's fit on their own output (MemosChart), so the stack does not
@@ -132,6 +132,8 @@ export class MemosStack extends Construct {
     // The settings come first in the output, ahead of the stores and of the pods that read them;
     // they are filled in once the stores exist.
     const settingsScope = new Construct(this, 'Config');
+    // The PriorityClasses exist before the pods that name them (admission rejects unknown ones).
+    const priorityClasses = this.priorityClasses(props);
 
     // The backend choices, checked first: a JavaScript or Python caller may pass a plain object.
     const storage = requireInstance(this, 'storage', props.storage ?? MemoryStorage.neo4jAndQdrant(), MemoryStorage,
@@ -382,6 +384,7 @@ export class MemosStack extends Construct {
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
     this.networkPolicies = this.isolate(props, storage, embedder, reranker, milvusDeployment);
+    this.prioritize(priorityClasses);
     if (nodePools.length > 0) this.placeOnPools(nodePools, props);
     requireNamesFit(this, 'instance', instance);
     // Last: every workload exists now.
@@ -488,6 +491,45 @@ export class MemosStack extends Construct {
         .filter((c) => c !== undefined).map((c) => c!.connections),
     ];
     return new NetworkPolicies(this, 'NetworkPolicies', { instance: this.instance, connections: components, denyOtherPods: enforced.denyOtherPods });
+  }
+
+  /**
+   * Stores outrank stateless pods: under node pressure the kubelet evicts lower priorities first,
+   * and a store pod that lost its node may preempt stateless ones to come back.
+   */
+  private priorityClasses(props: MemosStackProps): MemosPriorityClasses {
+    let names = props.priorityClasses;
+    if (names === undefined) {
+      // Cluster-scoped: named after the namespace and instance, so stacks never share one.
+      const prefix = `${Chart.of(this).namespace ?? 'default'}-${this.instance}`;
+      const labels = componentLabels(this.instance, 'priority');
+      const priorityClass = (id: string, name: string, value: number, preempts: boolean, description: string) => {
+        const object = new kplus.k8s.KubePriorityClass(this, id, {
+          // The description as an annotation: the test harness's strict check cannot see the field.
+          metadata: { name, labels, annotations: { 'kubernetes.io/description': description } },
+          value,
+          globalDefault: false,
+          preemptionPolicy: preempts ? 'PreemptLowerPriority' : 'Never',
+        });
+        object.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      };
+      names = { stores: `${prefix}-stores`, services: `${prefix}-services` };
+      priorityClass('StorePriority', names.stores, 1_000_000, true, 'MemOS stores (Neo4j, Qdrant, Milvus, Redis): evicted last, may preempt stateless pods');
+      priorityClass('ServicePriority', names.services, 100_000, false, 'MemOS stateless pods: evicted before the stores, never preempt');
+    } else {
+      requireDnsSubdomain(this, 'priorityClasses.stores', names.stores);
+      requireDnsSubdomain(this, 'priorityClasses.services', names.services);
+    }
+    return names;
+  }
+
+  private prioritize(names: MemosPriorityClasses): void {
+    const stores = [this.neo4j?.statefulSet, this.qdrant?.statefulSet, this.redis?.statefulSet, this.milvus?.etcd?.statefulSet,
+      ...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[]];
+    const services = [this.gateway?.deployment, this.api.deployment, this.scheduler.deployment, this.embedding?.deployment, this.reranker?.deployment,
+      this.queueDepth.exporter, this.qdrantCollection?.job];
+    for (const workload of stores) if (workload) setPriorityClass(workload, names.stores);
+    for (const workload of services) if (workload) setPriorityClass(workload, names.services);
   }
 
   /** Pins every workload to its pool and checks at synth that the stack fits them. */

@@ -8,7 +8,7 @@ import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET,
 import { Credentials, requireCredentials } from '../src/credentials';
 import {
   addAffinity, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
-  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe,
+  requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { knownModel } from '../src/memos';
 import { Connections, NetworkPort, tcp } from '../src/network';
@@ -325,7 +325,8 @@ export class EmbeddingServer extends Construct {
       // Loading weights (and compiling NPU graphs) takes minutes: up to 15.
       startup: httpProbe('/health', PORT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 }),
       readiness: httpProbe('/health', PORT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
-      liveness: httpProbe('/health', PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
+      // Restart only when the server stops answering at all; a busy model only leaves the Service (readiness).
+      liveness: tcpProbe(PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
     });
     container.mount(MODELS_DIR, weights.volume, { readOnly: true });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));

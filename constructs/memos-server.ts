@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MemosConfig } from './memos-config';
 import { SwrImage } from '../src/cce';
-import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe } from '../src/kubernetes';
+import { disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, tcpProbe } from '../src/kubernetes';
 import {
   MEMOS_APP_MODULE,
   MEMOS_HEALTH_PATH,
@@ -94,7 +94,8 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     // tokenizer comes from the image): allow up to 5 minutes, then probe the static /health route.
     startup: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
     readiness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
-    liveness: httpProbe(MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
+    // An overloaded server leaves the Service (readiness) and is restarted only when it stops accepting connections.
+    liveness: tcpProbe(MEMOS_HTTP_PORT, { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 }),
     // Let endpoints and load balancers drop the pod before uvicorn stops accepting requests.
     lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
   });

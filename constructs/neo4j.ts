@@ -6,8 +6,8 @@ import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, requireNodePool,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, tcpProbe,
-  ZoneSpread,
+  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, MonitoredProps, selectPods, httpProbe, tcpProbe,
+  ZoneSpread, CHECKOV_SKIP, KUBE_SCORE_IGNORE,
 } from '../src/kubernetes';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
@@ -169,7 +169,11 @@ export class Neo4j extends Construct {
     }
 
     this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
-      metadata: { name, labels },
+      metadata: {
+        name,
+        labels,
+        ...(clustered ? { annotations: { [CHECKOV_SKIP]: 'CKV_K8S_38=Kubernetes discovery of the cluster members lists Services through the API with this token' } } : {}),
+      },
       service: headless,
       replicas: this.servers,
       select: false,
@@ -256,7 +260,8 @@ export class Neo4j extends Construct {
       securityContext,
       // Recovery after a crash and cluster formation can take long: up to 30 minutes.
       startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 360 }),
-      readiness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+      // Ready once the DBMS serves HTTP (`/` is the unauthenticated discovery document); alive while Bolt accepts.
+      readiness: httpProbe('/', Neo4jPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
       liveness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 }),
     });
     container.mount('/var/lib/neo4j/conf', conf);
@@ -278,7 +283,12 @@ export class Neo4j extends Construct {
     if (clustered) {
       for (let i = 0; i < this.servers; i++) {
         const internals = new kplus.Service(this, `Internals${i}`, {
-          metadata: { name: `${name}-${i}-internals`, labels: { ...labels, 'app.kubernetes.io/component': 'neo4j-internals' } },
+          metadata: {
+            name: `${name}-${i}-internals`,
+            labels: { ...labels, 'app.kubernetes.io/component': 'neo4j-internals' },
+            // Selects its pod by the StatefulSet controller's pod-name label, which templates never carry.
+            annotations: { [KUBE_SCORE_IGNORE]: 'service-targets-pod' },
+          },
           type: kplus.ServiceType.CLUSTER_IP,
           // Members must reach each other before they are ready to form the cluster.
           publishNotReadyAddresses: true,

@@ -5,7 +5,7 @@ import { ADAPTER_CONFIG_MAP, adapterMergeCommand, AdapterMergeCommandOptions, ad
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_CUSTOM_METRICS_APISERVER, CCE_SWR_PULL_SECRET } from '../src/cce';
-import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods, httpProbe } from '../src/kubernetes';
+import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods, httpProbe, tcpProbe, KUBE_SCORE_IGNORE } from '../src/kubernetes';
 import { MEMOS_CONSUMER_GROUP, MEMOS_STREAM_KEY_PREFIX } from '../src/memos';
 import { RedisConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
@@ -181,7 +181,8 @@ export class QueueDepthMetric extends Construct {
     this.connections = new Connections({ name: 'queue-exporter', selector });
     this.connections.allowFromNamespace(monitoringNamespace, tcp(EXPORTER_PORT));
     this.exporter = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name, labels },
+      // One exporter: a second would only double every series (Prometheus scrapes each pod).
+      metadata: { name, labels, annotations: { [KUBE_SCORE_IGNORE]: 'deployment-replicas' } },
       replicas: 1,
       select: false,
       podMetadata: { labels },
@@ -212,7 +213,7 @@ export class QueueDepthMetric extends Construct {
       },
       securityContext: hardenedContainerSecurityContext(EXPORTER_UID),
       readiness: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }),
-      liveness: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 }),
+      liveness: tcpProbe(EXPORTER_PORT, { periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 }),
       startup: httpProbe('/health', EXPORTER_PORT, { periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 15 }),
     });
 

@@ -10,6 +10,19 @@ import { invalidProp, requireDnsLabel, requireDnsSubdomain } from './validation'
  * labels and the hardened security contexts.
  */
 
+/**
+ * kube-score's per-object exception annotation (comma-separated check ids); the reason is written
+ * beside each use, and the run-wide exceptions in `.ci/scanners/kube-score.args`.
+ * @internal
+ */
+export const KUBE_SCORE_IGNORE = 'kube-score/ignore';
+
+/**
+ * checkov's per-object exception annotation: `CKV_K8S_nn=<reason>`.
+ * @internal
+ */
+export const CHECKOV_SKIP = 'checkov.io/skip1';
+
 /** Value of `app.kubernetes.io/part-of` on every object. */
 export const PART_OF = 'memos';
 
@@ -214,6 +227,14 @@ export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus
       effect: t.effect,
     }))));
   }
+}
+
+/**
+ * The pod's PriorityClass.
+ * @internal
+ */
+export function setPriorityClass(workload: PodWorkload | kplus.Job, name: string): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/priorityClassName', name));
 }
 
 /**

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { Testing } from 'cdk8s';
+import { Chart, Size, Testing } from 'cdk8s';
 import { ApiGateway, RedisQueue } from '../charts/backends';
 import { MemosChart } from '../charts/memos-chart';
 import { MemosSize } from '../charts/presets';
@@ -363,5 +363,37 @@ describe('the gateway construct', () => {
       gateway: ApiGateway.haproxy({ routes: [{ method: HttpMethod.POST, path: '/product/delete_memory', userIdIn: UserIdLocation.BODY }] }),
     });
     expect(only(Testing.synth(chart), 'ConfigMap', 'memos-gateway').data['routes.map']).toContain('POST/product/delete_memory body');
+  });
+});
+
+describe('gateway props that cannot work', () => {
+  const gateway = (props: Partial<ConstructorParameters<typeof MemosGateway>[2]>) => () =>
+    new MemosGateway(new Chart(Testing.app(), 'test'), 'Gateway', { instance: 'memos', upstreamHost: 'memos-api', upstreamPort: 8000, ...props });
+  const jwtOptions = { issuer: ISSUER, audience: AUDIENCE, keys: [{ keyId: 'k1', algorithm: JwtAlgorithm.RS256 }], keySource: JwtKeySource.secret('memos-jwt-keys') };
+
+  test.each([
+    ['no key source', {}, /invalid jwt \(missing\); allowed: a key source/],
+    ['an empty claim name', { jwt: { ...jwtOptions, identityClaim: '' } }, /invalid jwt.identityClaim ""; allowed: a top-level claim name/],
+    ['a limit of 0', { apiKeys: { secretName: 'k' }, requestsPerSecond: 0 }, /invalid requestsPerSecond 0; allowed: an integer from 1/],
+    ['a PEM key inline', { jwt: { ...jwtOptions, keys: [{ keyId: 'k1', algorithm: JwtAlgorithm.RS256, fileName: '-----BEGIN PUBLIC KEY-----\nMIIB' }] } }, /invalid jwt.keys\[0\].fileName "<redacted>"; allowed: no key material/],
+    ['an issuer with a quote', { jwt: { ...jwtOptions, issuer: 'https://a"b' } }, /invalid jwt.issuer/],
+    ['a symmetric algorithm', { jwt: { ...jwtOptions, keys: [{ keyId: 'k1', algorithm: 'HS256' as JwtAlgorithm }] } }, /invalid jwt.keys\[0\].algorithm "HS256"/],
+    ['two keys with one id', { jwt: { ...jwtOptions, keys: [jwtOptions.keys[0], jwtOptions.keys[0]] } }, /invalid jwt.keys\[1\].keyId "k1"; allowed: a key id no other key has/],
+    ['a GET route reading the body', { apiKeys: { secretName: 'k' }, routes: [{ method: HttpMethod.GET, path: '/product/x', userIdIn: UserIdLocation.BODY }] }, /invalid routes\[0\].userIdIn/],
+    ['a route with a dot segment', { apiKeys: { secretName: 'k' }, routes: [{ method: HttpMethod.POST, path: '/product/../admin', userIdIn: UserIdLocation.BODY }] }, /invalid routes\[0\].path/],
+    ['a body limit over 64 MiB', { apiKeys: { secretName: 'k' }, maxBodySize: Size.gibibytes(1) }, /invalid maxBodySize/],
+    ['a service identity with a space', { apiKeys: { secretName: 'k' }, serviceIdentities: ['batch job'] }, /invalid serviceIdentities\[0\]/],
+  ])('%s is rejected, naming the prop', (_what, props, error) => {
+    expect(gateway(props as never)).toThrow(error);
+  });
+
+  test('nothing secret reaches the manifests: keys are mounted from the Secret and ConfigMap by name', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    new MemosGateway(chart, 'Gateway', { instance: 'memos', upstreamHost: 'memos-api', upstreamPort: 8000, jwt: jwtOptions, apiKeys: { secretName: 'memos-api-keys' } });
+    const objects = Testing.synth(chart);
+    const volumes = only(objects, 'Deployment', 'memos-gateway').spec.template.spec.volumes;
+    expect(volumes).toContainEqual(expect.objectContaining({ secret: { secretName: 'memos-jwt-keys', items: [{ key: 'k1.pem', path: 'k1.pem' }] } }));
+    expect(volumes).toContainEqual(expect.objectContaining({ secret: { secretName: 'memos-api-keys', items: [{ key: 'api-keys.map', path: 'api-keys.map' }] } }));
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 });

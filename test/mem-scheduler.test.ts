@@ -49,7 +49,8 @@ describe('MemScheduler', () => {
     for (const env of main.env) expect(MEMOS_SERVER_ENV_VARS).toContain(env.name);
     expect(main.startupProbe.httpGet.path).toBe('/health');
     expect(main.readinessProbe.httpGet.path).toBe('/health');
-    expect(main.livenessProbe.httpGet.path).toBe('/health');
+    // Restarted only when it stops accepting connections; /health failing only takes it out of service.
+    expect(main.livenessProbe.tcpSocket).toEqual({ port: 8000 });
   });
 
   test('hardened like memos-api, seed resources, two-minute grace period, zone spread per ReplicaSet', () => {

@@ -40,7 +40,7 @@ describe('MemosApi', () => {
     const get = { path: '/health', port: 8000, scheme: 'HTTP' };
     expect(main.startupProbe).toEqual({ httpGet: get, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 });
     expect(main.readinessProbe).toEqual({ httpGet: get, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 });
-    expect(main.livenessProbe).toEqual({ httpGet: get, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 });
+    expect(main.livenessProbe).toEqual({ tcpSocket: { port: 8000 }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 });
     expect(main.lifecycle.preStop).toEqual({ exec: { command: ['sleep', '10'] } });
   });
 

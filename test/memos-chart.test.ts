@@ -34,13 +34,16 @@ describe('MemosChart', () => {
   test('puts every other object in the namespace, with the common labels', () => {
     const objects = synthChart({ size: MemosSize.SMALL, namespace: 'memos-prod', labels: { team: 'ai-platform' } });
     for (const obj of objects.slice(1)) {
-      if (obj.kind !== 'APIService') expect(['memos-prod', 'monitoring']).toContain(obj.metadata.namespace);
+      // Cluster-scoped: the APIService and the PriorityClasses.
+      if (!['APIService', 'PriorityClass'].includes(obj.kind)) expect(['memos-prod', 'monitoring']).toContain(obj.metadata.namespace);
       expect(obj.metadata.labels).toMatchObject({ team: 'ai-platform', 'app.kubernetes.io/part-of': 'memos', 'app.kubernetes.io/managed-by': 'cdk8s-memos-cce' });
     }
     // The collection Job's name ends in a hash of its template.
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? '-'}/${o.metadata.name}`.replace(/(qdrant-collection)-[0-9a-f]{6}$/, '$1'))).toEqual([
       'Namespace/-/memos-prod',
       'ConfigMap/memos-prod/memos-config',
+      'PriorityClass/-/memos-prod-memos-stores',
+      'PriorityClass/-/memos-prod-memos-services',
       'Service/memos-prod/memos-neo4j',
       'Service/memos-prod/memos-neo4j-headless',
       'StatefulSet/memos-prod/memos-neo4j',
@@ -250,7 +253,7 @@ describe('MemosStack', () => {
     const objects = Testing.synth(chart);
     expect(objects.map((o) => o.kind)).not.toContain('Namespace');
     for (const obj of objects) {
-      if (obj.kind !== 'APIService') expect(['tenant-a', 'monitoring']).toContain(obj.metadata.namespace);
+      if (!['APIService', 'PriorityClass'].includes(obj.kind)) expect(['tenant-a', 'monitoring']).toContain(obj.metadata.namespace);
     }
     expect(only(objects, 'Deployment', 'memos-api').metadata.namespace).toBe('tenant-a');
     expect(validateManifests(objects)).toEqual([]);

@@ -97,7 +97,8 @@ describe('Neo4j standalone (Community)', () => {
   test('probes on Bolt with a 30-minute startup budget; a 10-minute grace period', () => {
     const { pod, main } = synthNeo4j();
     expect(main.startupProbe).toEqual({ tcpSocket: { port: 7687 }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 360 });
-    expect(main.readinessProbe.tcpSocket.port).toBe(7687);
+    // Ready when the DBMS serves HTTP; alive while Bolt accepts (different probes: overload never restarts it).
+    expect(main.readinessProbe.httpGet).toEqual({ path: '/', port: 7474, scheme: 'HTTP' });
     expect(main.livenessProbe).toEqual({ tcpSocket: { port: 7687 }, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 });
     expect(pod.terminationGracePeriodSeconds).toBe(600);
   });

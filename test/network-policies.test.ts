@@ -206,3 +206,30 @@ describe('external destinations', () => {
     expect(() => new NetworkPolicies(chart, 'Policies', { instance: 'memos', connections: [a, b] })).toThrow(/connections.*distinct names/);
   });
 });
+
+describe('priority classes', () => {
+  test.each(ENVIRONMENTS.map((e) => e.name))('%s: stores outrank stateless pods, and may preempt them; stateless pods never preempt', (name) => {
+    const { objects } = synthEnvironment(name);
+    const classes = new Map(objects.filter((o) => o.kind === 'PriorityClass').map((o) => [o.metadata.name, o]));
+    expect([...classes.keys()]).toEqual(['memos-memos-stores', 'memos-memos-services']);
+    expect(classes.get('memos-memos-stores')).toMatchObject({ value: 1000000, preemptionPolicy: 'PreemptLowerPriority', globalDefault: false });
+    expect(classes.get('memos-memos-services')).toMatchObject({ value: 100000, preemptionPolicy: 'Never', globalDefault: false });
+    // Cluster-scoped, and written before any pod names them.
+    expect([...classes.values()].every((c) => c.metadata.namespace === undefined)).toBe(true);
+    const firstPod = objects.findIndex((o) => podGroups([o]).length > 0);
+    expect(Math.max(...[...classes.values()].map((c) => objects.indexOf(c)))).toBeLessThan(firstPod);
+    const stores = /^(StatefulSet\/memos-(neo4j|qdrant|redis|milvus-etcd|milvus-standalone)|Deployment\/memos-milvus-)/;
+    for (const o of objects.filter((x) => podGroups([x]).length > 0)) {
+      const expected = stores.test(`${o.kind}/${o.metadata.name}`) ? 'memos-memos-stores' : 'memos-memos-services';
+      expect([o.metadata.name, o.spec.template.spec.priorityClassName]).toEqual([o.metadata.name, expected]);
+    }
+  });
+
+  test('existing classes can be named instead', () => {
+    const chart = new MemosChart(Testing.app(), 'test', { size: MemosSize.SMALL, priorityClasses: { stores: 'platform-data', services: 'platform-apps' } });
+    const objects = Testing.synth(chart);
+    expect(objects.filter((o) => o.kind === 'PriorityClass')).toEqual([]);
+    expect(only(objects, 'StatefulSet', 'memos-qdrant').spec.template.spec.priorityClassName).toBe('platform-data');
+    expect(only(objects, 'Deployment', 'memos-gateway').spec.template.spec.priorityClassName).toBe('platform-apps');
+  });
+});

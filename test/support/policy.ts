@@ -9,8 +9,8 @@ type Obj = Record<string, any>;
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet'];
 const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)/i;
-/** Names that look like credentials but are not (etcd's cluster token only tells clusters apart). */
-const NOT_CREDENTIALS = ['ETCD_INITIAL_CLUSTER_TOKEN'];
+/** Names that look like credentials but are not. */
+const NOT_CREDENTIALS: string[] = [];
 
 export function podSpecOf(obj: Obj): Obj | undefined {
   if (obj.kind === 'CronJob') return obj.spec?.jobTemplate?.spec?.template?.spec;
