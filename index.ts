@@ -8,6 +8,7 @@ export * from './src/memos';
 export * from './src/memos-settings';
 export * from './src/ports';
 export * from './src/network';
+export * from './src/tls';
 export * from './src/storage';
 export * from './src/queue-capacity';
 export * from './src/node-pools';

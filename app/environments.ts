@@ -1,4 +1,4 @@
-import { MemosChartProps, MemosPresets, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
+import { MemosChartProps, MemosPresets, NetworkIsolation, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
 
 /**
  * A deployable environment: one folder `dist/<name>/` holding one MemOS stack.
@@ -44,6 +44,15 @@ function distributedMilvus(environment: string): MilvusDeployment {
   });
 }
 
+/**
+ * What the pods may reach outside the namespace (NetworkPolicies match addresses, not names): the
+ * managed services inside the VPC (DCS, DMS for Kafka, and the CCE master that Neo4j's discovery
+ * calls) by the VPC's range, a placeholder for Huawei Cloud's default VPC (192.168.0.0/16): put
+ * your subnets here. OBS and the LLM API are public endpoints, left at 0.0.0.0/0 on their ports.
+ */
+const VPC = ['192.168.0.0/16'];
+const NETWORK = NetworkIsolation.enforced({ external: { dcs: VPC, kafka: VPC, kubernetesApi: VPC } });
+
 /** The three zones of cn-north-4 the seed spreads nodes over (§5.3 "CCE节点: 分布在3个可用区"). */
 const ZONES = ['cn-north-4a', 'cn-north-4b', 'cn-north-4c'];
 
@@ -51,7 +60,7 @@ const ZONES = ['cn-north-4a', 'cn-north-4b', 'cn-north-4c'];
 const pools = (size: MemosSize, environment: string) => MemosPresets.nodePools(size, { prefix: `memos-${environment}`, zones: ZONES });
 
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
-  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }), ...pools(MemosSize.SMALL, 'small') },
+  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }), ...pools(MemosSize.SMALL, 'small'), network: NETWORK },
   {
     name: 'medium',
     size: MemosSize.MEDIUM,
@@ -59,6 +68,7 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     queue: RedisQueue.dcs({ host: 'memos-medium.dcs.example' }),
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('medium'),
+    network: NETWORK,
   },
   {
     name: 'large',
@@ -67,5 +77,6 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     ...pools(MemosSize.LARGE, 'large'),
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('large'),
+    network: NETWORK,
   },
 ];

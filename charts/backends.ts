@@ -92,6 +92,11 @@ export interface ExternalQdrantOptions {
    * @default false
    */
   readonly apiKey?: boolean;
+  /**
+   * It serves HTTPS with a certificate from a public CA (MemOS's bundle: certifi).
+   * @default false
+   */
+  readonly https?: boolean;
 }
 
 /** MemOS's vectors in Qdrant: in the cluster, or an existing one. */

@@ -301,7 +301,7 @@ export interface MemosStackProps {
    * store reachable only from its clients on its ports and from its own peers, Prometheus on the
    * metrics ports, and egress only to DNS, the in-namespace dependencies and the external
    * destinations on their ports.
-   * @default NetworkIsolation.enforced() - external destinations at `0.0.0.0/0` on their ports
+   * @default NetworkIsolation.enforced() - external destinations at any address, on their ports only
    */
   readonly network?: NetworkIsolation;
   /**

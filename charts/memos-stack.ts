@@ -24,7 +24,8 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { CapacityPlan } from '../src/capacity-plan';
 import { CCE_KUBERNETES_API_PORTS, NpuNodePool, requireNpuNodePools } from '../src/cce';
 import { NodePool, requireNodePools } from '../src/node-pools';
-import { Credential, Credentials, requireCredentials } from '../src/credentials';
+import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
+import { TlsCertificate } from '../src/tls';
 import { collectImages, StackImage } from '../src/images';
 import { componentLabels, nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, setPriorityClass, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
@@ -39,9 +40,6 @@ import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, require
  * @internal
  */
 export const CHARTS_CHECKING_CAPACITY = new WeakSet<Construct>();
-
-/** Any IPv4 address: the destination of a kind the environment did not narrow. */
-const ANY_ADDRESS = '0.0.0.0/0';
 
 /** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
 const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
@@ -281,6 +279,9 @@ export class MemosStack extends Construct {
         threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
         consumeIntervalSeconds: scheduler.consumeIntervalSeconds,
       },
+      // MemOS verifies in-cluster stores served over TLS with their CAs.
+      trustedCertificates: [this.neo4j?.tls, this.qdrant?.tls].filter((t): t is TlsCertificate => t !== undefined)
+        .map((t) => SecretKeyRef.of(t.secretName, TlsCertificate.CA_KEY)),
     }));
 
     if (this.qdrant) {
@@ -290,6 +291,7 @@ export class MemosStack extends Construct {
       this.qdrantCollection = reportAs(this, paths('storage.qdrant'), () => new QdrantCollection(this, 'QdrantCollection', {
         instance,
         qdrant: { host: qdrant.host, port: qdrant.port, apiKey: qdrant.apiKey },
+        tls: qdrant.tls,
         nodes: qdrant.replicas,
         collectionName: MEMOS_QDRANT_COLLECTION,
         vectorSize: embedderConnection.dimension!,
@@ -419,7 +421,8 @@ export class MemosStack extends Construct {
     const settings = this.config.settings;
     const toExternal = (clients: Connections[], kind: keyof ExternalNetworks, name: string, ports: NetworkPort[]) => {
       const given = external[kind];
-      const cidrs = given === undefined ? [ANY_ADDRESS] : requireCidrs(this, `network.external.${kind}`, given);
+      // Not narrowed: any address, on the destination's ports only.
+      const cidrs = given === undefined ? [] : requireCidrs(this, `network.external.${kind}`, given);
       for (const client of clients) client.allowToExternal({ name, cidrs, ports });
     };
     const urlPorts = (property: string, ...urls: (string | undefined)[]) =>
@@ -631,8 +634,8 @@ export class MemosStack extends Construct {
       : { ...neo4jBackend!._external!, password: ref(Credential.NEO4J_PASSWORD) };
     const external = qdrantBackend!._external;
     const qdrant = this.qdrant
-      ? { host: this.qdrant.host, port: this.qdrant.port, apiKey: this.qdrant.apiKey }
-      : { host: requireHost(this, 'storage.qdrant.host', external!.host), port: external!.port, apiKey: external!.apiKey ? ref(Credential.QDRANT_API_KEY) : undefined };
+      ? { host: this.qdrant.host, port: this.qdrant.port, apiKey: this.qdrant.apiKey, https: this.qdrant.tls !== undefined }
+      : { host: requireHost(this, 'storage.qdrant.host', external!.host), port: external!.port, apiKey: external!.apiKey ? ref(Credential.QDRANT_API_KEY) : undefined, https: external!.https };
     return MemosGraph.neo4jWithQdrant(neo4j, qdrant);
   }
 

@@ -3,33 +3,35 @@
  * destination. NetworkPolicies match addresses, not host names: give the subnet of each managed
  * service (DCS, RDS, DMS) in your VPC, and the provider's ranges for public APIs. The ports come
  * from the stack's own settings (the DCS port, the LLM URL's port, the Kafka brokers' ports...).
- * A kind left out that the stack uses gets `0.0.0.0/0`, on those ports only.
+ * A kind left out that the stack uses may reach any address, on those ports only. CCE tunnel
+ * networks enforce `ipBlock` egress; on DataPlane V2 an `ipBlock` must stay within the pod,
+ * Service and node ranges (cce_10_0059), so leave public destinations out there.
  */
 export interface ExternalNetworks {
-  /** Huawei DCS for Redis (the scheduler queue). @default ['0.0.0.0/0'] */
+  /** Huawei DCS for Redis (the scheduler queue). @default - any address, on its ports */
   readonly dcs?: string[];
-  /** RDS for PostgreSQL or GaussDB (`MemoryStorage.postgres`). @default ['0.0.0.0/0'] */
+  /** RDS for PostgreSQL or GaussDB (`MemoryStorage.postgres`). @default - any address, on its ports */
   readonly postgres?: string[];
-  /** An external Neo4j (`Neo4jBackend.external`). @default ['0.0.0.0/0'] */
+  /** An external Neo4j (`Neo4jBackend.external`). @default - any address, on its ports */
   readonly neo4j?: string[];
-  /** An external Qdrant (`QdrantBackend.external`). @default ['0.0.0.0/0'] */
+  /** An external Qdrant (`QdrantBackend.external`). @default - any address, on its ports */
   readonly qdrant?: string[];
-  /** OBS (Milvus's object storage, model weights). @default ['0.0.0.0/0'] */
+  /** OBS (Milvus's object storage, model weights). @default - any address, on its ports */
   readonly obs?: string[];
-  /** DMS for Kafka (a distributed Milvus). @default ['0.0.0.0/0'] */
+  /** DMS for Kafka (a distributed Milvus). @default - any address, on its ports */
   readonly kafka?: string[];
-  /** The LLM API (`OPENAI_API_BASE`, `MEMRADER_API_BASE`). @default ['0.0.0.0/0'] */
+  /** The LLM API (`OPENAI_API_BASE`, `MEMRADER_API_BASE`). @default - any address, on its ports */
   readonly llmApi?: string[];
-  /** An external embedder (`Embedder.external`). @default ['0.0.0.0/0'] */
+  /** An external embedder (`Embedder.external`). @default - any address, on its ports */
   readonly embedder?: string[];
-  /** An external reranker (`Reranker.external`). @default ['0.0.0.0/0'] */
+  /** An external reranker (`Reranker.external`). @default - any address, on its ports */
   readonly reranker?: string[];
-  /** The Hugging Face endpoint (`memos.huggingFaceEndpoint`). @default ['0.0.0.0/0'] */
+  /** The Hugging Face endpoint (`memos.huggingFaceEndpoint`). @default - any address, on its ports */
   readonly huggingFace?: string[];
   /**
    * The Kubernetes API server's address as pods reach it after the `kubernetes` Service's DNAT
    * (CCE: the master's private address): Neo4j's cluster discovery lists Services through it.
-   * @default ['0.0.0.0/0']
+   * @default - any address, on its ports
    */
   readonly kubernetesApi?: string[];
 }
@@ -38,7 +40,7 @@ export interface ExternalNetworks {
 export interface EnforcedNetworkIsolationOptions {
   /**
    * Address ranges of the destinations outside the namespace.
-   * @default - `0.0.0.0/0` for each kind the stack uses, on its ports only
+   * @default - any address for each kind the stack uses, on its ports only
    */
   readonly external?: ExternalNetworks;
   /**

@@ -9,6 +9,7 @@ import {
   DEEPSEEK,
   MEMOS_BASE_PATH,
   MEMOS_OFFLINE_HF_SETTINGS,
+  MEMOS_POSTGRES_CA,
   MEMOS_WRITABLE_PATHS,
   MEMOS_IGNORED_ENV_VARS,
   MEMOS_STREAM_KEY_PREFIX,
@@ -18,7 +19,7 @@ import {
 } from '../src/memos';
 import {
   EmbedderConnection, MemosConsumerSettings, MemosGraph, MemosGraphBackend, MemosLlmSettings,
-  PostgresConnection, QdrantConnection, RedisConnection, RerankerBackend, RerankerConnection,
+  PostgresConnection, PostgresSslMode, QdrantConnection, RedisConnection, RerankerBackend, RerankerConnection,
 } from '../src/memos-settings';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requireNonEmpty } from '../src/validation';
 
@@ -68,6 +69,13 @@ export interface MemosConfigProps {
    * @default - none
    */
   readonly extraSettings?: { [name: string]: string };
+  /**
+   * CAs of in-cluster stores served over TLS (Qdrant, Neo4j), from Secrets: MemOS's HTTP clients
+   * (httpx, requests) and the Neo4j driver verify with a bundle of the public CAs and these
+   * (`SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`), built by an init container in each MemOS pod.
+   * @default - the public CAs only
+   */
+  readonly trustedCertificates?: SecretKeyRef[];
 }
 
 /**
@@ -110,6 +118,10 @@ export class MemosConfig extends Construct {
   public readonly checksum: string;
   /** Prefix of MemOS's scheduler stream keys (`<prefix>:<user>:<cube>:<label>`). */
   public readonly streamKeyPrefix: string;
+  /** The PostgreSQL server's CA, which MemOS pods mount (`PGSSLROOTCERT`), when one is given. */
+  public readonly postgresCaCertificate?: SecretKeyRef;
+  /** CAs MemOS's clients trust besides the public ones (see `trustedCertificates`). */
+  public readonly trustedCertificates: SecretKeyRef[];
 
   private readonly secretEnv: readonly SecretEnv[];
 
@@ -131,6 +143,11 @@ export class MemosConfig extends Construct {
     const rerankerModel = requireNonEmpty(this, 'reranker.model', reranker.model ?? 'bge-reranker-v2-m3');
     if (!(props.graph instanceof MemosGraph)) invalidProp(this, 'graph', props.graph, 'MemosGraph.neo4jWithQdrant(...) or MemosGraph.postgres(...)');
     const graph = props.graph;
+    this.postgresCaCertificate = graph.postgresConnection?.caCertificate;
+    this.trustedCertificates = (props.trustedCertificates ?? []).map((ref, i) => {
+      if (!(ref instanceof SecretKeyRef)) invalidProp(this, `trustedCertificates[${i}]`, ref, "SecretKeyRef.of('<Secret>', 'ca.crt')");
+      return ref;
+    });
     const redis = props.redis ?? {};
 
     const settings: Partial<Record<MemosEnvVar, string>> = {
@@ -237,6 +254,14 @@ export class MemosConfig extends Construct {
 
 /** The `postgres` graph backend's variables (`get_postgres_config`, memos-runtime.md §5.4). */
 function postgresSettings(scope: Construct, pg: PostgresConnection): Partial<Record<MemosEnvVar, string>> {
+  const sslMode = requireEnum(scope, 'graph.postgres.sslMode', pg.sslMode ?? (pg.caCertificate ? PostgresSslMode.VERIFY_FULL : PostgresSslMode.REQUIRE), PostgresSslMode);
+  const verifies = sslMode === PostgresSslMode.VERIFY_CA || sslMode === PostgresSslMode.VERIFY_FULL;
+  if (verifies && !pg.caCertificate) {
+    invalidProp(scope, 'graph.postgres.caCertificate', undefined, `a SecretKeyRef to the CA that signed the server's certificate: sslMode ${sslMode} verifies the server with it`);
+  }
+  if (pg.caCertificate && !verifies) {
+    invalidProp(scope, 'graph.postgres.caCertificate', pg.caCertificate.secretName, `nothing with sslMode ${sslMode}, which does not verify the server; or sslMode VERIFY_CA / VERIFY_FULL`);
+  }
   const identifier = (property: string, value: string) => (/^[a-z_][a-z0-9_]{0,62}$/.test(value) ? value : invalidProp(scope, property, value, 'a lowercase PostgreSQL identifier (letters, digits, _)'));
   return {
     NEO4J_BACKEND: MemosGraphBackend.POSTGRES,
@@ -246,6 +271,8 @@ function postgresSettings(scope: Construct, pg: PostgresConnection): Partial<Rec
     POSTGRES_USER: identifier('graph.postgres.user', pg.user ?? 'memos'),
     MEMOS_SCHEMA: identifier('graph.postgres.schema', pg.schema ?? 'memos'),
     POSTGRES_MAX_CONN: String(requireInteger(scope, 'graph.postgres.maxConnections', pg.maxConnections ?? 20, 1, 1000)),
+    PGSSLMODE: sslMode,
+    ...(pg.caCertificate ? { PGSSLROOTCERT: `${MEMOS_POSTGRES_CA.dir}/${MEMOS_POSTGRES_CA.file}` } : {}),
   };
 }
 
@@ -253,8 +280,11 @@ function postgresSettings(scope: Construct, pg: PostgresConnection): Partial<Rec
 function qdrantSettings(scope: Construct, qdrant: QdrantConnection): Partial<Record<MemosEnvVar, string>> {
   const host = requireNonEmpty(scope, 'graph.qdrant.host', qdrant.host);
   const port = requireInteger(scope, 'graph.qdrant.port', qdrant.port ?? DefaultPorts.QDRANT_HTTP, 1, 65535);
-  // QDRANT_URL wins over host and port in MemOS, and the key is only used with it.
-  return qdrant.apiKey ? { QDRANT_URL: `http://${host}:${port}` } : { QDRANT_HOST: host, QDRANT_PORT: String(port) };
+  // QDRANT_URL wins over host and port in MemOS; the key is only used with it, and TLS comes
+  // from its scheme (host and port mean plain HTTP).
+  return qdrant.apiKey || qdrant.https
+    ? { QDRANT_URL: `${qdrant.https ? 'https' : 'http'}://${host}:${port}` }
+    : { QDRANT_HOST: host, QDRANT_PORT: String(port) };
 }
 
 /**

@@ -8,6 +8,8 @@ import {
   MEMOS_APP_MODULE,
   MEMOS_HEALTH_PATH,
   MEMOS_HTTP_PORT,
+  MEMOS_POSTGRES_CA,
+  MEMOS_TRUST,
   MEMOS_UID,
   MEMOS_VERSION,
   MEMOS_WRITABLE_PATHS,
@@ -100,6 +102,13 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '10']) },
   });
   options.config.bind(container);
+  trustStoreCas(scope, workload, container, options);
+  const ca = options.config.postgresCaCertificate;
+  if (ca) {
+    const secret = kplus.Secret.fromSecretName(scope, 'PostgresCaSecret', ca.secretName);
+    const volume = kplus.Volume.fromSecret(scope, 'PostgresCa', secret, { name: 'postgres-ca', items: { [ca.key]: { path: MEMOS_POSTGRES_CA.file } } });
+    container.mount(MEMOS_POSTGRES_CA.dir, volume, { readOnly: true });
+  }
   disableServiceLinks(workload);
   // The in-process MemScheduler consumes the shared Redis queue unless turned off (trap 1).
   container.env.addVariable('API_SCHEDULER_ON', kplus.EnvValue.fromValue(String(options.consumesQueue)));
@@ -117,4 +126,40 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
     container.mount(path, kplus.Volume.fromEmptyDir(scope, `Volume-${volumeName}`, volumeName, { sizeLimit: Size.gibibytes(1) }));
   }
   return container;
+}
+
+/** The shell of the init container that builds the CA bundle: certifi's public CAs, then ours. */
+export const CA_BUNDLE_SCRIPT = `set -eu
+cat "$(python -c 'import certifi; print(certifi.where())')" ${MEMOS_TRUST.cas}/*.crt > ${MEMOS_TRUST.bundle}.tmp
+mv ${MEMOS_TRUST.bundle}.tmp ${MEMOS_TRUST.bundle}`;
+
+/**
+ * Makes MemOS's clients trust the CAs of in-cluster stores served over TLS: each CA mounted from
+ * its Secret, a bundle of certifi's public CAs (which the LLM API still needs) and these built by
+ * an init container in the MemOS image, and `SSL_CERT_FILE`/`REQUESTS_CA_BUNDLE` pointing at it
+ * (httpx 0.28 and Python's ssl read the first, requests the second).
+ */
+function trustStoreCas(scope: Construct, workload: kplus.Deployment, container: kplus.Container, options: MemosServerContainerOptions): void {
+  const cas = options.config.trustedCertificates;
+  if (cas.length === 0) return;
+  const casVolumes = cas.map((ref, i) => {
+    const secret = kplus.Secret.fromSecretName(scope, `TrustedCaSecret${i}`, ref.secretName);
+    return { volume: kplus.Volume.fromSecret(scope, `TrustedCa${i}`, secret, { name: `trusted-ca-${i}`, items: { [ref.key]: { path: `${i}.crt` } } }), file: `${i}.crt` };
+  });
+  const bundle = kplus.Volume.fromEmptyDir(scope, 'TrustBundle', 'trust-bundle', { sizeLimit: Size.mebibytes(16) });
+  const init = workload.addInitContainer({
+    name: 'ca-bundle',
+    image: options.image,
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    command: ['sh', '-c', CA_BUNDLE_SCRIPT],
+    securityContext: hardenedContainerSecurityContext(MEMOS_UID),
+    resources: {
+      cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+      memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+    },
+  });
+  for (const { volume, file } of casVolumes) init.mount(`${MEMOS_TRUST.cas}/${file}`, volume, { readOnly: true, subPath: file });
+  init.mount(MEMOS_TRUST.bundleDir, bundle);
+  container.mount(MEMOS_TRUST.bundleDir, bundle, { readOnly: true });
+  for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE']) container.env.addVariable(name, kplus.EnvValue.fromValue(MEMOS_TRUST.bundle));
 }

@@ -2,6 +2,7 @@
 import type { Neo4j } from './neo4j';
 import { PodSize } from '../src/kubernetes';
 import { EvsVolumeOptions } from '../src/storage';
+import { TlsCertificate } from '../src/tls';
 
 /** Neo4j 5.26, the LTS line MemOS's own manifests use (compose 5.26.6). */
 export const NEO4J_VERSION = '5.26.6';
@@ -95,6 +96,29 @@ export interface Neo4jOptions {
    * @default 'cluster.local'
    */
   readonly clusterDomain?: string;
+  /**
+   * Encrypt Bolt with this certificate: the `bolt` SSL policy with `server.bolt.tls_level=REQUIRED`,
+   * so plaintext Bolt is refused and {@link Neo4j.uri} becomes `bolt+s://` (one server) or
+   * `neo4j+s://` (a cluster). A cluster also encrypts the traffic between its servers (the
+   * `cluster` policy: discovery, transactions and catch-up, Raft, server-side routing), where the
+   * servers authenticate each other with this certificate against `ca.crt` (`client_auth=REQUIRE`).
+   * HTTP (7474) stays plaintext and serves only the readiness probe; HTTPS is not enabled.
+   *
+   * The Secret (`tls.crt`, `tls.key`, `ca.crt`: what cert-manager writes) is mounted read-only
+   * under `/var/lib/neo4j/certificates/<scope>/` (`private.key`, `public.crt`, `trusted/ca.crt`).
+   * The certificate must name `<instance>-neo4j` (the host of {@link Neo4j.uri}); for a cluster also
+   * every server's advertised Bolt address `<instance>-neo4j-<i>-internals.<namespace>.svc.<clusterDomain>`
+   * (routing tables list the servers by these addresses, and `+s` drivers verify them), its short form
+   * `<instance>-neo4j-<i>-internals`, and the headless names `*.<instance>-neo4j-headless`
+   * (a wildcard `*.<namespace>.svc.<clusterDomain>` covers the FQDNs). In a cluster the
+   * servers present it as clients too, so its extended key usages must allow `client auth` as
+   * well as `server auth` (cert-manager: list both in `usages`, or none). Neo4j 5 wants a PKCS #8
+   * key (PKCS #1, cert-manager's default encoding, still loads but is deprecated: set
+   * `privateKey.encoding: PKCS8`). Neo4j reads the files at start-up: a renewed certificate
+   * takes effect when the pods restart, and an expired one stops a server from starting.
+   * @default - plain Bolt (`bolt://`, `neo4j://`) and plaintext cluster traffic
+   */
+  readonly tls?: TlsCertificate;
 }
 
 /** JVM heap and page cache of a Neo4j server. */

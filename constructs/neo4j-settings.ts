@@ -27,17 +27,70 @@ export interface Neo4jSettingsOptions {
   readonly namespace?: string;
   /** The cluster's DNS domain, validated ({@link requireClusterDomain}). */
   readonly clusterDomain: string;
+  /** Bolt over TLS, and for a cluster the traffic between servers ({@link neo4jCertificateFiles} must be mounted). */
+  readonly tls?: boolean;
+}
+
+/**
+ * The SSL policy scopes this construct enables with `tls`: `bolt` (client connections) and, in a
+ * cluster, `cluster` (discovery 5000, transactions and catch-up 6000, Raft 7000 and server-side
+ * routing 7688: neo4j.com/docs/operations-manual/5/security/ssl-framework/, scope list at the top).
+ * @internal
+ */
+export type Neo4jSslScope = 'bolt' | 'cluster';
+
+/**
+ * Where the certificate Secret is mounted for one SSL policy scope, and the files in it: the
+ * layout and file names Neo4j and its Helm chart use (`dbms.ssl.policy.<scope>.base_directory`
+ * default `certificates/<scope>` under NEO4J_HOME=/var/lib/neo4j, `private.key`, `public.crt`,
+ * `trusted/`; neo4j/helm-charts@53f85e6 neo4j/templates/_ssl.tpl mounts the Secrets at
+ * `/var/lib/neo4j/certificates/<scope>`). Never `/ssl`: the image's entrypoint replaces
+ * `$NEO4J_HOME/certificates` by a symlink to `/ssl` when that directory exists (neo4j/docker-neo4j@8a5082e
+ * docker-image-src/5/coredb/docker-entrypoint.sh, "CHECK FILE PERMISSIONS ON MOUNTED FOLDERS"),
+ * which fails on the read-only root filesystem.
+ * @internal
+ */
+export function neo4jCertificateFiles(scope: Neo4jSslScope) {
+  return {
+    /** The mount path, `base_directory`. */
+    directory: `/var/lib/neo4j/certificates/${scope}`,
+    /** File names relative to `directory`. */
+    privateKey: 'private.key',
+    publicCertificate: 'public.crt',
+    /** The CA certificate goes in as `trusted/ca.crt`. */
+    trustedDir: 'trusted',
+  };
+}
+
+/**
+ * The SSL policy of one scope in the image's environment form. Paths are absolute (relative ones
+ * resolve against base_directory; absolute ones leave no doubt). revoked_dir keeps its default
+ * (`<base>/revoked`), which does not exist: Neo4j 5 then loads no CRLs (neo4j/neo4j@17a3d99
+ * community/ssl/src/main/java/org/neo4j/ssl/config/SslPolicyLoader.java, getCRLs returns an empty
+ * list for a missing directory).
+ */
+function sslPolicy(scope: Neo4jSslScope, clientAuth: 'NONE' | 'REQUIRE'): Record<string, string> {
+  const files = neo4jCertificateFiles(scope);
+  const prefix = `dbms_ssl_policy_${scope}`;
+  return {
+    [`${prefix}_enabled`]: 'true',
+    [`${prefix}_base__directory`]: files.directory,
+    [`${prefix}_private__key`]: `${files.directory}/${files.privateKey}`,
+    [`${prefix}_public__certificate`]: `${files.directory}/${files.publicCertificate}`,
+    [`${prefix}_trusted__dir`]: `${files.directory}/${files.trustedDir}`,
+    [`${prefix}_client__auth`]: clientAuth,
+  };
 }
 
 /**
  * The `neo4j.conf` settings of a server in the image's environment form (`.` as `_`, `_` as `__`),
  * without the `NEO4J_` prefix, in the order they are set: listen address, memory, Bolt keep-alive;
  * metrics and the loopback backup listener (Enterprise); Kubernetes discovery and the advertised
- * addresses (clusters).
+ * addresses (clusters); the SSL policies (`tls`).
  * @internal
  */
 export function neo4jSettings(options: Neo4jSettingsOptions): Record<string, string> {
-  const { instance, servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain } = options;
+  const { instance, servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain, tls } = options;
   const clustered = servers >= 3;
   const settings: Record<string, string> = {
     server_default__listen__address: '0.0.0.0',
@@ -103,6 +156,20 @@ export function neo4jSettings(options: Neo4jSettingsOptions): Record<string, str
     // settings, "Kubernetes settings") is what the resolver appends; only written when it differs,
     // so the default configuration carries no setting this construct has not seen in 5.26.
     if (clusterDomain !== DEFAULT_CLUSTER_DOMAIN) settings.dbms_kubernetes_cluster__domain = clusterDomain;
+  }
+  if (tls) {
+    // Neo4j 5 operations manual, "SSL framework" (neo4j/docs-operations@02ae29a
+    // modules/ROOT/pages/security/ssl-framework.adoc): [[ssl-connectors]] "Set server.bolt.tls_level
+    // to REQUIRED or OPTIONAL when using Bolt" (REQUIRED: plaintext Bolt is refused; default
+    // DISABLED); [[ssl-bolt-config]] client_auth=NONE, drivers present no certificate (the
+    // default for bolt is OPTIONAL). HTTPS stays off: HTTP 7474 serves the readiness probe
+    // (GET /, the unauthenticated discovery document) and is not among the client ports.
+    Object.assign(settings, sslPolicy('bolt', 'NONE'), { server_bolt_tls__level: 'REQUIRED' });
+    // [[ssl-cluster-config]]: "Set the cluster client authentication to REQUIRE to enable the
+    // mutual authentication" (also its default); each server presents the certificate to its
+    // peers and trusts the CA in trusted/ ("Client auth is required but no trust anchors found"
+    // otherwise: SslPolicyLoader.createTrustStoreFromPem). Same settings on every server.
+    if (clustered) Object.assign(settings, sslPolicy('cluster', 'REQUIRE'));
   }
   return settings;
 }

@@ -11,12 +11,13 @@ import {
 } from '../src/kubernetes';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
+import { requireTlsCertificate, TlsCertificate } from '../src/tls';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 import {
   DEFAULT_NEO4J_ENTERPRISE_IMAGE, DEFAULT_NEO4J_IMAGE, NEO4J_VERSION, Neo4jEdition, Neo4jLicenseAgreement, Neo4jMemorySettings, Neo4jOptions, Neo4jPorts,
 } from './neo4j-options';
 import { passwordCheckScript } from './neo4j-password-check';
-import { DEFAULT_CLUSTER_DOMAIN, neo4jSettings, requireClusterDomain } from './neo4j-settings';
+import { DEFAULT_CLUSTER_DOMAIN, neo4jCertificateFiles, Neo4jSslScope, neo4jSettings, requireClusterDomain } from './neo4j-settings';
 
 // The version, images, ports, editions and options are part of this construct's API.
 export * from './neo4j-options';
@@ -66,7 +67,11 @@ export class Neo4j extends Construct {
   public readonly host: string;
   /** Bolt port of {@link host}. */
   public readonly boltPort: number;
-  /** URI for drivers: `bolt://<host>:7687` for one server, `neo4j://<host>:7687` (routing, writes to the leader) for a cluster. */
+  /**
+   * URI for drivers: `bolt://<host>:7687` for one server, `neo4j://<host>:7687` (routing, writes to
+   * the leader) for a cluster; `bolt+s://` and `neo4j+s://` with {@link tls} (the driver verifies
+   * the certificate against its trust store, which must hold `ca.crt`).
+   */
   public readonly uri: string;
   /** The user clients log in as. */
   public readonly user: string;
@@ -76,6 +81,11 @@ export class Neo4j extends Construct {
   public readonly servers: number;
   /** Edition run. */
   public readonly edition: Neo4jEdition;
+  /**
+   * The certificate Bolt (and a cluster's internal traffic) is encrypted with; clients verify
+   * Neo4j against its `ca.crt` ({@link TlsCertificate.CA_KEY}). Unset: plain Bolt.
+   */
+  public readonly tls?: TlsCertificate;
   /** The StatefulSet of the servers. */
   public readonly statefulSet: kplus.StatefulSet;
   /** The client Service ({@link host}): Bolt and HTTP. */
@@ -133,12 +143,14 @@ export class Neo4j extends Construct {
     const { heapMiB, pageCacheMiB } = Neo4j.memorySettings(memoryMiB);
     const chartNamespace = Chart.of(this).namespace;
     const namespace = chartNamespace ?? 'default';
+    if (props.tls !== undefined) this.tls = requireTlsCertificate(this, 'tls', props.tls);
     const clusterDomain = requireClusterDomain(this, props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, `${instance}-neo4j-${this.servers - 1}-internals`, chartNamespace);
 
     const name = `${instance}-neo4j`;
     this.host = name;
     this.boltPort = Neo4jPorts.BOLT;
-    this.uri = `${clustered ? 'neo4j' : 'bolt'}://${name}:${Neo4jPorts.BOLT}`;
+    // `+s`: TLS with full certificate verification (operations manual, SSL framework, [[ssl-bolt-connect]]).
+    this.uri = `${clustered ? 'neo4j' : 'bolt'}${this.tls ? '+s' : ''}://${name}:${Neo4jPorts.BOLT}`;
     this.user = 'neo4j';
     this.password = credentials.ref(Credential.NEO4J_PASSWORD);
     const selector = selectorLabels(instance, 'neo4j');
@@ -190,7 +202,7 @@ export class Neo4j extends Construct {
     selectPods(this.statefulSet, selector);
 
     const settings = neo4jSettings({
-      instance, servers: this.servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain,
+      instance, servers: this.servers, enterprise, heapMiB, pageCacheMiB, namespace: chartNamespace, clusterDomain, tls: this.tls !== undefined,
     });
 
     // Order matters: $(VAR) only expands variables defined earlier in the list.
@@ -268,6 +280,7 @@ export class Neo4j extends Construct {
     container.mount('/logs', kplus.Volume.fromEmptyDir(this, 'Logs', 'logs', { sizeLimit: Size.gibibytes(2) }));
     container.mount('/run', kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(16) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+    if (this.tls) this.mountCertificate(container, this.tls, clustered ? ['bolt', 'cluster'] : ['bolt']);
     addVolumeClaimTemplates(this.statefulSet, [{
       template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, Size.gibibytes(100), labels),
       mountPath: '/data',
@@ -318,6 +331,30 @@ export class Neo4j extends Construct {
         },
       });
     }
+  }
+
+  /**
+   * The certificate Secret, mounted whole (no subPath, so the kubelet refreshes renewed files) and
+   * read-only at each scope's base directory, its keys renamed to Neo4j's file names: `tls.key` →
+   * `private.key`, `tls.crt` → `public.crt`, `ca.crt` → `trusted/ca.crt` (the trusted directory
+   * then lists only `ca.crt`; the volume's own `..data` entries stay at its root). The files are
+   * root-owned with group fsGroup (7474, hardenedPodSecurityContext), so 0440 lets Neo4j
+   * (UID/GID 7474) read the key and nobody else, as the Helm chart does for its trusted certificates.
+   */
+  private mountCertificate(container: kplus.Container, tls: TlsCertificate, scopes: Neo4jSslScope[]): void {
+    // The file names are the same in every scope.
+    const files = neo4jCertificateFiles(scopes[0]);
+    const secret = kplus.Secret.fromSecretName(this, 'TlsSecret', tls.secretName);
+    const volume = kplus.Volume.fromSecret(this, 'Tls', secret, {
+      name: 'neo4j-tls',
+      defaultMode: 0o440,
+      items: {
+        [TlsCertificate.PRIVATE_KEY_KEY]: { path: files.privateKey },
+        [TlsCertificate.CERTIFICATE_KEY]: { path: files.publicCertificate },
+        [TlsCertificate.CA_KEY]: { path: `${files.trustedDir}/${TlsCertificate.CA_KEY}` },
+      },
+    });
+    for (const scope of scopes) container.mount(neo4jCertificateFiles(scope).directory, volume, { readOnly: true });
   }
 
   /** The ServiceAccount and namespace Role Kubernetes discovery needs: read Services and Endpoints. */

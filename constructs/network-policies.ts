@@ -106,7 +106,8 @@ function egressRules(c: Connections): unknown[] {
     rules.push({ to: [{ podSelector: { matchLabels: rule.peer.selector } }], ports: policyPorts(rule.ports) });
   }
   for (const destination of c._external) {
-    rules.push({ to: destination.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: policyPorts(destination.ports) });
+    // No `to`: any address, on these ports only.
+    rules.push({ ...(destination.cidrs.length ? { to: destination.cidrs.map((cidr) => ({ ipBlock: { cidr } })) } : {}), ports: policyPorts(destination.ports) });
   }
   return rules;
 }

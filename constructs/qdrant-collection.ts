@@ -10,6 +10,7 @@ import { requirePodSize } from '../src/resources';
 import { QdrantConnection } from '../src/memos-settings';
 import { DefaultPorts } from '../src/ports';
 import { Connections } from '../src/network';
+import { requireTlsCertificate, TlsCertificate } from '../src/tls';
 import {
   invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInteger, requirePinnedImage,
 } from '../src/validation';
@@ -48,6 +49,9 @@ const CURL_GID = 101;
 const MISMATCH_EXIT_CODE = 2;
 const JOB_CONTAINER = 'create-collection';
 const WAIT_CONTAINER = 'wait-qdrant-collection';
+/** With `tls`: where the CA certificate is mounted (only `ca.crt` of the Secret; curl `--cacert`). */
+const CA_DIR = '/etc/qdrant-ca';
+const CA_VOLUME = 'qdrant-collection-ca';
 
 /**
  * How vectors are compared (Qdrant's `Distance`, spelled as its REST API spells it:
@@ -70,10 +74,19 @@ export interface QdrantCollectionProps {
   readonly instance: string;
   /**
    * The Qdrant REST endpoint: `{ host: qdrant.host, port: qdrant.port, apiKey: qdrant.apiKey }`
-   * for the in-cluster {@link Qdrant}. The key is read from the Secret (`secretKeyRef`) and sent
-   * as the `api-key` header, as qdrant-client does.
+   * for the in-cluster {@link Qdrant} (and `tls: qdrant.tls`). The key is read from the Secret
+   * (`secretKeyRef`) and sent as the `api-key` header, as qdrant-client does.
    */
   readonly qdrant: QdrantConnection;
+  /**
+   * Qdrant serves TLS: connect over `https://` and verify the server with the CA in this
+   * Secret's `ca.crt` ({@link Qdrant.tls} of the in-cluster {@link Qdrant}). Only `ca.crt` is
+   * mounted (read-only, into the Job and {@link QdrantCollection.addWaitInitContainer}'s
+   * container) and passed to curl as `--cacert`; `qdrant.host` must be a name the certificate
+   * carries (`<instance>-qdrant`).
+   * @default - plain HTTP
+   */
+  readonly tls?: TlsCertificate;
   /**
    * Nodes of the Qdrant cluster (`Qdrant.replicas`): the Job waits until `GET /cluster` lists
    * this many peers and a Raft leader before it creates the collection.
@@ -175,6 +188,7 @@ export class QdrantCollection extends Construct {
   private readonly url: string;
   private readonly apiKey?: SecretKeyRef;
   private readonly pullSecrets: string[];
+  private readonly caVolume?: kplus.Volume;
 
   constructor(scope: Construct, id: string, props: QdrantCollectionProps) {
     super(scope, id);
@@ -201,8 +215,17 @@ export class QdrantCollection extends Construct {
     const memory = props.resources?.memory ?? Size.mebibytes(64);
     const timeout = props.timeout ?? Duration.hours(6);
     if (!(timeout instanceof Duration) || timeout.toSeconds() < 60) invalidProp(this, 'timeout', timeout, 'a Duration of at least a minute (Duration.minutes(n))');
-    this.url = `http://${host}:${port}`;
+    const tls = props.tls === undefined ? undefined : requireTlsCertificate(this, 'tls', props.tls);
+    this.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
     this.apiKey = props.qdrant.apiKey;
+    if (tls) {
+      // The CA is no secret: world-readable, so any UID reads it whatever the pod's fsGroup
+      // (addWaitInitContainer mounts it into a client's pod too).
+      const secret = kplus.Secret.fromSecretName(this, 'CaSecret', tls.secretName);
+      this.caVolume = kplus.Volume.fromSecret(this, 'Ca', secret, {
+        name: CA_VOLUME, items: { [TlsCertificate.CA_KEY]: { path: TlsCertificate.CA_KEY } }, defaultMode: 0o444,
+      });
+    }
 
     const name = `${instance}-qdrant-collection`;
     const labels = componentLabels(instance, 'qdrant-collection');
@@ -217,11 +240,11 @@ export class QdrantCollection extends Construct {
       securityContext: hardenedPodSecurityContext(CURL_UID, CURL_GID),
       automountServiceAccountToken: false,
     });
-    this.job.addContainer({
+    const main = this.job.addContainer({
       name: JOB_CONTAINER,
       image: this.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['/bin/sh', '-c', CREATE_COLLECTION_SCRIPT],
+      command: ['/bin/sh', '-c', createCollectionScript(this.caVolume !== undefined)],
       envVariables: {
         ...this.connectionEnv(),
         NODES: kplus.EnvValue.fromValue(String(nodes)),
@@ -234,6 +257,7 @@ export class QdrantCollection extends Construct {
       resources: this.resources(cpu, memory),
       securityContext: hardenedContainerSecurityContext(CURL_UID, CURL_GID),
     });
+    this.mountCa(main);
     const job = ApiObject.of(this.job);
     job.addJsonPatch(JsonPatch.add('/spec/template/spec/imagePullSecrets', this.pullSecrets.map((secret) => ({ name: secret }))));
     // A collection with other vectors will not change on a retry: fail the Job at once
@@ -252,20 +276,27 @@ export class QdrantCollection extends Construct {
    * `Init` (visible in `kubectl get pods`) while the Job has not created the collection.
    */
   public addWaitInitContainer(pod: kplus.AbstractPod): kplus.Container {
-    return pod.addInitContainer({
+    const container = pod.addInitContainer({
       name: WAIT_CONTAINER,
       image: this.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['/bin/sh', '-c', WAIT_FOR_COLLECTION_SCRIPT],
+      command: ['/bin/sh', '-c', waitForCollectionScript(this.caVolume !== undefined)],
       envVariables: this.connectionEnv(),
       resources: this.resources(kplus.Cpu.millis(100), Size.mebibytes(64)),
       securityContext: hardenedContainerSecurityContext(CURL_UID, CURL_GID),
     });
+    this.mountCa(container);
+    return container;
+  }
+
+  private mountCa(container: kplus.Container): void {
+    if (this.caVolume) container.mount(CA_DIR, this.caVolume, { readOnly: true });
   }
 
   private connectionEnv(): Record<string, kplus.EnvValue> {
     return {
       QDRANT_URL: kplus.EnvValue.fromValue(this.url),
+      ...(this.caVolume ? { QDRANT_CA_CERT: kplus.EnvValue.fromValue(`${CA_DIR}/${TlsCertificate.CA_KEY}`) } : {}),
       ...(this.apiKey ? { QDRANT_API_KEY: this.apiKey.envValue(this) } : {}),
       COLLECTION: kplus.EnvValue.fromValue(this.collectionName),
       POLL_SECONDS: kplus.EnvValue.fromValue('5'),
@@ -286,13 +317,15 @@ export class QdrantCollection extends Construct {
  * Shared by both scripts: `request METHOD PATH [curl args]` sets `$status` (HTTP status, `000`
  * when Qdrant is unreachable) and `$body`; `compact` strips JSON whitespace. POSIX sh and
  * busybox tools only (the image is Alpine); the API key goes in the `api-key` header
- * (qdrant-client 1.14.3 `qdrant_remote.py` L143) and is never printed.
+ * (qdrant-client 1.14.3 `qdrant_remote.py` L143) and is never printed. With `tls`, every curl
+ * call verifies the server against the mounted CA (`--cacert "$QDRANT_CA_CERT"`); without, the
+ * script is unchanged.
  */
-const COMMON = `set -eu
+const commonScript = (tls: boolean) => `set -eu
 say() { printf '%s\\n' "$*"; }
 request() {
   method=$1; path=$2; shift 2
-  if [ -n "\${QDRANT_API_KEY:-}" ]; then
+${tls ? '  set -- --cacert "$QDRANT_CA_CERT" "$@"\n' : ''}  if [ -n "\${QDRANT_API_KEY:-}" ]; then
     response=$(curl -sS --connect-timeout 5 --max-time 90 -X "$method" -H "api-key: $QDRANT_API_KEY" -w '\\n%{http_code}' "$@" "$QDRANT_URL$path" || true)
   else
     response=$(curl -sS --connect-timeout 5 --max-time 90 -X "$method" -w '\\n%{http_code}' "$@" "$QDRANT_URL$path" || true)
@@ -321,7 +354,7 @@ exists() {
  * `shard_number`, `replication_factor`, `write_consistency_factor`; qdrant
  * `lib/collection/src/config.rs` `CollectionParams`) with what was asked.
  */
-const CREATE_COLLECTION_SCRIPT = `${COMMON}
+const createCollectionScript = (tls: boolean) => `${commonScript(tls)}
 number() { printf '%s' "$2" | sed -n "s/.*\\"$1\\":\\([0-9][0-9]*\\).*/\\1/p"; }
 
 while :; do
@@ -389,7 +422,7 @@ say "collection $COLLECTION is ready: vectors {size: $size, distance: $distance}
 `;
 
 /** The init container: block until the collection exists. */
-const WAIT_FOR_COLLECTION_SCRIPT = `${COMMON}
+const waitForCollectionScript = (tls: boolean) => `${commonScript(tls)}
 until exists; do
   say "waiting for Qdrant collection $COLLECTION (created by the Job *-qdrant-collection)"
   sleep "$POLL_SECONDS"

@@ -1,16 +1,19 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials } from '../imports/servicemonitor-monitoring.coreos.com';
+import {
+  ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials, ServiceMonitorSpecEndpointsScheme, ServiceMonitorSpecEndpointsTlsConfig,
+} from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
-  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps, PodSize,
+  addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, MonitoredProps, PodSize,
   requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { DefaultPorts } from '../src/ports';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions, requireVolumeGiB } from '../src/storage';
+import { requireTlsCertificate, TlsCertificate } from '../src/tls';
 import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /**
@@ -21,6 +24,19 @@ import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireEnum, require
  */
 export const DEFAULT_QDRANT_IMAGE = 'docker.io/qdrant/qdrant:v1.19.0-unprivileged';
 const QDRANT_UID = 1000;
+
+/**
+ * Where the TLS Secret is mounted in the Qdrant container, and the file names Qdrant is pointed
+ * at (Qdrant's `config/config.yaml`: `tls.cert`, `tls.key`, `tls.ca_cert` are file paths).
+ */
+const QDRANT_TLS_DIR = '/qdrant/tls';
+/**
+ * How often Qdrant re-reads the certificate files (`tls.cert_ttl`, seconds; Qdrant's
+ * `config/config.yaml`: REST/HTTPS only), so a certificate cert-manager renews into the Secret
+ * (the kubelet refreshes a Secret volume mounted without `subPath` within a minute or so) is
+ * served without a restart. gRPC and p2p pick it up at the next restart.
+ */
+const QDRANT_TLS_CERT_TTL_SECONDS = 3600;
 
 /** Qdrant's ports (each the server's own default). */
 export class QdrantPorts {
@@ -90,6 +106,27 @@ export interface QdrantOptions {
    * @default - Secret `<namespace>-<instance>-qdrant-metrics`, key `QDRANT_READ_ONLY_API_KEY`
    */
   readonly metricsCredentials?: SecretKeyRef;
+  /**
+   * Serve TLS with this certificate: REST (6333) and gRPC (6334) (Qdrant's `service.enable_tls`)
+   * and the peer-to-peer port (6335, `cluster.p2p.enable_tls`, peers verify each other against
+   * `ca.crt`). The Secret (`tls.crt`, `tls.key`, `ca.crt`: what cert-manager writes) is mounted
+   * read-only at `/qdrant/tls`; Qdrant re-reads the certificate hourly for HTTPS
+   * (`tls.cert_ttl`), gRPC and p2p at the next restart. Peers connect to each other by pod DNS
+   * name, so the certificate must name `<instance>-qdrant`, `<instance>-qdrant-headless` and
+   * `*.<instance>-qdrant-headless`, plus their `.<namespace>.svc` forms (clients connect to
+   * `<instance>-qdrant`). Probes switch to HTTPS, peers to `https://`, {@link Qdrant.url} to
+   * `https://<instance>-qdrant:6333`; clients need `ca.crt` ({@link Qdrant.tls}).
+   * @default - plain HTTP
+   */
+  readonly tls?: TlsCertificate;
+  /**
+   * With `tls`, the Secret key in the monitoring namespace holding the CA certificate the
+   * ServiceMonitor verifies Qdrant with (prometheus-operator reads a `tlsConfig` Secret from the
+   * ServiceMonitor's own namespace, so this is a copy of `ca.crt` there, like
+   * `metricsCredentials`).
+   * @default - key `ca.crt` of the `metricsCredentials` Secret (`<namespace>-<instance>-qdrant-metrics`)
+   */
+  readonly metricsCa?: SecretKeyRef;
 }
 
 /** Properties of {@link Qdrant}. */
@@ -112,7 +149,8 @@ export interface QdrantProps extends QdrantOptions, WorkloadPlacementProps, Moni
  * hardened pods, and a ServiceMonitor.
  *
  * Clients connect to {@link Qdrant.url} (or {@link Qdrant.host} and {@link Qdrant.port}), with
- * the key {@link Qdrant.apiKey} when one is required.
+ * the key {@link Qdrant.apiKey} when one is required. With `tls` every port speaks TLS: the URL
+ * is `https://`, and clients verify the server with `ca.crt` of {@link Qdrant.tls}'s Secret.
  */
 export class Qdrant extends Construct {
   /** The image used when `image` is not set. */
@@ -122,8 +160,16 @@ export class Qdrant extends Construct {
   public readonly host: string;
   /** REST port of the client Service. */
   public readonly port: number = QdrantPorts.HTTP;
-  /** REST URL of the client Service, `http://<host>:6333`. */
+  /** REST URL of the client Service, `http://<host>:6333` (`https://` with `tls`). */
   public readonly url: string;
+  /** `https` with `tls`, else `http`: the scheme of {@link Qdrant.url}, the probes and peer URIs. */
+  public readonly scheme: string;
+  /**
+   * The certificate Qdrant serves; clients verify it with the CA in its Secret's `ca.crt`
+   * ({@link TlsCertificate.CA_KEY}).
+   * @default - undefined: plain HTTP
+   */
+  public readonly tls?: TlsCertificate;
   /**
    * Where clients read the read-write API key from, when Qdrant requires one.
    * @default - undefined: no key required (`apiKey: false`); connect by host and port
@@ -164,11 +210,13 @@ export class Qdrant extends Construct {
     const memory = props.resources?.memory ?? Size.gibibytes(8);
     const requireKey = props.apiKey ?? true;
     const namespace = Chart.of(this).namespace ?? 'default';
+    if (props.tls !== undefined) this.tls = requireTlsCertificate(this, 'tls', props.tls);
+    const scheme = this.scheme = this.tls ? 'https' : 'http';
 
     const name = `${instance}-qdrant`;
     const headlessName = `${name}-headless`;
     this.host = name;
-    this.url = `http://${name}:${QdrantPorts.HTTP}`;
+    this.url = `${scheme}://${name}:${QdrantPorts.HTTP}`;
     if (requireKey) this.apiKey = credentials.ref(Credential.QDRANT_API_KEY);
     const selector = selectorLabels(instance, 'qdrant');
     const labels = componentLabels(instance, 'qdrant');
@@ -203,7 +251,9 @@ export class Qdrant extends Construct {
     });
     selectPods(this.statefulSet, selector);
 
-    const peer = (pod: string) => `http://${pod}.${headlessName}:${QdrantPorts.P2P}`;
+    // With p2p TLS peers dial each other over https (qdrant-helm switches `--bootstrap` and
+    // `--uri` to https:// when TLS is on); the certificate names `*.<headless>`.
+    const peer = (pod: string) => `${scheme}://${pod}.${headlessName}:${QdrantPorts.P2P}`;
     const start = [
       'set -eu',
       // As the official chart does: Qdrant keeps many segment files open.
@@ -231,6 +281,29 @@ export class Qdrant extends Construct {
       env.QDRANT__SERVICE__API_KEY = this.apiKey.envValue(this);
       env.QDRANT__SERVICE__READ_ONLY_API_KEY = credentials.ref(Credential.QDRANT_READ_ONLY_API_KEY).envValue(this);
     }
+    if (this.tls) {
+      // Qdrant's config/config.yaml: `service.enable_tls` (REST and gRPC), `cluster.p2p.enable_tls`
+      // (needs `tls.ca_cert`: peers verify each other), `tls.cert`/`tls.key`/`tls.ca_cert` file
+      // paths, `tls.cert_ttl` reload period (HTTPS only).
+      Object.assign(env, {
+        QDRANT__SERVICE__ENABLE_TLS: kplus.EnvValue.fromValue('true'),
+        QDRANT__CLUSTER__P2P__ENABLE_TLS: kplus.EnvValue.fromValue('true'),
+        QDRANT__TLS__CERT: kplus.EnvValue.fromValue(`${QDRANT_TLS_DIR}/${TlsCertificate.CERTIFICATE_KEY}`),
+        QDRANT__TLS__KEY: kplus.EnvValue.fromValue(`${QDRANT_TLS_DIR}/${TlsCertificate.PRIVATE_KEY_KEY}`),
+        QDRANT__TLS__CA_CERT: kplus.EnvValue.fromValue(`${QDRANT_TLS_DIR}/${TlsCertificate.CA_KEY}`),
+        QDRANT__TLS__CERT_TTL: kplus.EnvValue.fromValue(String(QDRANT_TLS_CERT_TTL_SECONDS)),
+      });
+    }
+    // qdrant-helm probes with `scheme: HTTPS` when `service.enable_tls` is on (the kubelet does
+    // not verify the certificate).
+    const probeScheme = this.tls ? kplus.ConnectionScheme.HTTPS : kplus.ConnectionScheme.HTTP;
+    const probe = (path: string, periodSeconds: number, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
+      port: QdrantPorts.HTTP,
+      scheme: probeScheme,
+      periodSeconds: Duration.seconds(periodSeconds),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold,
+    });
 
     // /readyz, /livez and /healthz need no API key (components.md §2).
     const container = this.statefulSet.addContainer({
@@ -247,14 +320,22 @@ export class Qdrant extends Construct {
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext: hardenedContainerSecurityContext(QDRANT_UID),
       // Loading large collections happens before the API answers: up to 20 minutes.
-      startup: httpProbe('/livez', QdrantPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 120 }),
-      readiness: httpProbe('/readyz', QdrantPorts.HTTP, { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 6 }),
-      liveness: httpProbe('/livez', QdrantPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 6 }),
+      startup: probe('/livez', 10, 120),
+      readiness: probe('/readyz', 5, 6),
+      liveness: probe('/livez', 10, 6),
       // Let the Services drop the pod before Qdrant stops.
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '3']) },
     });
     container.mount('/qdrant/init', kplus.Volume.fromEmptyDir(this, 'Init', 'qdrant-init', { sizeLimit: Size.mebibytes(1) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+    if (this.tls) {
+      // Mounted whole (no subPath) so the kubelet refreshes renewed certificates in place. The
+      // files are root-owned with group fsGroup (1000, hardenedPodSecurityContext), so 0440
+      // lets Qdrant (UID/GID 1000) read the key and nobody else.
+      const secret = kplus.Secret.fromSecretName(this, 'TlsSecret', this.tls.secretName);
+      const items = Object.fromEntries([TlsCertificate.CERTIFICATE_KEY, TlsCertificate.PRIVATE_KEY_KEY, TlsCertificate.CA_KEY].map((key) => [key, { path: key }]));
+      container.mount(QDRANT_TLS_DIR, kplus.Volume.fromSecret(this, 'Tls', secret, { name: 'qdrant-tls', items, defaultMode: 0o440 }), { readOnly: true });
+    }
 
     const storage: EvsVolumeOptions = props.storage ?? {};
     const dataSize = storage.size ?? Size.gibibytes(100);
@@ -276,6 +357,15 @@ export class Qdrant extends Construct {
     if (!(metricsKey instanceof SecretKeyRef)) invalidProp(this, 'metricsCredentials', metricsKey, "SecretKeyRef.of('<Secret in the monitoring namespace>', '<key>')");
     requireDnsSubdomain(this, 'metricsCredentials.secretName', metricsKey.secretName);
     requireSecretKeyName(this, 'metricsCredentials.key', metricsKey.key);
+    let tlsConfig: ServiceMonitorSpecEndpointsTlsConfig | undefined;
+    if (this.tls) {
+      const ca = props.metricsCa ?? SecretKeyRef.of(metricsKey.secretName, TlsCertificate.CA_KEY);
+      if (!(ca instanceof SecretKeyRef)) invalidProp(this, 'metricsCa', ca, "SecretKeyRef.of('<Secret in the monitoring namespace>', 'ca.crt')");
+      requireDnsSubdomain(this, 'metricsCa.secretName', ca.secretName);
+      requireSecretKeyName(this, 'metricsCa.key', ca.key);
+      // Prometheus scrapes pod IPs: verify the certificate against the Service name it carries.
+      tlsConfig = { ca: { secret: { name: ca.secretName, key: ca.key } }, serverName: name };
+    }
     this.connections.allowFromNamespace(monitoringNamespace, tcp(QdrantPorts.HTTP));
     this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
       metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
@@ -288,6 +378,7 @@ export class Qdrant extends Construct {
           interval: '30s',
           scrapeTimeout: '10s',
           honorLabels: true,
+          ...(tlsConfig ? { scheme: ServiceMonitorSpecEndpointsScheme.HTTPS, tlsConfig } : {}),
           ...(this.apiKey ? {
             authorization: { type: 'Bearer', credentials: { name: metricsKey.secretName, key: metricsKey.key } as ServiceMonitorSpecEndpointsAuthorizationCredentials },
           } : {}),

@@ -119,6 +119,12 @@ export interface QdrantConnection {
    * @default - no key
    */
   readonly apiKey?: SecretKeyRef;
+  /**
+   * Qdrant serves HTTPS: MemOS connects with `QDRANT_URL=https://<host>:<port>` (qdrant-client
+   * takes TLS from the URL's scheme) and verifies the certificate with its CA bundle.
+   * @default false
+   */
+  readonly https?: boolean;
 }
 
 /**
@@ -155,6 +161,31 @@ export interface PostgresEndpoint {
    * @default 20
    */
   readonly maxConnections?: number;
+  /**
+   * TLS to the database (libpq's `PGSSLMODE`: MemOS passes no sslmode of its own, so psycopg2
+   * takes it from the environment). Huawei RDS for PostgreSQL serves TLS by default; GaussDB does
+   * not support `verify-full` (use `VERIFY_CA`).
+   * @default PostgresSslMode.REQUIRE (encrypted; with `caCertificate`, PostgresSslMode.VERIFY_FULL)
+   */
+  readonly sslMode?: PostgresSslMode;
+  /**
+   * The CA that signed the server's certificate (the RDS console's download), from a Secret:
+   * mounted into the MemOS pods and named by `PGSSLROOTCERT`.
+   * @default - none: the server is not verified
+   */
+  readonly caCertificate?: SecretKeyRef;
+}
+
+/** libpq's `sslmode` values that make sense for a managed database. */
+export enum PostgresSslMode {
+  /** Plain TCP (only inside a trusted network). */
+  DISABLE = 'disable',
+  /** Encrypted; the server is not verified. */
+  REQUIRE = 'require',
+  /** Encrypted; the server's certificate must chain to `caCertificate`. */
+  VERIFY_CA = 'verify-ca',
+  /** As VERIFY_CA, and the certificate must name the host. */
+  VERIFY_FULL = 'verify-full',
 }
 
 /** A PostgreSQL-compatible database and where its user's password is read from. */

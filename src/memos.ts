@@ -24,6 +24,19 @@ export const MEMOS_DEFAULT_SECRET = 'memos-secrets';
 export const MEMOS_UID = 1000;
 
 /** Paths MemOS writes to as UID 1000 (memos-runtime.md §3.1); emptyDirs under a read-only root. */
+/**
+ * Where MemOS pods find the PostgreSQL server's CA (a read-only Secret mount; `PGSSLROOTCERT`).
+ * @internal
+ */
+export const MEMOS_POSTGRES_CA = { dir: '/etc/memos/postgres', file: 'ca.crt' } as const;
+
+/**
+ * Where MemOS pods keep the CAs of in-cluster stores (Secret mounts) and the bundle an init
+ * container builds from them and certifi's public CAs (`SSL_CERT_FILE`).
+ * @internal
+ */
+export const MEMOS_TRUST = { cas: '/etc/memos/ca', bundleDir: '/etc/memos/trust', bundle: '/etc/memos/trust/ca-bundle.crt' } as const;
+
 export const MEMOS_WRITABLE_PATHS = {
   /** `$MEMOS_BASE_PATH/.memos`: log file, pod-local SQLite user DB. MEMOS_BASE_PATH defaults to the CWD, /app. */
   state: '/app/.memos',
@@ -92,6 +105,11 @@ export const MEMOS_SERVER_ENV_VARS = [
   'NEO4J_BACKEND', 'NEO4J_URI', 'NEO4J_USER', 'NEO4J_PASSWORD', 'NEO4J_DB_NAME', 'MOS_NEO4J_SHARED_DB',
   'QDRANT_HOST', 'QDRANT_PORT', 'QDRANT_URL', 'QDRANT_API_KEY',
   'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'MEMOS_SCHEMA', 'POSTGRES_MAX_CONN',
+  // Read by libpq under psycopg2 when MemOS connects (it passes no sslmode of its own).
+  'PGSSLMODE', 'PGSSLROOTCERT',
+  // The CA bundle of Python's ssl, httpx (qdrant-client, openai) and requests: set per pod when
+  // in-cluster stores serve TLS.
+  'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE',
   // MemScheduler and Redis (§5.5)
   'MEMSCHEDULER_USE_REDIS_QUEUE', 'API_SCHEDULER_ON',
   'MEMSCHEDULER_REDIS_HOST', 'MEMSCHEDULER_REDIS_PORT', 'MEMSCHEDULER_REDIS_DB', 'MEMSCHEDULER_REDIS_PASSWORD',

@@ -30,7 +30,10 @@ export interface NetworkPort {
 export interface ExternalDestination {
   /** What is there, for the policy's comments and error messages (e.g. `dcs`, `llm-api`). */
   readonly name: string;
-  /** Address ranges in CIDR notation, e.g. `192.168.0.0/24`. */
+  /**
+   * Address ranges in CIDR notation, e.g. `192.168.0.0/24`; empty for any address (a rule with
+   * ports only, which every CCE network model enforces, where `ipBlock` is limited on DataPlane V2).
+   */
   readonly cidrs: string[];
   /** Ports the pods connect to. */
   readonly ports: NetworkPort[];
@@ -124,7 +127,7 @@ export class Connections {
 
   /** Lets the pods connect to an address range outside the namespace. */
   public allowToExternal(destination: ExternalDestination): void {
-    if (destination.cidrs.length === 0 || destination.ports.length === 0) return;
+    if (destination.ports.length === 0) return;
     const existing = this._external.find((d) => d.name === destination.name && sameCidrs(d.cidrs, destination.cidrs));
     if (existing) mergePorts(existing.ports, destination.ports);
     else this._external.push({ name: destination.name, cidrs: [...destination.cidrs], ports: [...destination.ports] });

@@ -150,7 +150,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
 describe('external destinations', () => {
   const egressOf = (objects: Obj[], policy: string) => only(objects, 'NetworkPolicy', policy).spec.egress as Obj[];
 
-  test('a kind the environment narrows gets its CIDRs on the port its settings name; the others 0.0.0.0/0 on theirs', () => {
+  test('a kind the environment narrows gets its CIDRs on the port its settings name; the others any address on theirs', () => {
     const chart = new MemosChart(Testing.app(), 'test', {
       size: MemosSize.SMALL,
       queue: RedisQueue.dcs({ host: 'redis.dcs.example', port: 6380 }),
@@ -158,7 +158,7 @@ describe('external destinations', () => {
     });
     const egress = egressOf(Testing.synth(chart), 'memos-api');
     expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '192.168.10.0/24' } }], ports: [{ protocol: 'TCP', port: 6380 }] });
-    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
     expect(egress.some((r) => r.ports?.some((p: Obj) => p.port === 6379))).toBe(false);
   });
 
@@ -175,7 +175,7 @@ describe('external destinations', () => {
 
   test('a Neo4j cluster may call the Kubernetes API for discovery, on the ports given', () => {
     const objects = synthEnvironment('medium').objects;
-    expect(egressOf(objects, 'memos-neo4j')).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 5444 }] });
+    expect(egressOf(objects, 'memos-neo4j')).toContainEqual({ to: [{ ipBlock: { cidr: '192.168.0.0/16' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 5444 }] });
   });
 
   test('NetworkIsolation.none() writes no policy', () => {

@@ -55,6 +55,12 @@ if (missing) {
     expect(installed.fingerprint).toBe(current.fingerprint);
   });
 
+  test('the README shows synth_small.py as it is', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = /## Python quick start[\s\S]*?```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBe(fs.readFileSync(path.join(root, 'test', 'python', 'synth_small.py'), 'utf8'));
+  });
+
   test('synth_small.py prints exactly dist/small/memos.k8s.yaml', () => {
     const printed = execFileSync(python, [path.join(root, 'test', 'python', 'synth_small.py')], {
       cwd: root,

@@ -6,11 +6,14 @@
  * (ClusterStatusOneOf1, CollectionExistence, CollectionInfo).
  *
  * Needs curl (and busybox for the busybox runs); `.ci/run` installs busybox and sets
- * MEMOS_INTEGRATION=required, so CI fails instead of skipping when they are missing.
+ * MEMOS_INTEGRATION=required, so CI fails instead of skipping when they are missing. The TLS runs
+ * (a stub serving HTTPS with a certificate from a throw-away CA) also need the `openssl` command
+ * to make that CA, and are skipped without it.
  */
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import * as net from 'net';
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
@@ -18,6 +21,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { QdrantCollection, QdrantCollectionProps, QdrantDistance } from '../constructs/qdrant-collection';
 import { Qdrant } from '../constructs/qdrant';
 import { Credentials, SecretKeyRef } from '../src/credentials';
+import { TlsCertificate } from '../src/tls';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { only } from './support/synth';
@@ -142,6 +146,56 @@ describe('QdrantCollection: the Job', () => {
   });
 });
 
+describe('QdrantCollection: TLS', () => {
+  const tls = TlsCertificate.fromSecret('memos-qdrant-tls');
+
+  test('https URL, the CA alone mounted read-only and named for curl; schemas and pod policy pass', () => {
+    const { objects, pod, main } = synthJob({ tls });
+    const env = envOf(main);
+    expect([env.QDRANT_URL.value, env.QDRANT_CA_CERT.value]).toEqual(['https://memos-qdrant:6333', '/etc/qdrant-ca/ca.crt']);
+    expect(main.volumeMounts).toEqual([{ name: 'qdrant-collection-ca', mountPath: '/etc/qdrant-ca', readOnly: true }]);
+    expect(pod.volumes).toEqual([{ name: 'qdrant-collection-ca', secret: { secretName: 'memos-qdrant-tls', defaultMode: 0o444, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }]);
+    expect(main.command[2]).toContain('shift 2\n  set -- --cacert "$QDRANT_CA_CERT" "$@"\n');
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('from a Qdrant with tls: its https scheme and certificate; the init container gets the CA too', () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+    const qdrant = new Qdrant(chart, 'Qdrant', { instance: 'memos', credentials: Credentials.fromSecret('memos-secrets'), replicas: 3, tls });
+    const collection = new QdrantCollection(chart, 'Collection', {
+      instance: 'memos', qdrant: { host: qdrant.host, port: qdrant.port, apiKey: qdrant.apiKey }, tls: qdrant.tls, nodes: qdrant.replicas, collectionName: 'neo4j_vec_db', vectorSize: 768,
+    });
+    const deployment = new kplus.Deployment(chart, 'Client', { metadata: { name: 'client' }, securityContext: { user: 1000, group: 1000 } });
+    deployment.addContainer({ name: 'app', image: 'docker.io/library/busybox:1.36', securityContext: { user: 1000, group: 1000 } });
+    collection.addWaitInitContainer(deployment);
+    const objects = Testing.synth(chart);
+    const jobEnv = envOf(only(objects, 'Job').spec.template.spec.containers[0]);
+    expect(jobEnv.QDRANT_URL.value).toBe(qdrant.url);
+    const client = only(objects, 'Deployment').spec.template.spec;
+    const init = client.initContainers[0];
+    expect([envOf(init).QDRANT_URL.value, envOf(init).QDRANT_CA_CERT.value]).toEqual(['https://memos-qdrant:6333', '/etc/qdrant-ca/ca.crt']);
+    expect(init.volumeMounts).toEqual([{ name: 'qdrant-collection-ca', mountPath: '/etc/qdrant-ca', readOnly: true }]);
+    expect(client.volumes.map((v: Obj) => v.name)).toEqual(['qdrant-collection-ca']);
+    expect(client.containers[0].volumeMounts ?? []).toEqual([]);
+    expect(validateManifests(objects)).toEqual([]);
+  });
+
+  test('without tls: http, no CA variable, no volume', () => {
+    const { pod, main } = synthJob();
+    expect(envOf(main).QDRANT_CA_CERT).toBeUndefined();
+    expect(pod.volumes ?? []).toEqual([]);
+    expect(main.command[2]).not.toContain('cacert');
+  });
+
+  test.each([
+    ['a Secret name', 'memos-qdrant-tls' as never, /QdrantCollection 'test\/Collection': invalid tls "memos-qdrant-tls"; allowed: TlsCertificate.fromSecret/],
+    ['a bad Secret name', TlsCertificate.fromSecret('Qdrant TLS'), /invalid tls.secretName "Qdrant TLS"; allowed: a DNS subdomain/],
+  ])('rejects tls as %s', (_name, value, message) => {
+    expect(() => build({ tls: value })).toThrow(message);
+  });
+});
+
 describe('QdrantCollection: validation', () => {
   const cases: [string, Partial<QdrantCollectionProps>, RegExp][] = [
     ['instance', { instance: 'Memos' }, /invalid instance "Memos"; allowed: a DNS label/],
@@ -187,6 +241,28 @@ if (missing.length && process.env.MEMOS_INTEGRATION === 'required') {
   throw new Error(`MEMOS_INTEGRATION=required but missing: ${missing.join(', ')}`);
 }
 if (missing.length) console.log(`qdrant-collection script tests: skipping the runs that need ${missing.join(', ')}`);
+const openssl = which('openssl');
+if (!openssl) console.log('qdrant-collection script tests: skipping the TLS runs (no openssl command to make a test CA)');
+
+interface TestPki { readonly dir: string; readonly caFile: string; readonly key: string; readonly cert: string }
+/**
+ * A throw-away CA and a server certificate it signs for 127.0.0.1 (cert-manager's Secret shape:
+ * `ca.crt`, `tls.crt`, `tls.key`); `otherCaFile` is an unrelated CA.
+ */
+function makePki(): TestPki & { otherCaFile: string } {
+  const dir = temporaryFolder('qdrant-pki-');
+  const ssl = (...args: string[]) => execFileSync(openssl!, args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const ca = (name: string) => ssl('req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  ca('ca');
+  ca('other-ca');
+  ssl('req', ...ec, '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=memos-qdrant');
+  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:memos-qdrant,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '2', '-extfile', 'ext.cnf');
+  const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
+  return { dir, caFile: path.join(dir, 'ca.crt'), otherCaFile: path.join(dir, 'other-ca.crt'), key: read('tls.key'), cert: read('tls.crt') };
+}
 
 /** A PATH with only busybox applets and curl, as in the Alpine-based curl image. */
 function busyboxPath(): string {
@@ -207,10 +283,12 @@ if (curl && busybox) {
 interface Seen { method: string; url: string; apiKey?: string; body: string }
 type Reply = { status: number; body: unknown; pretty?: boolean };
 
-/** A stub Qdrant: `answer` maps each request to a reply; every request is recorded. */
-async function stubQdrant(answer: (req: Seen, seen: Seen[]) => Reply): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
+/** A stub Qdrant: `answer` maps each request to a reply; every request is recorded. With `tls`, it serves HTTPS. */
+async function stubQdrant(
+  answer: (req: Seen, seen: Seen[]) => Reply, tls?: { key: string; cert: string },
+): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
   const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     let body = '';
     req.on('data', (chunk) => { body += chunk; });
     req.on('end', () => {
@@ -220,10 +298,15 @@ async function stubQdrant(answer: (req: Seen, seen: Seen[]) => Reply): Promise<{
       res.writeHead(reply.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply.body, null, reply.pretty ? 2 : undefined));
     });
-  });
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const close = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, seen, close };
 }
 
 const ok = (result: unknown): Reply => ({ status: 200, body: { result, status: 'ok', time: 0.0001 } });
@@ -260,18 +343,28 @@ function collectionInfo(params: { size: number; distance: string; shards: number
 
 const MATCHING = { size: 1024, distance: 'Cosine', shards: 3, replicas: 2, consistency: 1 };
 
-/** Runs a synthesized container's script with its env (Secret values replaced by a test key). */
-async function run(shell: Shell, container: Obj, qdrantUrl: string): Promise<{ code: number; output: string }> {
+/**
+ * Runs a synthesized container's script with its env (Secret values replaced by a test key),
+ * `overrides` on top. With `stopAfterMs`, a script still running then is killed and reported
+ * with code -1 (else it fails the test after 30 seconds).
+ */
+async function run(
+  shell: Shell, container: Obj, qdrantUrl: string, overrides: Record<string, string> = {}, stopAfterMs?: number,
+): Promise<{ code: number; output: string }> {
   const env: Record<string, string> = { PATH: shell.path };
   for (const e of container.env as Obj[]) env[e.name] = e.value ?? 'test-api-key';
   env.QDRANT_URL = qdrantUrl;
   env.POLL_SECONDS = '0';
+  Object.assign(env, overrides);
   return new Promise((resolve, reject) => {
     const child = spawn(shell.sh, ['-c', container.command[2]], { env, cwd: '/' });
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
     child.stderr.on('data', (d) => { output += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`script did not finish:\n${output}`)); }, 30000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      if (stopAfterMs === undefined) reject(new Error(`script did not finish:\n${output}`));
+    }, stopAfterMs ?? 30000);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, output }); });
   });
 }
@@ -434,6 +527,69 @@ describeRuns('QdrantCollection: the script under $name', (shell) => {
       expect({ code, output }).toMatchObject({ code: 0 });
       expect(summary(stub.seen)).toEqual(Array(3).fill('GET /collections/neo4j_vec_db/exists'));
       expect(output).toContain('waiting for Qdrant collection neo4j_vec_db');
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+const tlsShells = openssl ? shells : [];
+const describeTlsRuns = tlsShells.length ? describe.each(tlsShells) : describe.skip.each([{ name: 'no shell with curl and openssl' } as Shell]);
+describeTlsRuns('QdrantCollection: the script over TLS under $name', (shell) => {
+  const pki = openssl ? makePki() : undefined;
+  const tls = TlsCertificate.fromSecret('memos-qdrant-tls');
+
+  test('verifies the server with the mounted CA (--cacert) and creates the collection over https', async () => {
+    let created = false;
+    const stub = await stubQdrant((req) => {
+      if (req.url === '/cluster') return cluster(3);
+      if (req.url.endsWith('/exists')) return ok({ exists: created });
+      if (req.method === 'PUT') { created = true; return ok(true); }
+      return collectionInfo(MATCHING);
+    }, pki);
+    try {
+      const container = jobContainer({ tls });
+      expect(envOf(container).QDRANT_URL.value).toBe('https://memos-qdrant:6333');
+      expect(stub.url).toMatch(/^https:/);
+      // The stub's certificate names 127.0.0.1; the CA file stands in for the mounted ca.crt.
+      const { code, output } = await run(shell, container, stub.url, { QDRANT_CA_CERT: pki!.caFile });
+      expect({ code, output }).toMatchObject({ code: 0 });
+      expect(summary(stub.seen)).toEqual([
+        'GET /cluster', 'GET /collections/neo4j_vec_db/exists', 'PUT /collections/neo4j_vec_db?timeout=60',
+        'GET /collections/neo4j_vec_db/exists', 'GET /collections/neo4j_vec_db',
+      ]);
+      expect(stub.seen.every((r) => r.apiKey === 'test-api-key')).toBe(true);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test('a certificate from another CA is refused: no request reaches Qdrant, the script keeps waiting', async () => {
+    const stub = await stubQdrant(() => cluster(3), pki);
+    try {
+      const { code, output } = await run(shell, jobContainer({ tls }), stub.url, { QDRANT_CA_CERT: pki!.otherCaFile, POLL_SECONDS: '0.2' }, 2000);
+      expect(code).toBe(-1);
+      expect(stub.seen).toEqual([]);
+      expect(output).toContain('waiting for Qdrant at');
+      expect(output).toMatch(/certificate/i);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test('the init container waits over https with the CA', async () => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'memos' });
+    const collection = new QdrantCollection(chart, 'Collection', { ...BASE, tls });
+    const deployment = new kplus.Deployment(chart, 'Client', { metadata: { name: 'client' } });
+    deployment.addContainer({ name: 'app', image: 'docker.io/library/busybox:1.36' });
+    collection.addWaitInitContainer(deployment);
+    const init = only(Testing.synth(chart), 'Deployment').spec.template.spec.initContainers[0];
+    let calls = 0;
+    const stub = await stubQdrant(() => { calls += 1; return ok({ exists: calls >= 2 }); }, pki);
+    try {
+      const { code, output } = await run(shell, init, stub.url, { QDRANT_CA_CERT: pki!.caFile });
+      expect({ code, output }).toMatchObject({ code: 0 });
+      expect(summary(stub.seen)).toEqual(Array(2).fill('GET /collections/neo4j_vec_db/exists'));
     } finally {
       await stub.close();
     }

@@ -8,6 +8,7 @@ import { Qdrant, QdrantPorts, QdrantProps } from '../constructs/qdrant';
 import { EvsDiskType } from '../src/cce';
 import { Credentials, SecretKeyRef } from '../src/credentials';
 import { ZoneSpread } from '../src/kubernetes';
+import { TlsCertificate } from '../src/tls';
 import { policyViolations } from './support/policy';
 import { validateManifests } from './support/schema';
 import { only, servicesFor, synthChart } from './support/synth';
@@ -218,6 +219,91 @@ describe('Qdrant', () => {
     ['a bad monitoring namespace', { monitoringNamespace: 'Monitoring' }, /invalid monitoringNamespace "Monitoring"; allowed: a DNS label/],
     ['a bad metrics Secret', { metricsCredentials: SecretKeyRef.of('Qdrant Metrics', 'token') }, /invalid metricsCredentials.secretName "Qdrant Metrics"; allowed: a DNS subdomain/],
     ['metrics credentials that are not a SecretKeyRef', { metricsCredentials: { name: 'x', key: 'y' } as never }, /invalid metricsCredentials \{"name":"x","key":"y"\}; allowed: SecretKeyRef.of/],
+  ];
+  test.each(invalid)('rejects %s', (_name, props, message) => {
+    expect(() => synthQdrant(props)).toThrow(message);
+  });
+});
+
+describe('Qdrant with TLS', () => {
+  const tls = TlsCertificate.fromSecret('memos-qdrant-tls');
+
+  test('REST, gRPC and p2p serve the Secret\'s certificate; every object passes the schemas and the pod policy', () => {
+    const { objects, pod, main } = synthQdrant({ tls, replicas: 3 });
+    const env = Object.fromEntries(main.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      QDRANT__SERVICE__ENABLE_TLS: 'true',
+      QDRANT__CLUSTER__P2P__ENABLE_TLS: 'true',
+      QDRANT__TLS__CERT: '/qdrant/tls/tls.crt',
+      QDRANT__TLS__KEY: '/qdrant/tls/tls.key',
+      QDRANT__TLS__CA_CERT: '/qdrant/tls/ca.crt',
+      QDRANT__TLS__CERT_TTL: '3600',
+    });
+    expect(main.volumeMounts).toContainEqual({ name: 'qdrant-tls', mountPath: '/qdrant/tls', readOnly: true });
+    expect(main.volumeMounts.find((m: any) => m.name === 'qdrant-tls').subPath).toBeUndefined();
+    expect(pod.volumes).toContainEqual({
+      name: 'qdrant-tls',
+      secret: {
+        secretName: 'memos-qdrant-tls', defaultMode: 0o440,
+        items: [{ key: 'ca.crt', path: 'ca.crt' }, { key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }],
+      },
+    });
+    // 0440 files belong to the fsGroup, which is Qdrant's group.
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('probes use HTTPS with the same paths and timing', () => {
+    const plain = synthQdrant().main;
+    const { main } = synthQdrant({ tls });
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      expect(main[probe]).toEqual({ ...plain[probe], httpGet: { ...plain[probe].httpGet, scheme: 'HTTPS' } });
+    }
+  });
+
+  test('peers bootstrap over https://', () => {
+    const script = synthQdrant({ tls, replicas: 3 }).main.command[2];
+    expect(bootstrapArgs(script, 'memos-qdrant-0')).toBe('--uri https://memos-qdrant-0.memos-qdrant-headless:6335');
+    expect(bootstrapArgs(script, 'memos-qdrant-2')).toBe('--bootstrap https://memos-qdrant-0.memos-qdrant-headless:6335 --uri https://memos-qdrant-2.memos-qdrant-headless:6335');
+  });
+
+  test('the ServiceMonitor scrapes over https, verifying against a CA copy in the monitoring namespace', () => {
+    const endpoint = only(synthQdrant({ tls }).objects, 'ServiceMonitor').spec.endpoints[0];
+    expect(endpoint).toMatchObject({
+      port: 'http', path: '/metrics', scheme: 'https',
+      tlsConfig: { ca: { secret: { name: 'memos-memos-qdrant-metrics', key: 'ca.crt' } }, serverName: 'memos-qdrant' },
+      authorization: { type: 'Bearer', credentials: { name: 'memos-memos-qdrant-metrics', key: 'QDRANT_READ_ONLY_API_KEY' } },
+    });
+    const custom = only(synthQdrant({ tls, metricsCredentials: SecretKeyRef.of('qdrant-metrics', 'token') }).objects, 'ServiceMonitor').spec.endpoints[0];
+    expect(custom.tlsConfig.ca.secret).toEqual({ name: 'qdrant-metrics', key: 'ca.crt' });
+    const ca = only(synthQdrant({ tls, apiKey: false, metricsCa: SecretKeyRef.of('monitoring-ca', 'root.pem') }).objects, 'ServiceMonitor').spec.endpoints[0];
+    expect(ca.tlsConfig).toEqual({ ca: { secret: { name: 'monitoring-ca', key: 'root.pem' } }, serverName: 'memos-qdrant' });
+    expect(ca.authorization).toBeUndefined();
+  });
+
+  test('exposes the https URL, the scheme and the certificate', () => {
+    const { qdrant } = buildQdrant({ tls });
+    expect([qdrant.url, qdrant.scheme, qdrant.tls]).toEqual(['https://memos-qdrant:6333', 'https', tls]);
+    const plain = buildQdrant().qdrant;
+    expect([plain.url, plain.scheme, plain.tls]).toEqual(['http://memos-qdrant:6333', 'http', undefined]);
+  });
+
+  test('without tls: no TLS variable, volume, scheme or tlsConfig', () => {
+    const { objects, pod, main } = synthQdrant();
+    expect(main.env.map((e: any) => e.name).filter((n: string) => n.includes('TLS'))).toEqual([]);
+    expect((pod.volumes ?? []).map((v: any) => v.name)).not.toContain('qdrant-tls');
+    const endpoint = only(objects, 'ServiceMonitor').spec.endpoints[0];
+    expect([endpoint.scheme, endpoint.tlsConfig]).toEqual([undefined, undefined]);
+    // metricsCa only matters with tls.
+    expect(only(synthQdrant({ metricsCa: SecretKeyRef.of('monitoring-ca', 'ca.crt') }).objects, 'ServiceMonitor').spec.endpoints[0].tlsConfig).toBeUndefined();
+  });
+
+  const invalid: [string, Partial<QdrantProps>, RegExp][] = [
+    ['a Secret name instead of a TlsCertificate', { tls: 'memos-qdrant-tls' as never }, /Qdrant 'test\/Qdrant': invalid tls "memos-qdrant-tls"; allowed: TlsCertificate.fromSecret/],
+    ['a bad Secret name', { tls: TlsCertificate.fromSecret('Qdrant TLS') }, /invalid tls.secretName "Qdrant TLS"; allowed: a DNS subdomain/],
+    ['a metrics CA that is not a SecretKeyRef', { tls, metricsCa: { name: 'x', key: 'ca.crt' } as never }, /invalid metricsCa \{"name":"x","key":"ca.crt"\}; allowed: SecretKeyRef.of/],
+    ['a bad metrics CA Secret', { tls, metricsCa: SecretKeyRef.of('Monitoring CA', 'ca.crt') }, /invalid metricsCa.secretName "Monitoring CA"; allowed: a DNS subdomain/],
   ];
   test.each(invalid)('rejects %s', (_name, props, message) => {
     expect(() => synthQdrant(props)).toThrow(message);

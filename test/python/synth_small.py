@@ -3,7 +3,7 @@
 Prints the Kubernetes YAML that `npm run synth` writes to dist/small/memos.k8s.yaml.
 """
 from cdk8s import App
-from cdk8s_memos_cce import MemosChart, MemosPresets, MemosSize, RedisQueue
+from cdk8s_memos_cce import ExternalNetworks, MemosChart, MemosPresets, MemosSize, NetworkIsolation, RedisQueue
 
 app = App()
 
@@ -11,6 +11,11 @@ app = App()
 pools = MemosPresets.node_pools(
     MemosSize.SMALL, prefix="memos-small", zones=["cn-north-4a", "cn-north-4b", "cn-north-4c"]
 )
+
+# NetworkPolicies: the managed services in the VPC (DCS, DMS for Kafka, the CCE master) by its
+# range, a placeholder for Huawei Cloud's default VPC; public endpoints on their ports only.
+vpc = ["192.168.0.0/16"]
+network = NetworkIsolation.enforced(external=ExternalNetworks(dcs=vpc, kafka=vpc, kubernetes_api=vpc))
 
 # One MemOS stack, sized for a small team, whose scheduler queue is a Huawei DCS for Redis
 # instance (replace the placeholder host with your instance's connection address).
@@ -21,6 +26,7 @@ MemosChart(
     queue=RedisQueue.dcs(host="memos-small.dcs.example"),
     node_pools=pools.node_pools,
     placement=pools.placement,
+    network=network,
 )
 
 print(app.synth_yaml(), end="")
