@@ -16,6 +16,7 @@ import { Milvus } from '../constructs/milvus';
 import { MilvusMode, MilvusTopology } from '../constructs/milvus-topology';
 import { AcceleratorType, ModelAccelerator } from '../constructs/model-accelerator';
 import { Neo4j } from '../constructs/neo4j';
+import { DEFAULT_CLUSTER_DOMAIN } from '../constructs/neo4j-settings';
 import { Qdrant } from '../constructs/qdrant';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
@@ -373,9 +374,11 @@ export class MemosStack extends Construct {
         apiKeys: options.apiKeys ?? (options.jwt ? undefined : { secretName: `${instance}-api-keys` }),
         replicas: options.replicas ?? preset.gateway.replicas,
         instance,
-        // HAProxy's resolvers apply no search domains: the Service's full name.
-        upstreamHost: `${this.api.service.name}.${namespace}.svc.cluster.local`,
+        // HAProxy's resolvers apply no search domains: the headless Service's full name.
+        upstreamHost: `${this.api.headlessService.name}.${namespace}.svc.${neo4jBackend?._inCluster?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`,
         upstreamPort: MEMOS_HTTP_PORT,
+        // Every pod the autoscaler may run, and the rollout's surge (a quarter).
+        upstreamServers: Math.ceil((this.api.autoscaler?.maxReplicas ?? api.replicas!) * 1.25),
         zoneSpread: props.zoneSpread,
         imagePullSecrets: props.imagePullSecrets,
         monitoringNamespace: props.monitoringNamespace,

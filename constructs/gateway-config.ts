@@ -9,14 +9,18 @@
  *   pick that rule, never to choose how to verify.
  * - `jwt_payload_query('$.aud')` finds nothing when `aud` is an array: its first elements are
  *   checked one by one [7.3.1 json_query: strings, numbers, booleans only].
- * - `option http-buffer-request` waits for the whole body or a full buffer [4.2]; rules then see a
- *   partial body. The buffer is made larger than the body limit, so every body the rules pass is
- *   complete and anything larger is refused (413), chunked or not.
- * - `json_query` takes the first of duplicate keys (Python's json takes the last) and does not
- *   match `\u`-escaped keys: bodies with either are refused, so HAProxy and MemOS read the same
- *   `user_id`.
- * - Stick tables shared through `peers` overwrite each other's values instead of adding them
- *   [3.5 "without aggregation"]: each replica enforces its share of the limit instead.
+ * - The body is read only after authentication (`http-request wait-for-body`, [4.2]), so an
+ *   anonymous client cannot hold a buffer; the buffer is larger than the body limit, so every body
+ *   the checks pass is complete and anything larger is refused (413), chunked or not.
+ * - The body is judged by a JSON parser with Python's semantics (body-check.lua): escapes decoded,
+ *   the last of duplicate keys wins, anything it cannot parse refused. HAProxy's own `json_query`
+ *   takes the first duplicate and regexes over raw JSON miss escaped keys and give up on long
+ *   inputs (a PCRE match limit is a "no match"): both let a body mean one thing to the gateway and
+ *   another to MemOS.
+ * - The rate limit counts admitted requests only (`gpc0_rate`): counting refused ones too would
+ *   shut out a client that stays slightly over the limit. Stick tables shared through `peers`
+ *   overwrite each other's values instead of adding them [3.5 "without aggregation"]: each
+ *   replica enforces its share of the limit instead.
  */
 
 /** Where the gateway pod finds its files (the image's config folder, and mounts). */
@@ -40,8 +44,11 @@ export interface RenderedRoute {
 export interface GatewayConfigOptions {
   readonly listenPort: number;
   readonly opsPort: number;
-  /** `host:port` of memos-api. */
-  readonly upstream: string;
+  /** DNS name of memos-api's headless Service (one server per pod). */
+  readonly upstreamHost: string;
+  readonly upstreamPort: number;
+  /** Server slots for memos-api pods (at least its autoscaler's maximum and surge). */
+  readonly upstreamServers: number;
   readonly jwt?: {
     readonly issuer: string;
     readonly audience: string;
@@ -57,6 +64,7 @@ export interface GatewayConfigOptions {
   readonly allowRemoteFiles: boolean;
   readonly requestsPerSecondPerReplica: number;
   readonly maxBodyBytes: number;
+  /** Connections of the API listener; the ops listener has its own room. */
   readonly maxConnections: number;
   readonly threads: number;
 }
@@ -67,21 +75,17 @@ const HEADER_ROOM = 64 * 1024;
 /** Characters an identity may have: it goes into a header and is compared with `user_id`. */
 export const IDENTITY_PATTERN = '^[A-Za-z0-9._@:-]{1,128}$';
 
+/** Top-level body fields naming whose data MemOS touches: a single cube id, or lists of them. */
+const CUBE_ID_FIELD = 'mem_cube_id';
+const CUBE_ID_LIST_FIELDS = ['readable_cube_ids', 'writable_cube_ids', 'mem_cube_ids'];
+
 /** The files the configuration reads besides itself, by path relative to {@link GATEWAY_PATHS.config}. */
 export function gatewayFiles(options: GatewayConfigOptions): Record<string, string> {
   const routes = options.routes.map((r) => `${r.method}${r.path} ${r.userIdIn}`);
-  const fields = options.forbiddenFields.map((f) => `"${f}"\\s*:`);
-  if (!options.allowRemoteFiles) fields.push('"file_data"\\s*:\\s*"@?(?:[A-Za-z][A-Za-z0-9+.-]*)://');
   return {
     'routes.map': lines('# <METHOD><exact path> <where MemOS reads user_id>', ...routes),
     'service-identities.map': lines('# identities that may act for any user_id (still authenticated)', ...options.serviceIdentities.map((i) => `${i} 1`)),
-    'forbidden-fields.re': lines(...fields),
-    'ambiguous-body.re': lines(
-      // Two user_id keys: HAProxy binds the first, MemOS would read the last.
-      '"user_id"\\s*:[\\s\\S]*"user_id"\\s*:',
-      // A key written with \u escapes, which json_query would not match.
-      '"(?:[^"\\\\]|\\\\.)*\\\\u(?:[^"\\\\]|\\\\.)*"\\s*:',
-    ),
+    'body-check.lua': bodyCheckLua(options),
     'latency.lua': LATENCY_LUA,
   };
 }
@@ -100,9 +104,11 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     'global',
     `    tune.bufsize ${bufsize}`,
     `    nbthread ${o.threads}`,
-    `    maxconn ${o.maxConnections}`,
+    // Room for the ops listener (probes, metrics) beside the API listener's own limit.
+    `    maxconn ${o.maxConnections + 100}`,
     // One Lua state for all threads (lua-load, not lua-load-per-thread): exact counters.
     `    lua-load ${conf}/latency.lua`,
+    `    lua-load ${conf}/body-check.lua`,
     '',
     'resolvers cluster',
     '    parse-resolv-conf',
@@ -118,16 +124,15 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     '    timeout http-request 10s',
     '    timeout http-keep-alive 10s',
     '',
-    '# One row per identity: this replica enforces its share of the limit.',
+    '# One row per identity: this replica enforces its share of the limit, counting admitted requests.',
     'backend rate_per_identity',
-    '    stick-table type string len 128 size 200k expire 30s store http_req_rate(1s)',
+    '    stick-table type string len 128 size 200k expire 30s store gpc0_rate(1s)',
     '',
     'frontend api',
     `    bind :${o.listenPort}`,
-    '    option http-buffer-request',
-    // The load balancer's health check: 200 while memos-api has a server up, 503 otherwise.
+    `    maxconn ${o.maxConnections}`,
+    // The load balancer's health check: the gateway itself (memos-api's state shows in 503s and metrics).
     '    monitor-uri /healthz',
-    '    monitor fail if { nbsrv(memos) lt 1 }',
     '    http-request del-header x-memos-user',
     '    http-request del-header x-user-name',
     '    http-request set-var(txn.t0_us) date(0,us)',
@@ -166,30 +171,38 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     `    acl identity_ok var(txn.identity) -m reg ${IDENTITY_PATTERN}`,
     deny(401, 'unauthorized', 'unless identity_ok', ` hdr WWW-Authenticate 'Bearer realm="memos"'`),
     '    http-request track-sc0 var(txn.identity) table rate_per_identity',
-    deny(429, 'rate_limited', `if { sc_http_req_rate(0) gt ${o.requestsPerSecondPerReplica} }`, ' hdr Retry-After 1'),
+    // Closing the connection lets a keep-alive client land on another replica next time.
+    deny(429, 'rate_limited', `if { sc_gpc0_rate(0) ge ${o.requestsPerSecondPerReplica} }`, " hdr Retry-After 1 hdr Connection close"),
+    '    http-request sc-inc-gpc0(0)',
     // Exact method and path: no normalisation, so `//product/add` or `/product/./add` are not routes.
     '    http-request set-var-fmt(txn.route) "%[method]%[path]"',
     `    http-request set-var(txn.user_id_in) var(txn.route),map(${conf}/routes.map)`,
     deny(404, 'not_found', 'unless { var(txn.user_id_in) -m found }'),
+    // Only now, authenticated and routed, is the body read: the whole of it, up to the limit.
+    `    http-request wait-for-body time 10s at-least ${o.maxBodyBytes + 1}`,
     // Whatever did not fit in the buffer is larger than the limit: refused, never forwarded unchecked.
     deny(413, 'body_too_large', `if { req.body_size gt ${o.maxBodyBytes} } || { req.body_len gt ${o.maxBodyBytes} }`),
     '    acl user_id_in_body var(txn.user_id_in) -m str body',
     '    acl user_id_in_query var(txn.user_id_in) -m str query',
     `    acl service_identity var(txn.identity),map(${conf}/service-identities.map) -m found`,
+    '    http-request set-var(txn.service) str(1) if service_identity',
     deny(400, 'query_not_allowed', 'if user_id_in_body { query -m found }'),
     deny(400, 'content_type_must_be_json', 'if user_id_in_body !{ req.hdr(content-type) -m reg -i ^application/json[[:space:]]*(;.*)?$ }'),
-    deny(403, 'forbidden_field', `if user_id_in_body { req.body -m reg -f ${conf}/forbidden-fields.re }`),
-    deny(400, 'ambiguous_body', `if user_id_in_body { req.body -m reg -f ${conf}/ambiguous-body.re }`),
-    "    http-request set-var(txn.request_user) req.body,json_query('$.user_id') if user_id_in_body",
+    // The body's verdict, from a JSON parser with Python's semantics (body-check.lua).
+    '    http-request lua.memos_check_body if user_id_in_body',
+    deny(400, 'body_not_json', 'if user_id_in_body { var(txn.body_verdict) -m str bad_json }'),
+    deny(403, 'forbidden_field', 'if user_id_in_body { var(txn.body_verdict) -m str forbidden_field }'),
+    deny(400, 'user_id_required', 'if user_id_in_body { var(txn.body_verdict) -m str user_id_required }'),
+    deny(403, 'user_id_mismatch', 'if user_id_in_body { var(txn.body_verdict) -m str user_id_mismatch }'),
+    deny(403, 'cube_not_owned', 'if user_id_in_body { var(txn.body_verdict) -m str cube_not_owned }'),
+    // Anything else (the check did not run or failed) is refused, never forwarded unchecked.
+    deny(500, 'body_check_failed', 'if user_id_in_body !{ var(txn.body_verdict) -m str ok }'),
     deny(400, 'bad_query', 'if user_id_in_query !{ query -m reg ^[A-Za-z0-9._~@:=&-]*$ }'),
     deny(400, 'bad_query', 'if user_id_in_query { query -m reg (^|&)user_id([=&]|$).*&user_id([=&]|$) }'),
     deny(400, 'body_not_allowed', 'if user_id_in_query { req.body_len gt 0 }'),
     '    http-request set-var(txn.request_user) url_param(user_id) if user_id_in_query',
-    deny(400, 'user_id_required', 'unless { var(txn.request_user) -m len gt 0 }'),
-    deny(403, 'user_id_mismatch', 'unless service_identity || { var(txn.request_user),strcmp(txn.identity) eq 0 }'),
-    // The cube ids name the data partition MemOS reads and writes (its default is [user_id]):
-    // only the caller's own, as a single id or a one-element list.
-    ...cubeRules(),
+    deny(400, 'user_id_required', 'if user_id_in_query !{ var(txn.request_user) -m len gt 0 }'),
+    deny(403, 'user_id_mismatch', 'if user_id_in_query !service_identity !{ var(txn.request_user),strcmp(txn.identity) eq 0 }'),
     '    http-request del-header authorization',
     '    http-request del-header x-api-key',
     '    http-request set-header X-Memos-User %[var(txn.identity)]',
@@ -197,11 +210,14 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     '    http-request set-header X-User-Name %[var(txn.identity)]',
     '    default_backend memos',
     '',
+    // One server per memos-api pod, from the headless Service's DNS records: requests spread over
+    // the pods the autoscaler adds, and a pod that stops answering /health leaves the rotation.
     'backend memos',
+    '    balance leastconn',
     '    option httpchk GET /health',
     '    http-check expect status 200',
     '    http-response lua.observe_latency',
-    `    server memos ${o.upstream} check inter 5s resolvers cluster init-addr libc,none`,
+    `    server-template memos ${o.upstreamServers} ${o.upstreamHost}:${o.upstreamPort} check inter 5s resolvers cluster init-addr none`,
     '',
     'frontend ops',
     `    bind :${o.opsPort}`,
@@ -213,29 +229,172 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
   return out.join('\n') + '\n';
 }
 
-function cubeRules(): string[] {
-  const rules: string[] = [];
-  const single = 'mem_cube_id';
-  rules.push(
-    `    http-request set-var(txn.cube) req.body,json_query('$.${single}') if user_id_in_body`,
-    deny(403, 'cube_not_owned', `if user_id_in_body !service_identity { req.body -m reg '"${single}"\\s*:' } !{ var(txn.cube),strcmp(txn.identity) eq 0 }`),
-  );
-  for (const list of ['readable_cube_ids', 'writable_cube_ids', 'mem_cube_ids']) {
-    rules.push(
-      '    http-request unset-var(txn.cube)',
-      `    http-request set-var(txn.cube) req.body,json_query('$.${list}[0]') if user_id_in_body`,
-      `    http-request set-var(txn.cube_more) req.body,json_query('$.${list}[1]') if user_id_in_body`,
-      deny(403, 'cube_not_owned', `if user_id_in_body !service_identity { req.body -m reg '"${list}"\\s*:' } !{ var(txn.cube),strcmp(txn.identity) eq 0 }`),
-      deny(403, 'cube_not_owned', `if user_id_in_body !service_identity { req.body -m reg '"${list}"\\s*:' } { var(txn.cube_more) -m found }`),
-      '    http-request unset-var(txn.cube_more)',
-    );
-  }
-  return rules;
-}
-
 /** A value in double quotes, for an ACL pattern (the construct allows no quotes or backslashes in it). */
 function haproxyString(value: string): string {
   return `"${value}"`;
+}
+
+const luaString = (value: string) => JSON.stringify(value);
+
+/**
+ * The body check: a strict JSON parser with the semantics of Python's `json.loads`, which FastAPI
+ * uses for MemOS's request bodies (escapes decoded, the last of duplicate keys wins, no NaN or
+ * control characters accepted here), and the verdict on what it read: the top-level `user_id`
+ * must be the caller's, the cube ids the caller's own, no forbidden field at any depth, no
+ * `file_data` URL. Anything it cannot parse is refused, so the gateway and MemOS never read a
+ * body differently.
+ */
+function bodyCheckLua(o: GatewayConfigOptions): string {
+  return `-- Generated by cdk8s-memos-cce (constructs/gateway-config.ts).
+local FORBIDDEN = {${o.forbiddenFields.map((f) => `[${luaString(f)}] = true`).join(', ')}}
+local ALLOW_REMOTE_FILES = ${o.allowRemoteFiles}
+local CUBE_ID = ${luaString(CUBE_ID_FIELD)}
+local CUBE_ID_LISTS = {${CUBE_ID_LIST_FIELDS.map((f) => `[${luaString(f)}] = true`).join(', ')}}
+local MAX_DEPTH = 64
+
+local function fail(reason) error({verdict = reason}, 0) end
+
+local ESCAPES = {['"'] = '"', ['\\\\'] = '\\\\', ['/'] = '/', b = '\\b', f = '\\f', n = '\\n', r = '\\r', t = '\\t'}
+
+local function skip(s, i)
+  local _, e = string.find(s, '^[ \\t\\r\\n]*', i)
+  return e + 1
+end
+
+local function parse_string(s, i)
+  local out, j = {}, i + 1
+  while true do
+    local k = string.find(s, '[\\0-\\31"\\\\]', j)
+    if not k then fail('bad_json') end
+    if k > j then out[#out + 1] = string.sub(s, j, k - 1) end
+    local c = string.byte(s, k)
+    if c == 34 then return table.concat(out), k + 1 end
+    if c < 32 then fail('bad_json') end
+    local e = string.sub(s, k + 1, k + 1)
+    if e == 'u' then
+      local hex = string.match(s, '^%x%x%x%x', k + 2)
+      if not hex then fail('bad_json') end
+      local cp = tonumber(hex, 16)
+      j = k + 6
+      if cp >= 0xD800 and cp <= 0xDBFF then
+        local low = string.match(s, '^\\\\u(%x%x%x%x)', j)
+        local lo = low and tonumber(low, 16)
+        if not lo or lo < 0xDC00 or lo > 0xDFFF then fail('bad_json') end
+        cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00)
+        j = j + 6
+      elseif cp >= 0xDC00 and cp <= 0xDFFF then
+        fail('bad_json')
+      end
+      out[#out + 1] = utf8.char(cp)
+    else
+      local r = ESCAPES[e]
+      if not r then fail('bad_json') end
+      out[#out + 1] = r
+      j = k + 2
+    end
+  end
+end
+
+local parse_value
+
+-- After an element: the closing bracket ends the container, a comma continues it.
+local function after_item(s, i, close)
+  i = skip(s, i)
+  local c = string.sub(s, i, i)
+  if c == close then return true, i + 1 end
+  if c ~= ',' then fail('bad_json') end
+  return false, skip(s, i + 1)
+end
+
+local function parse_object(s, i, depth, found)
+  local object = {}
+  i = skip(s, i + 1)
+  if string.sub(s, i, i) == '}' then return object, i + 1 end
+  while true do
+    if string.sub(s, i, i) ~= '"' then fail('bad_json') end
+    local key
+    key, i = parse_string(s, i)
+    i = skip(s, i)
+    if string.sub(s, i, i) ~= ':' then fail('bad_json') end
+    local value
+    value, i = parse_value(s, skip(s, i + 1), depth + 1, found)
+    if FORBIDDEN[key] then found.forbidden = true end
+    if key == 'file_data' and type(value) == 'string' and not ALLOW_REMOTE_FILES
+      and string.find(string.lower(value), '^[%s@]*%a[%w+.-]*://') then
+      found.forbidden = true
+    end
+    -- The last of duplicate keys wins, as in Python.
+    object[key] = value
+    local closed
+    closed, i = after_item(s, i, '}')
+    if closed then return object, i end
+  end
+end
+
+local function parse_array(s, i, depth, found)
+  local array = {}
+  i = skip(s, i + 1)
+  if string.sub(s, i, i) == ']' then return array, i + 1 end
+  while true do
+    local value
+    value, i = parse_value(s, i, depth + 1, found)
+    array[#array + 1] = value
+    local closed
+    closed, i = after_item(s, i, ']')
+    if closed then return array, i end
+  end
+end
+
+local NULL = {}
+
+parse_value = function(s, i, depth, found)
+  if depth > MAX_DEPTH then fail('bad_json') end
+  local c = string.sub(s, i, i)
+  if c == '{' then return parse_object(s, i, depth, found) end
+  if c == '[' then return parse_array(s, i, depth, found) end
+  if c == '"' then return parse_string(s, i) end
+  if string.sub(s, i, i + 3) == 'true' then return true, i + 4 end
+  if string.sub(s, i, i + 4) == 'false' then return false, i + 5 end
+  if string.sub(s, i, i + 3) == 'null' then return NULL, i + 4 end
+  local number = string.match(s, '^-?%d+%.?%d*[eE]?[-+]?%d*', i)
+  if number and #number > 0 and tonumber(number) then return tonumber(number), i + #number end
+  fail('bad_json')
+end
+
+local function verdict(body, identity, service)
+  local found = {}
+  local i = skip(body, 1)
+  if string.sub(body, i, i) ~= '{' then fail('bad_json') end
+  local object
+  object, i = parse_value(body, i, 0, found)
+  if skip(body, i) <= #body then fail('bad_json') end
+  if found.forbidden then return 'forbidden_field' end
+  local user = object.user_id
+  if type(user) ~= 'string' or user == '' then return 'user_id_required' end
+  if service then return 'ok' end
+  if user ~= identity then return 'user_id_mismatch' end
+  local cube = object[CUBE_ID]
+  if cube ~= nil and cube ~= NULL and cube ~= identity then return 'cube_not_owned' end
+  for field in pairs(CUBE_ID_LISTS) do
+    local list = object[field]
+    if list ~= nil and list ~= NULL and (type(list) ~= 'table' or #list ~= 1 or list[1] ~= identity or next(list, 1) ~= nil) then
+      return 'cube_not_owned'
+    end
+  end
+  return 'ok'
+end
+
+core.register_action("memos_check_body", {"http-req"}, function(txn)
+  local body = txn.f:req_body() or ''
+  local identity = txn:get_var('txn.identity') or ''
+  local service = txn:get_var('txn.service') == '1'
+  local ok, result = pcall(verdict, body, identity, service)
+  if not ok then
+    result = type(result) == 'table' and result.verdict or 'bad_json'
+  end
+  txn:set_var('txn.body_verdict', result)
+end, 0)
+`;
 }
 
 /**

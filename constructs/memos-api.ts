@@ -149,6 +149,12 @@ export class MemosApi extends Construct {
   public readonly connections: Connections;
   /** The port a client connects to (MemOS's HTTP port). */
   public readonly clientPorts: NetworkPort[] = tcp(MEMOS_HTTP_PORT);
+  /**
+   * A headless Service of the API pods (`<instance>-api-headless`): its DNS records list every
+   * ready pod, so a proxy in front (the gateway) balances over pods, not over connections to the
+   * ClusterIP.
+   */
+  public readonly headlessService: kplus.Service;
   /** The Service in front of the API pods: LoadBalancer behind an ELB, or ClusterIP. */
   public readonly service: kplus.Service;
   /** The ELB Service, unless `ApiService.clusterIp()`. */
@@ -228,6 +234,13 @@ export class MemosApi extends Construct {
       // The ELB's traffic: NetworkPolicy cannot name the load balancer's addresses on CCE tunnel networks.
       this.connections.allowFromAnywhere(this.clientPorts);
     }
+
+    this.headlessService = new kplus.Service(this, 'Headless', {
+      metadata: { name: `${name}-headless`, labels },
+      clusterIP: 'None',
+      ports: [{ name: 'http', port: MEMOS_HTTP_PORT, targetPort: MEMOS_HTTP_PORT }],
+    });
+    selectPods(this.headlessService, this.selectorLabels);
 
     const minReplicas = replicas ?? autoscaling!.minReplicas;
     if (autoscaling) this.autoscaler = this.addAutoscaler(autoscaling, consumesQueue, labels);

@@ -23,6 +23,11 @@ import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireDnsSubdomai
  */
 export const DEFAULT_GATEWAY_IMAGE = 'docker.io/library/haproxy:2.6.18-alpine';
 
+/** Connections of the API listener per pod. */
+const MAX_CONNECTIONS = 1000;
+/** Seconds a stopping pod keeps serving while the ELB and the endpoints drop it. */
+const PRE_STOP_SECONDS = 15;
+
 /** uid and gid of the image's `haproxy` user. */
 const HAPROXY_UID = 99;
 const LISTEN_PORT = 8080;
@@ -209,10 +214,18 @@ export interface MemosGatewayOptions {
 export interface MemosGatewayProps extends MemosGatewayOptions, WorkloadPlacementProps, MonitoredProps {
   /** Instance name: prefix of object names. */
   readonly instance: string;
-  /** memos-api's Service host. */
+  /**
+   * DNS name of memos-api's headless Service, fully qualified (HAProxy's resolvers apply no search
+   * domains): one server per pod, from its A records.
+   */
   readonly upstreamHost: string;
-  /** memos-api's Service port. */
+  /** memos-api's port. */
   readonly upstreamPort: number;
+  /**
+   * Server slots for memos-api pods: at least the most pods it runs, surge included.
+   * @default 32
+   */
+  readonly upstreamServers?: number;
 }
 
 /**
@@ -298,12 +311,12 @@ export class MemosGateway extends Construct {
       if (typeof field !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(field)) invalidProp(this, `forbiddenFields[${i}]`, field, 'a JSON field name of letters, digits and underscores');
       return field;
     });
-    const upstream = `${requireHost(this, 'upstreamHost', props.upstreamHost)}:${requireInteger(this, 'upstreamPort', props.upstreamPort, 1, 65535)}`;
-
     const options = {
       listenPort: LISTEN_PORT,
       opsPort: OPS_PORT,
-      upstream,
+      upstreamHost: requireHost(this, 'upstreamHost', props.upstreamHost),
+      upstreamPort: requireInteger(this, 'upstreamPort', props.upstreamPort, 1, 65535),
+      upstreamServers: requireInteger(this, 'upstreamServers', props.upstreamServers ?? 32, 1, 1000),
       jwt,
       apiKeysFile: apiKeys?.key,
       serviceIdentities,
@@ -312,8 +325,9 @@ export class MemosGateway extends Construct {
       allowRemoteFiles: props.allowRemoteFiles ?? false,
       requestsPerSecondPerReplica: this.requestsPerSecondPerReplica,
       maxBodyBytes,
-      // Each connection may hold two buffers of the body limit: bound the memory they can take.
-      maxConnections: Math.max(64, Math.min(1000, Math.floor((512 * 2 ** 20) / (2 * (maxBodyBytes + 64 * 1024))))),
+      // Buffers are taken only while data is in flight, and bodies are read only after
+      // authentication: a thousand connections per pod, LLM calls and chat streams included.
+      maxConnections: MAX_CONNECTIONS,
       threads: 2,
     };
     this.haproxyConfig = renderGatewayConfig(options);
@@ -336,8 +350,9 @@ export class MemosGateway extends Construct {
       },
       securityContext: hardenedPodSecurityContext(HAPROXY_UID),
       automountServiceAccountToken: false,
-      // Connections in flight (LLM calls, chat streams) finish within the server timeout.
-      terminationGracePeriod: Duration.seconds(60),
+      // After the preStop pause, HAProxy's soft stop (the image's SIGUSR1) lets requests in flight,
+      // chat streams included, run to the server timeout (300 s).
+      terminationGracePeriod: Duration.seconds(PRE_STOP_SECONDS + 300 + 15),
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
     });
     selectPods(this.deployment, selector);
@@ -349,13 +364,16 @@ export class MemosGateway extends Construct {
       ports: [{ number: LISTEN_PORT, name: 'http' }, { number: OPS_PORT, name: 'ops' }],
       resources: {
         cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(768) },
+        memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
       },
       securityContext: hardenedContainerSecurityContext(HAPROXY_UID),
-      // Ready while memos-api has a server up; alive while the process answers.
+      // Ready and alive on its own health: memos-api's state shows in 503s and metrics, and must not
+      // empty the ELB's backends.
       readiness: httpProbe('/healthz', LISTEN_PORT, { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
       liveness: httpProbe('/livez', OPS_PORT, { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
       startup: httpProbe('/livez', OPS_PORT, { periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 15 }),
+      // Let the ELB and the endpoints drop the pod before HAProxy closes its listener.
+      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(PRE_STOP_SECONDS)]) },
     });
     container.mount(GATEWAY_PATHS.config, kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'config' }), { readOnly: true });
     if (props.jwt && jwt) {

@@ -130,7 +130,11 @@ export function addMemosServerContainer(scope: Construct, workload: kplus.Deploy
 
 /** The shell of the init container that builds the CA bundle: certifi's public CAs, then ours. */
 export const CA_BUNDLE_SCRIPT = `set -eu
-cat "$(python -c 'import certifi; print(certifi.where())')" ${MEMOS_TRUST.cas}/*.crt > ${MEMOS_TRUST.bundle}.tmp
+{
+  cat "$(python -c 'import certifi; print(certifi.where())')"
+  # A line break before each CA: a PEM without a final newline would swallow the next one.
+  for ca in ${MEMOS_TRUST.cas}/*.crt; do echo; cat "$ca"; done
+} > ${MEMOS_TRUST.bundle}.tmp
 mv ${MEMOS_TRUST.bundle}.tmp ${MEMOS_TRUST.bundle}`;
 
 /**

@@ -6,7 +6,7 @@
  *
  * Needs haproxy 2.6 (Debian: haproxy); `.ci/run` installs it and sets MEMOS_INTEGRATION=required.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -82,7 +82,9 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
     .split(GATEWAY_PATHS.apiKeys).join(path.join(dir, 'api-keys'))
     .replace('bind :8080', `bind 127.0.0.1:${ports.api}`)
     .replace('bind :8404', `bind 127.0.0.1:${ports.ops}`)
-    .replace('memos-api.memos.svc.cluster.local:8000', `127.0.0.1:${ports.upstream}`);
+    // The pods a headless Service's records give, here the stub alone.
+    .replace(/server-template memos \d+ memos-api-headless\.memos\.svc\.cluster\.local:8000 (.*) resolvers cluster init-addr none/,
+      `server memos 127.0.0.1:${ports.upstream} $1`);
   if (config.includes(':8080') || config.includes('svc.cluster.local')) throw new Error('the test did not move every port and host');
   return { files, config };
 }
@@ -233,8 +235,17 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       ['no user_id', 'POST', '/product/search', JSON.stringify({ query: 'q' }), 400],
       ['user_id null', 'POST', '/product/search', JSON.stringify({ user_id: null }), 400],
       ['a body that is not JSON', 'POST', '/product/search', 'user_id=alice', 400],
-      ['two user_id keys (MemOS reads the last)', 'POST', '/product/search', '{"user_id":"alice","user_id":"bob"}', 400],
-      ['a \\u-escaped user_id key', 'POST', '/product/search', '{"user_\\u0069d":"bob","user_id":"alice"}', 400],
+      ['two user_id keys, the last another user\'s (MemOS reads the last)', 'POST', '/product/search', '{"user_id":"alice","user_id":"bob"}', 403],
+      ['a \\u-escaped user_id key last', 'POST', '/product/search', '{"user_id":"alice","user_\\u0069d":"bob"}', 403],
+      ['an escaped key behind a long padding', 'POST', '/product/search', `{"user_id":"alice","pad":"${'\\u0041'.repeat(3000)}","user_\\u0069d":"bob"}`, 403],
+      ['two mem_cube_id keys, the last another user\'s', 'POST', '/product/add', '{"user_id":"alice","mem_cube_id":"alice","mem_cube_id":"bob"}', 403],
+      ['two cube lists, the last another user\'s', 'POST', '/product/search', '{"user_id":"alice","readable_cube_ids":["alice"],"readable_cube_ids":["bob"]}', 403],
+      ['an escaped cube key behind a long padding', 'POST', '/product/add', `{"user_id":"alice","pad":"${'\\u0041'.repeat(3000)}","mem_cube_\\u0069d":"bob"}`, 403],
+      ['a body with trailing garbage', 'POST', '/product/search', '{"user_id":"alice"} x', 400],
+      ['a JSON array', 'POST', '/product/search', '[{"user_id":"alice"}]', 400],
+      ['NaN, which only Python accepts', 'POST', '/product/search', '{"user_id":"alice","top_k":NaN}', 400],
+      ['a lone surrogate', 'POST', '/product/search', '{"user_id":"alice","query":"\\ud800"}', 400],
+      ['nesting deeper than 64', 'POST', '/product/search', `{"user_id":"alice","q":${'['.repeat(70)}${']'.repeat(70)}}`, 400],
       ['another user in the query twice', 'GET', '/product/scheduler/status?user_id=alice&user_id=bob', undefined, 400],
       ["another user's cube to write", 'POST', '/product/add', JSON.stringify({ user_id: 'alice', writable_cube_ids: ['bob'] }), 403],
       ["another user's cube besides one's own", 'POST', '/product/search', JSON.stringify({ user_id: 'alice', readable_cube_ids: ['alice', 'bob'] }), 403],
@@ -254,6 +265,43 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       expect(r.status).toBe(200);
       expect(r.seen).toHaveLength(1);
       expect(r.seen[0].url).toBe(target);
+    });
+
+    test('whatever the gateway forwards, Python\'s json (what FastAPI gives MemOS) reads as the caller\'s own', async () => {
+      const bodies = [
+        '{"user_id":"alice","query":"caf\\u00e9 \\ud83d\\ude00"}',
+        '{"user_\\u0069d":"bob","user_id":"alice"}',
+        '{"user_id":"bob","user_id":"alice"}',
+        '{"user_id":"alice","user_id":"bob"}',
+        '{"user_id":"alice","readable_cube_ids":["bob"],"readable_cube_ids":["alice"]}',
+        '{"user_id":"alice","mem_cube_id":null}',
+        '{"user_id":"alice","writable_cube_ids":["alice","alice"]}',
+        '{"user_id":"alice","writable_cube_ids":{"0":"alice"}}',
+        '{"user_id":"alice","nested":{"user_id":"bob"}}',
+        ' \n{"user_id" : "alice"}\t',
+        '{"user_id":"al\\u0069ce"}',
+        '{"user_id":"alice\\u0000"}',
+        '{"user_id":"alice","x":1e999}',
+        '{"user_id":"alice","x":-0.5e-3,"y":[true,false,null]}',
+      ];
+      const python = `import json, sys
+for line in sys.stdin:
+    try:
+        body = json.loads(json.loads(line))
+        own = lambda v: v is None or v == ["alice"]
+        ok = isinstance(body, dict) and body.get("user_id") == "alice" and body.get("mem_cube_id") in (None, "alice") and all(own(body.get(k)) for k in ("readable_cube_ids", "writable_cube_ids", "mem_cube_ids"))
+        print("own" if ok else "other")
+    except Exception:
+        print("invalid")`;
+      const readings = execFileSync('python3', ['-c', python], { input: bodies.map((b) => JSON.stringify(b)).join('\n') + '\n', encoding: 'utf8' }).trim().split('\n');
+      const outcomes: string[] = [];
+      for (const [i, body] of bodies.entries()) {
+        const r = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json }, body);
+        outcomes.push(`${readings[i]} -> ${r.seen.length ? 'forwarded' : r.status}`);
+        // Forwarded only what MemOS reads as alice's own; everything MemOS reads as alice's own is forwarded.
+        expect([body, r.seen.length === 1]).toEqual([body, readings[i] === 'own']);
+      }
+      expect(outcomes.filter((o) => o.endsWith('forwarded')).length).toBeGreaterThanOrEqual(6);
     });
 
     test('a service identity may act for any user, and still needs a valid credential', async () => {
@@ -280,8 +328,11 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       ['doc_path nested', { user_id: 'alice', messages: [{ role: 'user', content: 'x', meta: { doc_path: '/etc' } }] }],
       ['is_upload_skill', { user_id: 'alice', is_upload_skill: true }],
       ['a file URL MemOS would fetch', { user_id: 'alice', messages: [{ type: 'file', file: { file_data: 'http://169.254.169.254/latest' } }] }],
+      ['a file URL with escaped slashes', '{"user_id":"alice","messages":[{"file":{"file_data":"http:\\/\\/memos-qdrant:6333/collections"}}]}'],
+      ['a file URL with an escaped scheme', '{"user_id":"alice","messages":[{"file":{"file_data":"\\u0068ttp://memos-qdrant:6333/"}}]}'],
+      ['an escaped forbidden key behind a long padding', `{"user_id":"alice","pad":"${'\\u0041'.repeat(3000)}","is_upload\\u005fskill":true}`],
     ])('%s in the body: 403', async (_what, body) => {
-      const r = await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, JSON.stringify(body));
+      const r = await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, typeof body === 'string' ? body : JSON.stringify(body));
       expect(r.status).toBe(403);
       expect(r.seen).toEqual([]);
     });
@@ -308,6 +359,21 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       const hidden = fill(limit + 4096).replace('"}', '","doc_path":"/etc"}');
       expect((await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, hidden, true)).status).toBe(413);
     });
+  });
+
+  test('an anonymous client gets 401 at once, without the gateway waiting for its body', async () => {
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        // A large body announced, one byte of it sent.
+        socket.write('POST /product/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500000\r\n\r\n{');
+      });
+      let data = '';
+      socket.on('data', (d) => { data += d; if (data.includes('\r\n\r\n')) { socket.destroy(); resolve(data); } });
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   describe('metrics', () => {
@@ -342,6 +408,18 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       expect(accepted).toBe(20);
       expect(limitedOut).toHaveLength(40);
       expect(limitedOut.every((r) => r.headers['retry-after'] === '1')).toBe(true);
+      // A client steadily over the limit still gets the limit: refused requests do not count.
+      const steady = pair[0];
+      const token2 = rsaToken('frank');
+      const body2 = JSON.stringify({ user_id: 'frank' });
+      // 15 requests a second, evenly spaced, for 3 seconds, against 10 a second on one replica.
+      const steadyResponses = await Promise.all(Array.from({ length: 45 }, (_, i) => new Promise<Response>((resolve, reject) => {
+        setTimeout(() => request(steady, 'POST', '/product/search', { headers: { ...bearer(token2), ...json }, body: body2 }).then(resolve, reject), i * 66);
+      })));
+      const admitted = steadyResponses.filter((r) => r.status === 200).length;
+      // About the limit each second (HAProxy's rate is a sliding estimate over the last second).
+      expect(admitted).toBeGreaterThanOrEqual(25);
+      expect(admitted).toBeLessThanOrEqual(35);
       // Another identity has its own budget.
       const other = await request(pair[0], 'POST', '/product/search', { headers: { ...bearer(rsaToken('erin')), ...json }, body: JSON.stringify({ user_id: 'erin' }) });
       expect(other.status).toBe(200);
@@ -354,7 +432,7 @@ describe('the gateway construct', () => {
     const chart = new MemosChart(Testing.app(), 'test', { size: MemosSize.SMALL, gateway: ApiGateway.haproxy({ requestsPerSecond: 1000, replicas: 3 }) });
     const gateway = chart.stack.gateway as MemosGateway;
     expect(gateway.requestsPerSecondPerReplica).toBe(334);
-    expect(gateway.haproxyConfig).toContain('if { sc_http_req_rate(0) gt 334 }');
+    expect(gateway.haproxyConfig).toContain('if { sc_gpc0_rate(0) ge 334 }');
   });
 
   test('routes are configurable', () => {

@@ -75,6 +75,7 @@ describe('MemosChart', () => {
       'PrometheusRule/monitoring/memos-prod-memos-queue-depth',
       'Deployment/memos-prod/memos-api',
       'Service/memos-prod/memos-api',
+      'Service/memos-prod/memos-api-headless',
       'HorizontalPodAutoscaler/memos-prod/memos-api',
       'PodDisruptionBudget/memos-prod/memos-api',
       'Deployment/memos-prod/memos-scheduler',

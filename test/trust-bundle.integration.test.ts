@@ -84,11 +84,15 @@ describe('the CA bundle of MemOS pods', () => {
     openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
 
     // The init container's script, with the pod's paths moved here and MemOS's python on PATH.
-    const { deployment } = synthApi([SecretKeyRef.of('memos-qdrant-tls', 'ca.crt')]);
+    const { deployment } = synthApi([SecretKeyRef.of('memos-neo4j-tls', 'ca.crt'), SecretKeyRef.of('memos-qdrant-tls', 'ca.crt')]);
     const script: string = deployment.spec.template.spec.initContainers[0].command[2];
     fs.mkdirSync(path.join(dir, 'cas'));
     fs.mkdirSync(path.join(dir, 'trust'));
-    fs.copyFileSync(path.join(dir, 'ca.crt'), path.join(dir, 'cas', '0.crt'));
+    // Another store's CA first, without its final newline (as a Secret made from a pasted string
+    // may hold it): the store's CA after it must not be swallowed.
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=other-ca', '-keyout', 'other.key', '-out', 'other.crt');
+    fs.writeFileSync(path.join(dir, 'cas', '0.crt'), fs.readFileSync(path.join(dir, 'other.crt'), 'utf8').trimEnd());
+    fs.copyFileSync(path.join(dir, 'ca.crt'), path.join(dir, 'cas', '1.crt'));
     const local = script.split(MEMOS_TRUST.bundleDir).join(path.join(dir, 'trust')).split(MEMOS_TRUST.cas).join(path.join(dir, 'cas'));
     const built = await run('sh', ['-c', local], { PATH: `${path.dirname(python)}:${process.env.PATH}` });
     expect(built).toEqual({ code: 0, out: '' });
