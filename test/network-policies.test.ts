@@ -147,6 +147,35 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
   });
 });
 
+test('small: the design, written down by hand, is what the policies allow inside the namespace', () => {
+  // Independent of the construct graph: a wrong wire in the graph would change this list.
+  const { objects } = synthEnvironment('small');
+  const groups = podGroups(objects);
+  expect(connectionMatrix(objects, groups, groups).map((c) => c.replace(/-[0-9a-f]{6}(?=:| )/, ''))).toEqual([
+    'Deployment/memos-api -> Deployment/memos-embedding:8080/TCP',
+    'Deployment/memos-api -> StatefulSet/memos-neo4j:7687/TCP',
+    'Deployment/memos-api -> StatefulSet/memos-qdrant:6333/TCP',
+    'Deployment/memos-gateway -> Deployment/memos-api:8000/TCP',
+    'Deployment/memos-scheduler -> Deployment/memos-embedding:8080/TCP',
+    'Deployment/memos-scheduler -> StatefulSet/memos-neo4j:7687/TCP',
+    'Deployment/memos-scheduler -> StatefulSet/memos-qdrant:6333/TCP',
+    'Job/memos-qdrant-collection -> StatefulSet/memos-qdrant:6333/TCP',
+    // Milvus's roles among themselves (standalone: one pod), Qdrant's peers.
+    'StatefulSet/memos-milvus-standalone -> StatefulSet/memos-milvus-standalone:19530/TCP',
+    'StatefulSet/memos-milvus-standalone -> StatefulSet/memos-milvus-standalone:9091/TCP',
+    'StatefulSet/memos-qdrant -> StatefulSet/memos-qdrant:6333/TCP',
+    'StatefulSet/memos-qdrant -> StatefulSet/memos-qdrant:6334/TCP',
+    'StatefulSet/memos-qdrant -> StatefulSet/memos-qdrant:6335/TCP',
+  ]);
+  // Egress beyond the namespace: DNS, DCS on its port in the VPC, the LLM API on 443, nothing else.
+  const api = only(objects, 'NetworkPolicy', 'memos-api').spec.egress;
+  expect(api.filter((r: Obj) => !r.to?.some((p: Obj) => p.podSelector))).toEqual([
+    { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], ports: [53, 53, 5353, 5353].map((port, i) => ({ protocol: i % 2 ? 'UDP' : 'TCP', port })) },
+    { to: [{ ipBlock: { cidr: '192.168.0.0/16' } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+    { ports: [{ protocol: 'TCP', port: 443 }] },
+  ]);
+});
+
 describe('external destinations', () => {
   const egressOf = (objects: Obj[], policy: string) => only(objects, 'NetworkPolicy', policy).spec.egress as Obj[];
 
