@@ -319,8 +319,10 @@ local function parse_object(s, i, depth, found)
     local value
     value, i = parse_value(s, skip(s, i + 1), depth + 1, found)
     if FORBIDDEN[key] then found.forbidden = true end
+    -- Any "://" at all: URL parsers strip C0 controls (urllib.parse) and Unicode spaces
+    -- (str.strip, requests) before the scheme, and base64 or data: URIs never hold "://".
     if key == 'file_data' and type(value) == 'string' and not ALLOW_REMOTE_FILES
-      and string.find(string.lower(value), '^[%s@]*%a[%w+.-]*://') then
+      and string.find(value, '://', 1, true) then
       found.forbidden = true
     end
     -- The last of duplicate keys wins, as in Python.
@@ -356,12 +358,23 @@ parse_value = function(s, i, depth, found)
   if string.sub(s, i, i + 3) == 'true' then return true, i + 4 end
   if string.sub(s, i, i + 4) == 'false' then return false, i + 5 end
   if string.sub(s, i, i + 3) == 'null' then return NULL, i + 4 end
-  local number = string.match(s, '^-?%d+%.?%d*[eE]?[-+]?%d*', i)
-  if number and #number > 0 and tonumber(number) then return tonumber(number), i + #number end
+  -- JSON's number grammar exactly: -?(0|[1-9]digits)(.digits)?([eE][+-]?digits)?
+  local int = string.match(s, '^-?0', i) or string.match(s, '^-?[1-9]%d*', i)
+  if int then
+    local j = i + #int
+    local frac = string.match(s, '^%.%d+', j) or ''
+    j = j + #frac
+    local exp = string.match(s, '^[eE][-+]?%d+', j) or ''
+    j = j + #exp
+    return tonumber(string.sub(s, i, j - 1)), j
+  end
   fail('bad_json')
 end
 
 local function verdict(body, identity, service)
+  -- json.loads(bytes) decodes UTF-8 (refusing what is not) and drops one leading BOM.
+  if string.sub(body, 1, 3) == '\\239\\187\\191' then body = string.sub(body, 4) end
+  if not utf8.len(body) then fail('bad_json') end
   local found = {}
   local i = skip(body, 1)
   if string.sub(body, i, i) ~= '{' then fail('bad_json') end

@@ -178,7 +178,7 @@ export interface MemosGatewayOptions {
   readonly forbiddenFields?: string[];
   /**
    * Let `file_data` carry URLs, which MemOS fetches from the server (a request forgery towards
-   * anything the pod can reach).
+   * anything the pod can reach). Without it any `file_data` holding `://` is refused.
    * @default false
    */
   readonly allowRemoteFiles?: boolean;

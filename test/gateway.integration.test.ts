@@ -244,6 +244,7 @@ function localConfig(options: MemosGatewayOptions, dir: string, ports: { api: nu
       ['a body with trailing garbage', 'POST', '/product/search', '{"user_id":"alice"} x', 400],
       ['a JSON array', 'POST', '/product/search', '[{"user_id":"alice"}]', 400],
       ['NaN, which only Python accepts', 'POST', '/product/search', '{"user_id":"alice","top_k":NaN}', 400],
+      ['a number with a leading zero, which Python refuses', 'POST', '/product/search', '{"user_id":"alice","top_k":01}', 400],
       ['a lone surrogate', 'POST', '/product/search', '{"user_id":"alice","query":"\\ud800"}', 400],
       ['nesting deeper than 64', 'POST', '/product/search', `{"user_id":"alice","q":${'['.repeat(70)}${']'.repeat(70)}}`, 400],
       ['another user in the query twice', 'GET', '/product/scheduler/status?user_id=alice&user_id=bob', undefined, 400],
@@ -304,6 +305,15 @@ for line in sys.stdin:
       expect(outcomes.filter((o) => o.endsWith('forwarded')).length).toBeGreaterThanOrEqual(6);
     });
 
+    test('bytes that are not UTF-8 are refused; a UTF-8 byte-order mark is read past, as Python does', async () => {
+      const invalid = Buffer.concat([Buffer.from('{"user_id":"alice","query":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+      const refused = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json }, invalid);
+      expect([refused.status, refused.seen]).toEqual([400, []]);
+      const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"user_id":"alice","query":"q"}')]);
+      const passed = await call('POST', '/product/search', { ...bearer(rsaToken('alice')), ...json }, bom);
+      expect([passed.status, passed.seen.length]).toEqual([200, 1]);
+    });
+
     test('a service identity may act for any user, and still needs a valid credential', async () => {
       const ok = await call('POST', '/product/add', { 'x-api-key': apiKeys['svc-batch'], ...json }, JSON.stringify({ user_id: 'bob', writable_cube_ids: ['bob'] }));
       expect([ok.status, ok.seen[0]?.headers['x-memos-user']]).toEqual([200, 'svc-batch']);
@@ -330,6 +340,8 @@ for line in sys.stdin:
       ['a file URL MemOS would fetch', { user_id: 'alice', messages: [{ type: 'file', file: { file_data: 'http://169.254.169.254/latest' } }] }],
       ['a file URL with escaped slashes', '{"user_id":"alice","messages":[{"file":{"file_data":"http:\\/\\/memos-qdrant:6333/collections"}}]}'],
       ['a file URL with an escaped scheme', '{"user_id":"alice","messages":[{"file":{"file_data":"\\u0068ttp://memos-qdrant:6333/"}}]}'],
+      ['a file URL behind a non-breaking space (requests strips it)', '{"user_id":"alice","messages":[{"file":{"file_data":"\\u00a0http://169.254.169.254/latest"}}]}'],
+      ['a file URL behind a NUL (urllib strips it)', '{"user_id":"alice","messages":[{"file":{"file_data":"\\u0000http://169.254.169.254/latest"}}]}'],
       ['an escaped forbidden key behind a long padding', `{"user_id":"alice","pad":"${'\\u0041'.repeat(3000)}","is_upload\\u005fskill":true}`],
     ])('%s in the body: 403', async (_what, body) => {
       const r = await call('POST', '/product/add', { ...bearer(rsaToken('alice')), ...json }, typeof body === 'string' ? body : JSON.stringify(body));
