@@ -47,6 +47,8 @@ export interface GatewayConfigOptions {
   /** DNS name of memos-api's headless Service (one server per pod). */
   readonly upstreamHost: string;
   readonly upstreamPort: number;
+  /** memos-api's health route, checked on every server. */
+  readonly upstreamHealthPath: string;
   /** Server slots for memos-api pods (at least its autoscaler's maximum and surge). */
   readonly upstreamServers: number;
   readonly jwt?: {
@@ -214,7 +216,7 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     // the pods the autoscaler adds, and a pod that stops answering /health leaves the rotation.
     'backend memos',
     '    balance leastconn',
-    '    option httpchk GET /health',
+    `    option httpchk GET ${o.upstreamHealthPath}`,
     '    http-check expect status 200',
     '    http-response lua.observe_latency',
     `    server-template memos ${o.upstreamServers} ${o.upstreamHost}:${o.upstreamPort} check inter 5s resolvers cluster init-addr none`,

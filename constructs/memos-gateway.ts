@@ -11,6 +11,7 @@ import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps,
   selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
+import { MEMOS_HEALTH_PATH } from '../src/memos';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
@@ -316,6 +317,7 @@ export class MemosGateway extends Construct {
       opsPort: OPS_PORT,
       upstreamHost: requireHost(this, 'upstreamHost', props.upstreamHost),
       upstreamPort: requireInteger(this, 'upstreamPort', props.upstreamPort, 1, 65535),
+      upstreamHealthPath: MEMOS_HEALTH_PATH,
       upstreamServers: requireInteger(this, 'upstreamServers', props.upstreamServers ?? 32, 1, 1000),
       jwt,
       apiKeysFile: apiKeys?.key,
