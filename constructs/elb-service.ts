@@ -74,6 +74,11 @@ export interface ElbServiceProps extends ElbServiceOptions {
    * @default 'http'
    */
   readonly portName?: string;
+  /**
+   * The backends' health route: what an HTTP health check probes when `healthCheck` names no path.
+   * @default '/'
+   */
+  readonly healthPath?: string;
 }
 
 const ELB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -89,6 +94,8 @@ const CLOUD_ID = /^[0-9a-zA-Z][-0-9a-zA-Z_.]{0,63}$/;
  * ```
  */
 export class ElbService extends Construct {
+  /** The backends' health route (`healthPath`). */
+  private readonly healthPath?: string;
   /** The Service. */
   public readonly service: kplus.Service;
   /** The annotations rendered from the props. */
@@ -98,6 +105,7 @@ export class ElbService extends Construct {
 
   constructor(scope: Construct, id: string, props: ElbServiceProps) {
     super(scope, id);
+    this.healthPath = props.healthPath;
     requireDnsLabel(this, 'name', props.name);
     const elbClass = requireEnum(this, 'elbClass', props.elbClass ?? ElbClass.UNION, ElbClass);
     const algorithm = requireEnum(this, 'algorithm', props.algorithm ?? ElbAlgorithm.ROUND_ROBIN, ElbAlgorithm);
@@ -242,7 +250,7 @@ export class ElbService extends Construct {
       max_retries: String(requireInteger(this, 'healthCheck.maxRetries', check.maxRetries ?? 3, 1, 10)),
     };
     if (protocol === ElbHealthCheckProtocol.HTTP) {
-      const path = check.path ?? '/';
+      const path = check.path ?? this.healthPath ?? '/';
       if (!/^\/[\x21-\x7e]{0,79}$/.test(path)) invalidProp(this, 'healthCheck.path', path, "a path starting with '/', 1-80 printable characters");
       json.path = path;
     } else if (check.path !== undefined) {

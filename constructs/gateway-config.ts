@@ -33,6 +33,10 @@ export const GATEWAY_PATHS = {
   apiKeys: '/etc/haproxy/api-keys',
 } as const;
 
+/** The gateway's own health on its listener (readiness, the ELB's check) and its liveness on the ops port. */
+export const GATEWAY_HEALTH_PATH = '/healthz';
+export const GATEWAY_LIVE_PATH = '/livez';
+
 /** A route the gateway lets through, and where MemOS reads the user from. */
 export interface RenderedRoute {
   readonly method: string;
@@ -134,7 +138,7 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     `    bind :${o.listenPort}`,
     `    maxconn ${o.maxConnections}`,
     // The load balancer's health check: the gateway itself (memos-api's state shows in 503s and metrics).
-    '    monitor-uri /healthz',
+    `    monitor-uri ${GATEWAY_HEALTH_PATH}`,
     '    http-request del-header x-memos-user',
     '    http-request del-header x-user-name',
     '    http-request set-var(txn.t0_us) date(0,us)',
@@ -223,7 +227,7 @@ export function renderGatewayConfig(o: GatewayConfigOptions): string {
     '',
     'frontend ops',
     `    bind :${o.opsPort}`,
-    '    monitor-uri /livez',
+    `    monitor-uri ${GATEWAY_LIVE_PATH}`,
     '    http-request use-service prometheus-exporter if { path /metrics }',
     '    http-request use-service lua.latency_metrics if { path /metrics/latency }',
     '    http-request return status 404',

@@ -1,7 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ElbHealthCheckProtocol } from './elb-load-balancer';
 import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
@@ -10,7 +9,7 @@ import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
 import { Connections, NetworkPort, tcp } from '../src/network';
-import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requirePinnedImage } from '../src/validation';
+import { invalidProp, reportAs, requireDnsLabel, requireEnum, requireInstance, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** This construct's default resources: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi (seed §2.5). */
 export const MEMOS_API_DEFAULT_RESOURCES: kplus.ContainerResources = {
@@ -217,14 +216,10 @@ export class MemosApi extends Construct {
     } else {
       // Its errors name the prop the user set: this construct's `service`.
       const elb = exposure._elb;
-      // The ELB probes MemOS's /health unless the user turns the check off or makes it TCP.
-      const userCheck = elb.healthCheck;
-      const healthCheck = userCheck?.enabled === false || userCheck?.protocol === ElbHealthCheckProtocol.TCP
-        ? userCheck
-        : { protocol: ElbHealthCheckProtocol.HTTP, path: MEMOS_HEALTH_PATH, ...definedOnly(userCheck) };
       this.elb = reportAs(this, { '': 'service' }, () => new ElbService(this, 'Elb', {
         ...elb,
-        healthCheck,
+        // The ELB probes MemOS's /health unless the user turns the check off or makes it TCP.
+        healthPath: MEMOS_HEALTH_PATH,
         name,
         labels,
         selector: this.selectorLabels,

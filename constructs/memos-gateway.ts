@@ -2,9 +2,8 @@ import { createHash } from 'crypto';
 import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ElbHealthCheckProtocol } from './elb-load-balancer';
 import { ElbService, ElbServiceOptions } from './elb-service';
-import { GATEWAY_PATHS, gatewayFiles, IDENTITY_PATTERN, renderGatewayConfig, RenderedRoute } from './gateway-config';
+import { GATEWAY_HEALTH_PATH, GATEWAY_LIVE_PATH, GATEWAY_PATHS, gatewayFiles, IDENTITY_PATTERN, renderGatewayConfig, RenderedRoute } from './gateway-config';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
@@ -12,8 +11,9 @@ import {
   selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH } from '../src/memos';
+import { requireSecretKeyName } from '../src/credentials';
 import { Connections, NetworkPort, tcp } from '../src/network';
-import { definedOnly, invalidProp, reportAs, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
+import { invalidProp, reportAs, requireDnsLabel, requireDnsSubdomain, requireEnum, requireHost, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
 
 /**
  * HAProxy, the Docker Official Image (docker-library/haproxy, `2.6/alpine/Dockerfile`): built with
@@ -371,9 +371,9 @@ export class MemosGateway extends Construct {
       securityContext: hardenedContainerSecurityContext(HAPROXY_UID),
       // Ready and alive on its own health: memos-api's state shows in 503s and metrics, and must not
       // empty the ELB's backends.
-      readiness: httpProbe('/healthz', LISTEN_PORT, { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
-      liveness: httpProbe('/livez', OPS_PORT, { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
-      startup: httpProbe('/livez', OPS_PORT, { periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 15 }),
+      readiness: httpProbe(GATEWAY_HEALTH_PATH, LISTEN_PORT, { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 }),
+      liveness: httpProbe(GATEWAY_LIVE_PATH, OPS_PORT, { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
+      startup: httpProbe(GATEWAY_LIVE_PATH, OPS_PORT, { periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 15 }),
       // Let the ELB and the endpoints drop the pod before HAProxy closes its listener.
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(PRE_STOP_SECONDS)]) },
     });
@@ -394,13 +394,9 @@ export class MemosGateway extends Construct {
     spreadAcrossZones(this.deployment, selector, zoneSpread);
     if (replicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
 
-    const service = props.service ?? {};
-    const userCheck = service.healthCheck;
     this.elb = reportAs(this, { '': 'service' }, () => new ElbService(this, 'Elb', {
-      ...service,
-      healthCheck: userCheck?.enabled === false || userCheck?.protocol === ElbHealthCheckProtocol.TCP
-        ? userCheck
-        : { protocol: ElbHealthCheckProtocol.HTTP, path: '/healthz', ...definedOnly(userCheck) },
+      ...props.service,
+      healthPath: GATEWAY_HEALTH_PATH,
       name,
       labels,
       selector,
@@ -494,10 +490,8 @@ function requireToken(scope: Construct, property: string, value: unknown): strin
 }
 
 function requireFileName(scope: Construct, property: string, value: unknown): string {
-  const text = requireNonEmpty(scope, property, value);
-  if (KEY_MATERIAL.test(text)) invalidProp(scope, property, '<redacted>', 'no key material in props: name the key in the ConfigMap or Secret instead');
-  if (!/^[A-Za-z0-9._-]{1,253}$/.test(text) || text.startsWith('.')) invalidProp(scope, property, text, 'a ConfigMap/Secret key: letters, digits and ._-, not starting with a dot');
-  return text;
+  if (typeof value === 'string' && KEY_MATERIAL.test(value)) invalidProp(scope, property, '<redacted>', 'no key material in props: name the key in the ConfigMap or Secret instead');
+  return requireSecretKeyName(scope, property, value);
 }
 
 function requireIdentity(scope: Construct, property: string, value: unknown): string {

@@ -35,14 +35,14 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { ENVIRONMENTS } from '../app/environments';
 import { MemosChart } from '../charts/memos-chart';
+import { MEMOS_PYTHON, MEMOS_VENV } from './support/memos-venv';
 
 type Obj = Record<string, any>;
 
 const root = path.join(__dirname, '..');
 const helpers = path.join(__dirname, 'memos-runtime');
-const venv = process.env.MEMOS_RUNTIME_VENV
-  ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk8s-memos-cce', 'memos-venv');
-const python = path.join(venv, 'bin', 'python');
+const venv = MEMOS_VENV;
+const python = MEMOS_PYTHON;
 const hfHome = path.join(venv, 'hf-home');
 
 function which(name: string): string | undefined {

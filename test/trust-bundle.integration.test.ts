@@ -11,7 +11,6 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { MemoryStorage, Neo4jBackend, QdrantBackend } from '../charts/backends';
@@ -24,10 +23,10 @@ import { MEMOS_TRUST } from '../src/memos';
 import { validateManifests } from './support/schema';
 import { container, only, testConfig } from './support/synth';
 import { temporaryFolders } from './support/tmp';
+import { MEMOS_PYTHON, MEMOS_VENV } from './support/memos-venv';
 
-const venv = process.env.MEMOS_RUNTIME_VENV
-  ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cdk8s-memos-cce', 'memos-venv');
-const python = path.join(venv, 'bin', 'python');
+const venv = MEMOS_VENV;
+const python = MEMOS_PYTHON;
 const hasOpenssl = (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'openssl')));
 const missing = !fs.existsSync(python) ? `no MemOS virtualenv at ${venv} (run .ci/memos-runtime.sh)` : !hasOpenssl ? 'openssl is missing' : undefined;
 if (missing && process.env.MEMOS_INTEGRATION === 'required') throw new Error(`MEMOS_INTEGRATION=required but ${missing}`);
