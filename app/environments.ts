@@ -1,4 +1,4 @@
-import { MemosChartProps, MemosPresets, NetworkIsolation, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
+import { BackupPlan, MemosChartProps, MemosPresets, NetworkIsolation, MemosSize, MilvusDeployment, MilvusTopology, MemoryStorage, Neo4jBackend, Neo4jLicenseAgreement, RedisQueue } from '../index';
 
 /**
  * A deployable environment: one folder `dist/<name>/` holding one MemOS stack.
@@ -53,6 +53,16 @@ function distributedMilvus(environment: string): MilvusDeployment {
 const VPC = ['192.168.0.0/16'];
 const NETWORK = NetworkIsolation.enforced({ external: { dcs: VPC, kafka: VPC, kubernetesApi: VPC } });
 
+/**
+ * Backups of every in-cluster store to a bucket per environment (create it first, in cn-north-4),
+ * on the default schedules (docs/backup.md); medium and large also copy each backup to a bucket
+ * in cn-east-3, the seed's second region (§5.3 "异地备份").
+ */
+const backup = (environment: string, copyToSecondRegion: boolean) => BackupPlan.toObs({
+  location: { bucket: `memos-${environment}-backups`, region: 'cn-north-4' },
+  ...(copyToSecondRegion ? { replica: { bucket: `memos-${environment}-backups-cn-east-3`, region: 'cn-east-3' } } : {}),
+});
+
 /** The three zones of cn-north-4 the seed spreads nodes over (§5.3 "CCE节点: 分布在3个可用区"). */
 const ZONES = ['cn-north-4a', 'cn-north-4b', 'cn-north-4c'];
 
@@ -60,7 +70,7 @@ const ZONES = ['cn-north-4a', 'cn-north-4b', 'cn-north-4c'];
 const pools = (size: MemosSize, environment: string) => MemosPresets.nodePools(size, { prefix: `memos-${environment}`, zones: ZONES });
 
 export const ENVIRONMENTS: readonly MemosEnvironment[] = [
-  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }), ...pools(MemosSize.SMALL, 'small'), network: NETWORK },
+  { name: 'small', size: MemosSize.SMALL, queue: RedisQueue.dcs({ host: 'memos-small.dcs.example' }), ...pools(MemosSize.SMALL, 'small'), network: NETWORK, backup: backup('small', false) },
   {
     name: 'medium',
     size: MemosSize.MEDIUM,
@@ -69,6 +79,7 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('medium'),
     network: NETWORK,
+    backup: backup('medium', true),
   },
   {
     name: 'large',
@@ -78,5 +89,6 @@ export const ENVIRONMENTS: readonly MemosEnvironment[] = [
     storage: EVALUATION_NEO4J,
     milvus: distributedMilvus('large'),
     network: NETWORK,
+    backup: backup('large', true),
   },
 ];

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { BackupPlan } from './backup-plan';
 import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, RedisQueue, Reranker } from './backends';
 import { NetworkIsolation } from './network-isolation';
 import { MemosSize } from './presets';
@@ -309,6 +310,13 @@ export interface MemosStackProps {
    * @default ApiGateway.haproxy() - API keys from the Secret `<instance>-api-keys`, 1000 requests/s per user
    */
   readonly gateway?: ApiGateway;
+  /**
+   * Backups of the in-cluster stores to OBS: a CronJob per store (Qdrant snapshots, Neo4j backup
+   * or dump, Milvus through milvus-backup, Redis RDB), and `npm run restore` for the Jobs that
+   * restore one (docs/backup.md).
+   * @default BackupPlan.none() - nothing is backed up: set `BackupPlan.toObs({ location })`
+   */
+  readonly backup?: BackupPlan;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { BackupPlan, BackupStore } from './backup-plan';
 import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
 import { MemosPriorityClasses, MemosSettings, MemosStackProps } from './memos-stack-props';
 import { ExternalNetworks, NetworkIsolation } from './network-isolation';
@@ -18,6 +19,10 @@ import { AcceleratorType, ModelAccelerator } from '../constructs/model-accelerat
 import { Neo4j } from '../constructs/neo4j';
 import { DEFAULT_CLUSTER_DOMAIN } from '../constructs/neo4j-settings';
 import { Qdrant } from '../constructs/qdrant';
+import { QdrantBackup } from '../constructs/qdrant-backup';
+import { RedisBackup } from '../constructs/redis-backup';
+import { MilvusBackup } from '../constructs/milvus-backup';
+import { Neo4jBackup } from '../constructs/neo4j-backup';
 import { QdrantCollection, QdrantDistance } from '../constructs/qdrant-collection';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { RedisServer } from '../constructs/redis-server';
@@ -43,7 +48,7 @@ import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, require
 export const CHARTS_CHECKING_CAPACITY = new WeakSet<Construct>();
 
 /** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
-const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 
 /** What the stack passes to every store and server, and where the user set it. */
 const PLACEMENT_PATHS: PropPaths = {
@@ -110,6 +115,14 @@ export class MemosStack extends Construct {
 
   /** The NetworkPolicies, unless `NetworkIsolation.none()`. */
   public readonly networkPolicies?: NetworkPolicies;
+  /** The in-cluster Qdrant's backup, with `backup: BackupPlan.toObs(...)`. */
+  public readonly qdrantBackup?: QdrantBackup;
+  /** The in-cluster Neo4j's backup, with `backup: BackupPlan.toObs(...)`. */
+  public readonly neo4jBackup?: Neo4jBackup;
+  /** The in-cluster Milvus's backup, with `backup: BackupPlan.toObs(...)`. */
+  public readonly milvusBackup?: MilvusBackup;
+  /** The in-cluster Redis's backup, with `backup: BackupPlan.toObs(...)` and `RedisQueue.inCluster()`. */
+  public readonly redisBackup?: RedisBackup;
 
   /** Whether the node-pool fit check runs as a validation (a MemosChart checks its output instead). */
   private readonly checkCapacityInValidation: boolean;
@@ -385,6 +398,8 @@ export class MemosStack extends Construct {
       }));
     }
 
+    this.backUp(props);
+
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
 
@@ -428,6 +443,8 @@ export class MemosStack extends Construct {
       const cidrs = given === undefined ? [] : requireCidrs(this, `network.external.${kind}`, given);
       for (const client of clients) client.allowToExternal({ name, cidrs, ports });
     };
+    const kubernetesApiPorts = enforced.kubernetesApiPorts === undefined ? CCE_KUBERNETES_API_PORTS
+      : enforced.kubernetesApiPorts.map((port, i) => requireInteger(this, `network.kubernetesApiPorts[${i}]`, port, 1, 65535));
     const urlPorts = (property: string, ...urls: (string | undefined)[]) =>
       tcp(...new Set(urls.filter((u): u is string => u !== undefined).map((u) => urlPort(this, property, u))));
 
@@ -447,11 +464,7 @@ export class MemosStack extends Construct {
       if (this.neo4j) {
         for (const client of memos) this.neo4j.connections.allowFrom(client, this.neo4j.clientPorts);
         // Kubernetes discovery of the cluster members lists Services through the API server.
-        if (this.neo4j.serviceAccount) {
-          const ports = enforced.kubernetesApiPorts === undefined ? CCE_KUBERNETES_API_PORTS
-            : enforced.kubernetesApiPorts.map((port, i) => requireInteger(this, `network.kubernetesApiPorts[${i}]`, port, 1, 65535));
-          toExternal([this.neo4j.connections], 'kubernetesApi', 'kubernetes-api', tcp(...ports));
-        }
+        if (this.neo4j.serviceAccount) toExternal([this.neo4j.connections], 'kubernetesApi', 'kubernetes-api', tcp(...kubernetesApiPorts));
       } else {
         toExternal(memos, 'neo4j', 'neo4j', urlPorts('storage.neo4j.uri', settings.NEO4J_URI));
       }
@@ -491,12 +504,79 @@ export class MemosStack extends Construct {
       toExternal([this.milvus.connections], 'kafka', 'kafka', tcp(...new Set(brokerPorts)));
     }
 
+    // Backups write to OBS (HTTPS) and read their store.
+    const backups = [this.qdrantBackup, this.neo4jBackup, this.milvusBackup, this.redisBackup].filter((b) => b !== undefined).map((b) => b!.connections);
+    toExternal(backups, 'obs', 'obs', tcp(443));
+    // A Neo4j Enterprise restore seeds every server from OBS; the Community backup stops and starts its server through the API.
+    if (this.neo4jBackup) toExternal(this.neo4jBackup.obsClients, 'obs', 'obs', tcp(443));
+    if (this.neo4jBackup?.serviceAccount) toExternal([this.neo4jBackup.connections], 'kubernetesApi', 'kubernetes-api', tcp(...kubernetesApiPorts));
+
     const components: Connections[] = [
+      ...backups,
       ...(this.gateway ? [this.gateway.connections] : []), ...memos, this.queueDepth.connections,
       ...[this.redis, this.neo4j, this.qdrant, this.qdrantCollection, this.embedding, this.reranker, this.milvus, this.milvus?.etcd]
         .filter((c) => c !== undefined).map((c) => c!.connections),
+      ...(this.milvus && this.milvus.clientConnections !== this.milvus.connections ? [this.milvus.clientConnections] : []),
     ];
     return new NetworkPolicies(this, 'NetworkPolicies', { instance: this.instance, connections: components, denyOtherPods: enforced.denyOtherPods });
+  }
+
+  /** A backup CronJob per in-cluster store, with `BackupPlan.toObs`. */
+  private backUp(props: MemosStackProps): void {
+    const plan = requireInstance(this, 'backup', props.backup ?? BackupPlan.none(), BackupPlan, 'BackupPlan.toObs({ location }) or BackupPlan.none()');
+    const obs = plan._obs;
+    if (!obs) return;
+    const target = {
+      location: obs.location, replica: obs.replica, credentials: this.credentials, imagePullSecrets: props.imagePullSecrets, rcloneImage: obs.rcloneImage,
+    };
+    const storePaths = (store: string) => paths(`backup.${store}`, { location: 'backup.location', replica: 'backup.replica', rcloneImage: 'backup.rcloneImage' });
+    if (this.qdrant) {
+      const qdrant = this.qdrant;
+      (this as { qdrantBackup?: QdrantBackup }).qdrantBackup = reportAs(this, storePaths('qdrant'),
+        () => new QdrantBackup(this, 'QdrantBackup', { ...definedOnly(obs.qdrant), ...target, qdrant }));
+    }
+    if (this.neo4j) {
+      const neo4j = this.neo4j;
+      (this as { neo4jBackup?: Neo4jBackup }).neo4jBackup = reportAs(this, storePaths('neo4j'),
+        () => new Neo4jBackup(this, 'Neo4jBackup', { ...definedOnly(obs.neo4j), ...target, neo4j }));
+    }
+    if (this.milvus) {
+      const milvus = this.milvus;
+      (this as { milvusBackup?: MilvusBackup }).milvusBackup = reportAs(this, storePaths('milvus'),
+        () => new MilvusBackup(this, 'MilvusBackup', { ...definedOnly(obs.milvus), ...target, milvus }));
+    }
+    if (this.redis) {
+      const redis = this.redis;
+      (this as { redisBackup?: RedisBackup }).redisBackup = reportAs(this, storePaths('redis'),
+        () => new RedisBackup(this, 'RedisBackup', { ...definedOnly(obs.redis), ...target, redis }));
+    }
+  }
+
+  /**
+   * Adds to `scope` (a chart of its own, in the stack's namespace) the Job that restores
+   * `store` from the backup `backupId`: what `npm run restore` writes. Fails when the stack does
+   * not back that store up.
+   */
+  public addRestore(scope: Construct, id: string, store: BackupStore, backupId: string): kplus.Job {
+    const backups: Record<BackupStore, { cronJob: kplus.CronJob; restore(scope: Construct, id: string, backupId: string): kplus.Job } | undefined> = {
+      [BackupStore.QDRANT]: this.qdrantBackup,
+      [BackupStore.NEO4J]: this.neo4jBackup,
+      [BackupStore.MILVUS]: this.milvusBackup,
+      [BackupStore.REDIS]: this.redisBackup,
+    };
+    const checked = requireEnum(this, 'store', store, BackupStore);
+    const backup = backups[checked];
+    if (!backup) {
+      const backedUp = Object.entries(backups).filter(([, b]) => b).map(([s]) => s);
+      return invalidProp(this, 'store', store, backedUp.length ? `a store this stack backs up: ${backedUp.join(', ')}` : 'none: this stack has no backups (backup: BackupPlan.toObs(...))');
+    }
+    const job = backup.restore(scope, id, backupId);
+    // The restore runs where its backup runs: the same pool, tolerations and priority.
+    const backupSpec = ApiObject.of(backup.cronJob).toJson().spec.jobTemplate.spec.template.spec;
+    for (const field of ['nodeSelector', 'tolerations', 'priorityClassName']) {
+      if (backupSpec[field] !== undefined) ApiObject.of(job).addJsonPatch(JsonPatch.add(`/spec/template/spec/${field}`, backupSpec[field]));
+    }
+    return job;
   }
 
   /**
@@ -533,7 +613,7 @@ export class MemosStack extends Construct {
     const stores = [this.neo4j?.statefulSet, this.qdrant?.statefulSet, this.redis?.statefulSet, this.milvus?.etcd?.statefulSet,
       ...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[]];
     const services = [this.gateway?.deployment, this.api.deployment, this.scheduler.deployment, this.embedding?.deployment, this.reranker?.deployment,
-      this.queueDepth.exporter, this.qdrantCollection?.job];
+      this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.milvusBackup?.cronJob, this.redisBackup?.cronJob];
     for (const workload of stores) if (workload) setPriorityClass(workload, names.stores);
     for (const workload of services) if (workload) setPriorityClass(workload, names.services);
   }
@@ -551,7 +631,7 @@ export class MemosStack extends Construct {
       }
       return byName.get(name) ?? invalidProp(this, property, name, `one of the nodePools: ${[...byName.keys()].join(', ')}`);
     };
-    const place = (role: keyof typeof placement, workloads: (PodWorkload | kplus.Job | undefined)[]) => {
+    const place = (role: keyof typeof placement, workloads: (PodWorkload | kplus.Job | kplus.CronJob | undefined)[]) => {
       const pool = poolOf(role);
       for (const workload of workloads) if (workload) placeOnNodePool(this, workload, { name: pool.name, taints: pool.taints?.map((t) => ({ ...t, effect: String(t.effect) })) });
     };
@@ -561,7 +641,12 @@ export class MemosStack extends Construct {
     place('qdrant', [this.qdrant?.statefulSet]);
     place('milvus', [...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[], this.milvus?.etcd?.statefulSet]);
     place('redis', [this.redis?.statefulSet]);
-    place('defaultPool', [this.queueDepth.exporter, this.qdrantCollection?.job]);
+    place('defaultPool', [this.redisBackup?.cronJob]);
+    // Neo4j Community's backup mounts the server's volume, on its node: on its pool.
+    place(this.neo4jBackup?.serviceAccount ? 'neo4j' : 'defaultPool', [this.neo4jBackup?.cronJob]);
+    // A standalone Milvus's backup mounts its volume: on its node (pod affinity), so on its pool.
+    place(this.milvus?.etcd ? 'defaultPool' : 'milvus', [this.milvusBackup?.cronJob]);
+    place('defaultPool', [this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob]);
     // Model servers on Ascend are on their NPU pool already.
     for (const server of [this.embedding, this.reranker]) {
       if (server && server.accelerator !== AcceleratorType.ASCEND) place('embedding', [server.deployment]);

@@ -6,7 +6,7 @@ import { EMBED_ETCD_CONFIG, EMBED_ETCD_DIR, EMBED_ETCD_FILE } from './milvus-emb
 import { kafkaEnv, objectStorageEnv } from './milvus-env';
 import { MilvusPorts } from './milvus-ports';
 import { distributedRoles, Role, standaloneRole } from './milvus-roles';
-import { MilvusMode, MilvusTopology } from './milvus-topology';
+import { MilvusMode, MilvusObjectStorage, MilvusTopology } from './milvus-topology';
 import { EtcdCluster } from './etcd-cluster';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
@@ -45,8 +45,11 @@ export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
  * updatePodTemplate: with runAsNonRoot it sets runAsUser 1000 and no runAsGroup, so the process
  * keeps the image's GID 0); milvus-helm 5.0.x sets no securityContext at all (root).
  */
-/** Non-root UID of every Milvus container. */
-const MILVUS_UID = 1000;
+/**
+ * Non-root UID of every Milvus container.
+ * @internal
+ */
+export const MILVUS_UID = 1000;
 /** Primary GID 0: group root owns /milvus/bin, /milvus/lib and /milvus/configs with rwx (see above). */
 const MILVUS_GID = 0;
 /**
@@ -54,7 +57,8 @@ const MILVUS_GID = 0;
  * group 1000 and group-writable, and adds 1000 to the process's groups; the only root-group
  * membership is the primary GID the image needs.
  */
-const MILVUS_FS_GROUP = 1000;
+/** @internal */
+export const MILVUS_FS_GROUP = 1000;
 /*
  * Every Milvus process mkdirs `localStorage.path` when it loads its config: the parameter table
  * initializes every role's settings in every process (pkg/util/paramtable/component_param.go,
@@ -65,8 +69,19 @@ const MILVUS_FS_GROUP = 1000;
  * standalone, one emptyDir per distributed pod, sized per role (the query and data nodes keep their
  * segment, index and mmap cache under it, as the chart's `disk` emptyDir at /var/lib/milvus/data).
  */
-/** Where every role keeps local data (the parent of `localStorage.path`). */
-const MILVUS_LOCAL_DIR = '/var/lib/milvus';
+/**
+ * Where every role keeps local data (the parent of `localStorage.path`).
+ * @internal
+ */
+export const MILVUS_LOCAL_DIR = '/var/lib/milvus';
+/**
+ * Milvus's `localStorage.path` (pkg/util/paramtable/service_param.go, LocalStorageConfig default):
+ * where a standalone Milvus on local storage keeps its binlogs.
+ * @internal
+ */
+export const MILVUS_LOCAL_STORAGE_PATH = `${MILVUS_LOCAL_DIR}/data`;
+/** Name of the standalone StatefulSet's volume claim template. */
+const STANDALONE_CLAIM_TEMPLATE = 'milvus-data';
 /** Volume of a standalone Milvus when `storage.size` is not set. */
 const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
 /** Query nodes of a distributed Milvus when `queryNodes` is not set. */
@@ -156,12 +171,31 @@ export class Milvus extends Construct {
   /** The port a client connects to (the proxy's, or the standalone server's). */
   public readonly clientPorts: NetworkPort[] = tcp(MilvusPorts.GRPC);
   /**
+   * The connections of the pods clients connect to: {@link connections} when standalone; the
+   * proxies' own (`milvus-proxy`, rendered as a policy of their own) when distributed, so a
+   * client admitted on the proxy's ports is admitted by the proxies only.
+   */
+  public readonly clientConnections: Connections;
+  /**
    * The standalone pod's embedded etcd configuration (`embedEtcd.yaml`: auto-compaction, 4 GiB
    * quota), `<instance>-milvus-embed-etcd`; none when distributed.
    */
   public readonly embeddedEtcdConfig?: kplus.ConfigMap;
+  /** Instance name (the prefix of every object's name). */
+  public readonly instance: string;
+  /** Where Milvus keeps its data on OBS, `rootPath` filled in; none on local storage. */
+  public readonly objectStorage?: MilvusObjectStorage;
+  /** Where the OBS access key ID of {@link objectStorage} is read from; none on local storage. */
+  public readonly objectStorageAccessKeyId?: SecretKeyRef;
+  /** Where the OBS secret access key of {@link objectStorage} is read from; none on local storage. */
+  public readonly objectStorageSecretAccessKey?: SecretKeyRef;
+  /**
+   * The standalone pod's volume claim (`milvus-data-<instance>-milvus-standalone-0`: the
+   * StatefulSet's claim template and pod name), which holds local storage, the WAL and embedded
+   * etcd; none when distributed.
+   */
+  public readonly dataClaimName?: string;
 
-  private readonly instance: string;
   private readonly image: string;
   private readonly zoneSpread: ZoneSpread;
   private readonly pullSecrets: string[];
@@ -195,8 +229,14 @@ export class Milvus extends Construct {
       // The root password at first start; clients log in as root with the same Secret key.
       COMMON_SECURITY_DEFAULTROOTPASSWORD: this.password.envValue(this),
     };
-    if (topology._objectStorage) Object.assign(env, objectStorageEnv(this, this.instance, topology._objectStorage, credentials));
-    else env.COMMON_STORAGETYPE = kplus.EnvValue.fromValue('local');
+    if (topology._objectStorage) {
+      Object.assign(env, objectStorageEnv(this, this.instance, topology._objectStorage, credentials));
+      this.objectStorage = { ...topology._objectStorage, rootPath: topology._objectStorage.rootPath ?? this.instance };
+      this.objectStorageAccessKeyId = credentials.ref(Credential.OBS_ACCESS_KEY_ID);
+      this.objectStorageSecretAccessKey = credentials.ref(Credential.OBS_SECRET_ACCESS_KEY);
+    } else {
+      env.COMMON_STORAGETYPE = kplus.EnvValue.fromValue('local');
+    }
 
     const labels = componentLabels(this.instance, 'milvus');
     this.connections = new Connections({ name: 'milvus', selector: selectorLabels(this.instance, 'milvus') });
@@ -204,6 +244,7 @@ export class Milvus extends Construct {
     // ports milvus-helm does not all declare (mixCoord's gRPC): the roles may use any port among themselves.
     this.connections.allowInternallyOnAllPorts();
     const clientSelector = { ...selectorLabels(this.instance, 'milvus'), 'app.kubernetes.io/component': distributed ? 'proxy' : 'standalone' };
+    this.clientConnections = distributed ? new Connections({ name: 'milvus-proxy', selector: clientSelector }) : this.connections;
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, labels },
       type: kplus.ServiceType.CLUSTER_IP,
@@ -229,9 +270,12 @@ export class Milvus extends Construct {
       this.headlessService = sts.service;
       // The volume is the writable /var/lib/milvus: local storage, Woodpecker's WAL, embedded etcd.
       addVolumeClaimTemplates(sts, [{
-        template: evsVolumeClaimTemplate(this, 'topology.storage', 'milvus-data', topology._storage ?? {}, DEFAULT_STANDALONE_STORAGE_SIZE, labels),
+        template: evsVolumeClaimTemplate(this, 'topology.storage', STANDALONE_CLAIM_TEMPLATE, topology._storage ?? {}, DEFAULT_STANDALONE_STORAGE_SIZE, labels),
         mountPath: MILVUS_LOCAL_DIR,
       }]);
+      // StatefulSet claims are named <template>-<statefulset>-<ordinal> (Kubernetes StatefulSet
+      // docs, "Stable Storage"); the one replica is ordinal 0.
+      this.dataClaimName = `${STANDALONE_CLAIM_TEMPLATE}-${sts.name}-0`;
       sts.containers[0].mount(EMBED_ETCD_DIR, kplus.Volume.fromConfigMap(this, 'embed-etcd-volume', this.embeddedEtcdConfig, { name: 'embed-etcd' }), { readOnly: true });
       // etcd reads the file at start only: a new configuration rolls the pod.
       sts.podMetadata.addAnnotation('checksum/embed-etcd', createHash('sha256').update(EMBED_ETCD_CONFIG).digest('hex'));

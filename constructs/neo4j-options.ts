@@ -25,7 +25,7 @@ export class Neo4jPorts {
   public static readonly RAFT: number = 7000;
   /** Server-side routing (Enterprise cluster). */
   public static readonly ROUTING: number = 7688;
-  /** Online backup (Enterprise): bound to 127.0.0.1 in the pod, never exposed. */
+  /** Online backup (Enterprise): on every interface, admitted by NetworkPolicies from backup pods only (Neo4jBackup). */
   public static readonly BACKUP: number = 6362;
   /** Prometheus metrics (Enterprise). */
   public static readonly METRICS: number = 2004;

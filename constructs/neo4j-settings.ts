@@ -105,17 +105,32 @@ export function neo4jSettings(options: Neo4jSettingsOptions): Record<string, str
     settings.server_metrics_csv_enabled = 'false';
     settings.server_metrics_prometheus_enabled = 'true';
     settings.server_metrics_prometheus_endpoint = `0.0.0.0:${Neo4jPorts.METRICS}`;
-    // Whoever reaches the backup port can copy the databases ("Failing to protect this port may
-    // leave a security hole open by which an unauthorized user can make a copy of the database",
-    // online-backup.adoc below, [[online-backup-ssl]] NOTE): keep it on the loopback interface, so
-    // only `kubectl exec ... neo4j-admin database backup --from=127.0.0.1:6362` reaches it. 127.0.0.1:6362
-    // is Neo4j's own default ("by default, the backup service is enabled but only listens on
-    // localhost"; neo4j/docs-operations@00a5508 modules/ROOT/pages/backup-restore/online-backup.adoc,
-    // [[backup-server-configuration]], table "Server parameters for backups"); set explicitly so
-    // no default_listen_address or image default can widen it. In a cluster the cluster port
-    // (server.cluster.listen_address, 6000) can serve backups too (same file,
-    // [[online-backup-cluster]]), so NetworkPolicies must admit 6000 from Neo4j peers only.
-    settings.server_backup_listen__address = `127.0.0.1:${Neo4jPorts.BACKUP}`;
+    // Online backup (Neo4jBackup runs `neo4j-admin database backup --from=<pod>:6362` in its own
+    // pod): listen on every interface, not on Neo4j's default 127.0.0.1:6362 ("by default, the
+    // backup service is enabled but only listens on localhost"; neo4j/docs-operations@00a5508
+    // modules/ROOT/pages/backup-restore/online-backup.adoc, [[backup-server-configuration]]), which
+    // only a `kubectl exec` into the server reaches. The backup protocol authenticates nobody
+    // ("Failing to protect this port may leave a security hole open by which an unauthorized user
+    // can make a copy of the database", same file, [[online-backup-ssl]] NOTE), so the
+    // NetworkPolicies are the lock: they admit 6362 only from the pods wired with
+    // `neo4j.connections.allowFrom(backup.connections, tcp(Neo4jPorts.BACKUP))`, the backup pods.
+    // Port 6362 rather than the cluster port 6000, which "functionally ... [is] equivalent for
+    // backups" (same file, [[online-backup-cluster]]): 6000 also carries the servers' transaction
+    // and catch-up traffic, requires the `cluster` SSL policy's client certificate with `tls`
+    // (client_auth=REQUIRE below), and does not exist on one Enterprise server; Neo4j's own backup
+    // chart also targets 6362 (neo4j/helm-charts neo4j-admin/values.yaml, databaseBackupPort).
+    // NetworkPolicies admit 6000 from Neo4j peers only. Not encrypted: no `backup` SSL policy.
+    settings.server_backup_listen__address = `0.0.0.0:${Neo4jPorts.BACKUP}`;
+    // Restores seed a database from an https URL (a presigned OBS URL of the backup artifact:
+    // `CREATE DATABASE ... OPTIONS {existingData: 'use', seedURI: 'https://...'}`), which needs
+    // URLConnectionSeedProvider on every server: Neo4j 5.26 enables only S3SeedProvider and
+    // CloudSeedProvider ("Amazon S3, Google Cloud Storage, and Azure Cloud Storage are supported by
+    // default, but the other providers require configuration of
+    // dbms.databases.seed_from_uri_providers": neo4j/docs-operations
+    // modules/ROOT/pages/clustering/databases.adoc, "Seed from URI"; the default changed to
+    // CloudSeedProvider alone in 2025.01). The list keeps 5.26's defaults first. Not dynamic: a
+    // change needs a restart.
+    settings.dbms_databases_seed__from__uri__providers = 'S3SeedProvider,CloudSeedProvider,URLConnectionSeedProvider';
   }
   if (clustered) {
     // With resolver_type=K8S each member lists the Services matching the label selector and

@@ -23,6 +23,9 @@ import { DEFAULT_CLUSTER_DOMAIN, neo4jCertificateFiles, Neo4jSslScope, neo4jSett
 export * from './neo4j-options';
 
 const NEO4J_UID = 7474;
+/** The data volume's claim template and where it is mounted. */
+const DATA_CLAIM_TEMPLATE = 'data';
+const DATA_DIR = '/data';
 /** Label the StatefulSet controller puts on each pod; per-server Services select by it. */
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -63,6 +66,23 @@ export class Neo4j extends Construct {
     return { heapMiB, pageCacheMiB: memoryMiB - reserve - heapMiB };
   }
 
+  /** UID and GID the servers run as (the image's `neo4j` user). */
+  public static readonly UID: number = NEO4J_UID;
+
+  /** Instance name (prefix of the object names). */
+  public readonly instance: string;
+  /** The image the servers run (a backup's `neo4j-admin` and `cypher-shell` run from the same image). */
+  public readonly image: string;
+  /** How the Enterprise licence is accepted (unset for Community). */
+  public readonly licenseAgreement?: Neo4jLicenseAgreement;
+  /** Size of each server's data volume. */
+  public readonly storageSize: Size;
+  /** Where each server's data volume is mounted (the image's `/data`: databases and transactions). */
+  public readonly dataDirectory: string = DATA_DIR;
+  /** Name of the data volume's claim template: server `<i>`'s claim is `<template>-<statefulset>-<i>`. */
+  public readonly dataClaimTemplateName: string = DATA_CLAIM_TEMPLATE;
+  /** The data volume claims, one per server: `data-<instance>-neo4j-<i>`. */
+  public readonly dataClaimNames: string[];
   /** Client Service name (`<instance>-neo4j`), the host clients connect to. */
   public readonly host: string;
   /** Bolt port of {@link host}. */
@@ -115,7 +135,7 @@ export class Neo4j extends Construct {
 
   constructor(scope: Construct, id: string, props: Neo4jProps) {
     super(scope, id);
-    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const instance = this.instance = requireDnsLabel(this, 'instance', props.instance, 40);
     const credentials = requireCredentials(this, 'credentials', props.credentials);
     this.servers = requireInteger(this, 'servers', props.servers ?? 1, 1, 9);
     if (this.servers === 2) invalidProp(this, 'servers', 2, '1 (standalone), or 3 and more (a cluster: 2 primaries cannot elect a leader when one fails)');
@@ -129,12 +149,12 @@ export class Neo4j extends Construct {
         invalidProp(this, 'licenseAgreement', props.licenseAgreement,
           "'commercial' or 'evaluation': Enterprise Edition (which a cluster needs) runs only with its licence accepted; or run one Community server (servers: 1)");
       }
-      license = props.licenseAgreement;
+      license = this.licenseAgreement = props.licenseAgreement;
     } else if (props.licenseAgreement !== undefined) {
       // Community Edition needs no acceptance; a shared setting across sizes is fine.
       requireEnum(this, 'licenseAgreement', props.licenseAgreement, Neo4jLicenseAgreement);
     }
-    const image = requirePinnedImage(this, 'image', props.image ?? (enterprise ? Neo4j.DEFAULT_ENTERPRISE_IMAGE : Neo4j.DEFAULT_IMAGE));
+    const image = this.image = requirePinnedImage(this, 'image', props.image ?? (enterprise ? Neo4j.DEFAULT_ENTERPRISE_IMAGE : Neo4j.DEFAULT_IMAGE));
     const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
     const cpu = props.resources?.cpu ?? kplus.Cpu.units(4);
     const memory = props.resources?.memory ?? Size.gibibytes(16);
@@ -148,6 +168,9 @@ export class Neo4j extends Construct {
 
     const name = `${instance}-neo4j`;
     this.host = name;
+    // StatefulSet claims are named `<claim template>-<statefulset>-<ordinal>` (Kubernetes
+    // StatefulSet docs, "Stable Storage").
+    this.dataClaimNames = Array.from({ length: this.servers }, (_, i) => `${DATA_CLAIM_TEMPLATE}-${name}-${i}`);
     this.boltPort = Neo4jPorts.BOLT;
     // `+s`: TLS with full certificate verification (operations manual, SSL framework, [[ssl-bolt-connect]]).
     this.uri = `${clustered ? 'neo4j' : 'bolt'}${this.tls ? '+s' : ''}://${name}:${Neo4jPorts.BOLT}`;
@@ -229,8 +252,9 @@ export class Neo4j extends Construct {
         { number: Neo4jPorts.ROUTING, name: 'tcp-routing' },
       );
     }
-    // No backup port: it listens on 127.0.0.1 only (server.backup.listen_address, neo4j-settings.ts).
-    if (enterprise) ports.push({ number: Neo4jPorts.METRICS, name: 'metrics' });
+    // Online backup (server.backup.listen_address, neo4j-settings.ts): only the pods wired with
+    // `connections.allowFrom(..., tcp(Neo4jPorts.BACKUP))` (Neo4jBackup) reach it.
+    if (enterprise) ports.push({ number: Neo4jPorts.BACKUP, name: 'tcp-backup' }, { number: Neo4jPorts.METRICS, name: 'metrics' });
 
     const securityContext = hardenedContainerSecurityContext(NEO4J_UID);
     // The image's entrypoint writes the settings into conf/neo4j.conf: copy the image's defaults
@@ -281,10 +305,9 @@ export class Neo4j extends Construct {
     container.mount('/run', kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(16) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
     if (this.tls) this.mountCertificate(container, this.tls, clustered ? ['bolt', 'cluster'] : ['bolt']);
-    addVolumeClaimTemplates(this.statefulSet, [{
-      template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, Size.gibibytes(100), labels),
-      mountPath: '/data',
-    }]);
+    const dataClaim = evsVolumeClaimTemplate(this, 'storage', DATA_CLAIM_TEMPLATE, props.storage ?? {}, Size.gibibytes(100), labels);
+    this.storageSize = Size.gibibytes(Number(dataClaim.spec.resources.requests.storage.value.replace(/Gi$/, '')));
+    addVolumeClaimTemplates(this.statefulSet, [{ template: dataClaim, mountPath: DATA_DIR }]);
 
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     requireSeparateNodes(this.statefulSet, selector);
@@ -305,7 +328,7 @@ export class Neo4j extends Construct {
           type: kplus.ServiceType.CLUSTER_IP,
           // Members must reach each other before they are ready to form the cluster.
           publishNotReadyAddresses: true,
-          ports: ports.filter((p) => p.name !== 'metrics').map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
+          ports: ports.filter((p) => p.name !== 'metrics' && p.name !== 'tcp-backup').map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
         });
         internals.selectLabel(POD_NAME_LABEL, `${name}-${i}`);
         this.internalsServices.push(internals);

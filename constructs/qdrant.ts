@@ -156,6 +156,8 @@ export class Qdrant extends Construct {
   /** The image used when `image` is not set. */
   public static readonly DEFAULT_IMAGE: string = DEFAULT_QDRANT_IMAGE;
 
+  /** Instance name (prefix of the object names). */
+  public readonly instance: string;
   /** Client Service name, `<instance>-qdrant` (REST on {@link Qdrant.port}, gRPC on 6334). */
   public readonly host: string;
   /** REST port of the client Service. */
@@ -179,6 +181,8 @@ export class Qdrant extends Construct {
   public readonly replicationFactor: number;
   /** Number of nodes. */
   public readonly replicas: number;
+  /** Size of each node's snapshot volume (`/qdrant/snapshots`): what one node's snapshots may take. */
+  public readonly snapshotStorage: Size;
   /** The Qdrant nodes. */
   public readonly statefulSet: kplus.StatefulSet;
   /** The client Service (`<instance>-qdrant`: REST and gRPC). */
@@ -199,7 +203,7 @@ export class Qdrant extends Construct {
 
   constructor(scope: Construct, id: string, props: QdrantProps) {
     super(scope, id);
-    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const instance = this.instance = requireDnsLabel(this, 'instance', props.instance, 40);
     const credentials = requireCredentials(this, 'credentials', props.credentials);
     const image = requirePinnedImage(this, 'image', props.image ?? Qdrant.DEFAULT_IMAGE);
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? 1, 1, 100);
@@ -340,7 +344,7 @@ export class Qdrant extends Construct {
     const storage: EvsVolumeOptions = props.storage ?? {};
     const dataSize = storage.size ?? Size.gibibytes(100);
     const dataGiB = requireVolumeGiB(this, 'storage.size', dataSize);
-    const snapshotSize = props.snapshotStorage ?? Size.gibibytes(Math.max(10, Math.ceil(dataGiB / 2)));
+    const snapshotSize = this.snapshotStorage = props.snapshotStorage ?? Size.gibibytes(Math.max(10, Math.ceil(dataGiB / 2)));
     addVolumeClaimTemplates(this.statefulSet, [
       { template: evsVolumeClaimTemplate(this, 'storage', 'qdrant-storage', storage, dataSize, labels), mountPath: '/qdrant/storage' },
       { template: evsVolumeClaimTemplate(this, 'snapshotStorage', 'qdrant-snapshots', { ...storage, size: snapshotSize }, snapshotSize, labels), mountPath: '/qdrant/snapshots' },

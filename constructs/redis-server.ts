@@ -17,6 +17,9 @@ export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7-alpine';
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
 const REDIS_PORT = DefaultPorts.REDIS;
+/** The data volume's claim template and where it is mounted (`--dir`). */
+const DATA_CLAIM_TEMPLATE = 'data';
+const DATA_DIR = '/data';
 
 /** What a user may tune on {@link RedisServer}. */
 export interface RedisServerOptions {
@@ -63,6 +66,25 @@ export class RedisServer extends Construct {
   /** Redis 7.2 (BSD-licensed line), Alpine. */
   public static readonly DEFAULT_IMAGE = DEFAULT_REDIS_IMAGE;
 
+  /** Instance name (prefix of the object names). */
+  public readonly instance: string;
+  /** The image the server runs (a backup's tools run from the same image). */
+  public readonly image: string;
+  /** UID the server runs as (the image's `redis` user). */
+  public readonly user: number = REDIS_UID;
+  /** GID the server runs as (the image's `redis` group). */
+  public readonly group: number = REDIS_GID;
+  /** Memory of the server's container (request = limit). */
+  public readonly memory: Size;
+  /**
+   * Where the data volume is mounted and Redis keeps its files (`--dir`): the AOF in
+   * `appendonlydir/` (`--appendonly yes`, Redis 7 multi-part AOF) and `dump.rdb`.
+   */
+  public readonly dataDirectory: string = DATA_DIR;
+  /** Name of the data volume's claim template: pod `<i>`'s claim is `<template>-<statefulset>-<i>`. */
+  public readonly dataClaimTemplateName: string = DATA_CLAIM_TEMPLATE;
+  /** The data volume claim of the (single) pod: `data-<instance>-redis-0`. */
+  public readonly dataClaimName: string;
   /** Host clients connect to: the client Service, `<instance>-redis`. */
   public readonly host: string;
   /** Port clients connect to. */
@@ -82,9 +104,9 @@ export class RedisServer extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisServerProps) {
     super(scope, id);
-    const instance = requireDnsLabel(this, 'instance', props.instance, 40);
-    const image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
-    const memory = props.memory ?? Size.gibibytes(1);
+    const instance = this.instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    const image = this.image = requirePinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
+    const memory = this.memory = props.memory ?? Size.gibibytes(1);
     const memoryMiB = memory instanceof Size ? memory.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : NaN;
     if (!(Number.isInteger(memoryMiB) && memoryMiB >= 256 && memoryMiB <= 65536)) {
       invalidProp(this, 'memory', memory instanceof Size ? `${memoryMiB}Mi` : memory, 'a whole number of MiB from 256Mi to 64Gi');
@@ -92,6 +114,9 @@ export class RedisServer extends Construct {
     const credentials = requireCredentials(this, 'credentials', props.credentials);
     const name = `${instance}-redis`;
     this.host = name;
+    // StatefulSet claims are named `<claim template>-<statefulset>-<ordinal>` (Kubernetes
+    // StatefulSet docs, "Stable Storage"); the StatefulSet is `name` below, with one pod.
+    this.dataClaimName = `${DATA_CLAIM_TEMPLATE}-${name}-0`;
     this.password = credentials.ref(Credential.MEMSCHEDULER_REDIS_PASSWORD);
     const selector = selectorLabels(instance, 'redis');
     const labels = componentLabels(instance, 'redis');
@@ -131,7 +156,7 @@ export class RedisServer extends Construct {
       'umask 077',
       'hex=$(printf %s "$REDIS_PASSWORD" | od -An -v -tx1 | tr -d " \\n" | sed "s/../\\\\\\\\x&/g")',
       'printf "requirepass \\"%s\\"\\n" "$hex" > /run/redis/redis.conf',
-      `exec redis-server /run/redis/redis.conf --port ${REDIS_PORT} --dir /data --appendonly yes --appendfsync everysec`
+      `exec redis-server /run/redis/redis.conf --port ${REDIS_PORT} --dir ${DATA_DIR} --appendonly yes --appendfsync everysec`
         + ` --maxmemory ${Math.floor(memoryMiB * 0.75)}mb --maxmemory-policy noeviction`,
     ].join('\n');
     const ping = kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], {
@@ -164,8 +189,8 @@ export class RedisServer extends Construct {
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
     setImagePullSecrets(this, this.statefulSet, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     addVolumeClaimTemplates(this.statefulSet, [{
-      template: evsVolumeClaimTemplate(this, 'storage', 'data', props.storage ?? {}, Size.gibibytes(10), labels),
-      mountPath: '/data',
+      template: evsVolumeClaimTemplate(this, 'storage', DATA_CLAIM_TEMPLATE, props.storage ?? {}, Size.gibibytes(10), labels),
+      mountPath: DATA_DIR,
     }]);
   }
 }

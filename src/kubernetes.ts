@@ -208,19 +208,38 @@ export function addAffinity(workload: PodWorkload, kind: 'nodeAffinity' | 'podAf
  * Schedule only on one CCE node pool (`cce.cloud.com/cce-nodepool`, cce_10_0004).
  * @internal
  */
-export function requireNodePool(scope: IConstruct, workload: PodWorkload, pool: string): void {
+export function requireNodePool(scope: IConstruct, workload: PodWorkload | kplus.Job | kplus.CronJob, pool: string): void {
   const name = requireDnsLabel(scope, 'nodePool', pool);
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', { [CceNodeLabels.NODE_POOL]: name }));
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/nodeSelector`, { [CceNodeLabels.NODE_POOL]: name }));
+}
+
+/**
+ * The RuntimeDefault seccomp profile at the pod level too (cdk8s-plus-28 models it per container
+ * only): checkov reads a CronJob's pod-level profile (CKV_K8S_31).
+ * @internal
+ */
+export function setPodSeccompRuntimeDefault(workload: kplus.AbstractPod): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }));
+}
+
+/**
+ * The JSON path of a workload's pod spec.
+ * @internal
+ */
+export function podSpecPath(workload: kplus.AbstractPod): string {
+  if (workload instanceof kplus.CronJob) return '/spec/jobTemplate/spec/template/spec';
+  if (workload instanceof kplus.Pod) return '/spec';
+  return '/spec/template/spec';
 }
 
 /**
  * Schedule only on one CCE node pool and tolerate its taints.
  * @internal
  */
-export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus.Job, pool: { readonly name: string; readonly taints?: { key: string; value?: string; effect: string }[] }): void {
-  requireNodePool(scope, workload as PodWorkload, pool.name);
+export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus.Job | kplus.CronJob, pool: { readonly name: string; readonly taints?: { key: string; value?: string; effect: string }[] }): void {
+  requireNodePool(scope, workload, pool.name);
   if (pool.taints?.length) {
-    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', pool.taints.map((t) => ({
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/tolerations`, pool.taints.map((t) => ({
       key: t.key,
       operator: t.value === undefined ? 'Exists' : 'Equal',
       ...(t.value === undefined ? {} : { value: t.value }),
@@ -233,8 +252,8 @@ export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus
  * The pod's PriorityClass.
  * @internal
  */
-export function setPriorityClass(workload: PodWorkload | kplus.Job, name: string): void {
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/priorityClassName', name));
+export function setPriorityClass(workload: PodWorkload | kplus.Job | kplus.CronJob, name: string): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/priorityClassName`, name));
 }
 
 /**

@@ -162,12 +162,15 @@ export function workloadPods(objects: readonly any[]): WorkloadPods[] {
     }
   }
   const result: WorkloadPods[] = [];
-  for (const o of objects) {
+  for (const object of objects) {
+    // A CronJob counts as the Job it starts: one run's pods, wherever they may land.
+    const o = object?.kind === 'CronJob' && !object.spec?.suspend
+      ? { kind: 'Job', metadata: object.metadata, spec: object.spec?.jobTemplate?.spec } : object;
     if (!WORKLOAD_KINDS.has(o?.kind) || (o.kind === 'Job' && o.spec?.suspend)) continue;
     const template = o.spec?.template ?? {};
     const spec = template.spec ?? {};
     const labels: Record<string, string> = template.metadata?.labels ?? {};
-    const id = `${o.kind}/${o.metadata?.name}`;
+    const id = `${object.kind}/${o.metadata?.name}`;
     const hpa = hpas.get(id);
     const fixed = o.kind === 'Job' ? (o.spec?.parallelism ?? 1) : (o.spec?.replicas ?? 1);
     const minReplicas = hpa ? hpa.min : fixed;

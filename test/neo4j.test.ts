@@ -35,7 +35,7 @@ const KNOWN_SETTINGS = [
   'dbms.kubernetes.service_port_name', 'dbms.kubernetes.discovery.v2.service_port_name', 'dbms.cluster.minimum_initial_system_primaries_count',
   'initial.dbms.default_primaries_count', 'dbms.routing.enabled', 'dbms.routing.default_router', 'server.discovery.advertised_address',
   'server.cluster.advertised_address', 'server.cluster.raft.advertised_address', 'server.routing.advertised_address', 'server.bolt.advertised_address',
-  'dbms.kubernetes.cluster_domain',
+  'dbms.kubernetes.cluster_domain', 'dbms.databases.seed_from_uri_providers',
 ];
 /** NEO4J_* variables the image's entrypoint treats as controls, not settings (docker-entrypoint.sh `not_configs`). */
 const ENTRYPOINT_CONTROLS = ['NEO4J_ACCEPT_LICENSE_AGREEMENT', 'NEO4J_AUTH', 'NEO4J_AUTH_PATH', 'NEO4J_DEBUG', 'NEO4J_EDITION', 'NEO4J_HOME', 'NEO4J_PLUGINS', 'NEO4J_SHA256', 'NEO4J_TARBALL'];
@@ -179,14 +179,20 @@ describe('Neo4j cluster (Enterprise)', () => {
     expect(synthNeo4j(CLUSTER).env.POD_NAMESPACE).toBeUndefined();
   });
 
-  test('the backup port listens on 127.0.0.1 only and is neither a container port nor in any Service', () => {
+  test('the backup port listens on every interface for Neo4jBackup, as a container port but in no Service; seeds from https URLs', () => {
     for (const props of [CLUSTER, { edition: Neo4jEdition.ENTERPRISE, licenseAgreement: Neo4jLicenseAgreement.COMMERCIAL }]) {
-      const { env, main, objects } = synthNeo4j(props);
-      expect(env.NEO4J_server_backup_listen__address).toBe('127.0.0.1:6362');
-      expect(main.ports.map((p: any) => p.containerPort)).not.toContain(6362);
+      const { env, main, objects, neo4j } = synthNeo4j(props);
+      expect(env.NEO4J_server_backup_listen__address).toBe('0.0.0.0:6362');
+      expect(env.NEO4J_dbms_databases_seed__from__uri__providers).toBe('S3SeedProvider,CloudSeedProvider,URLConnectionSeedProvider');
+      expect(main.ports).toContainEqual({ containerPort: 6362, name: 'tcp-backup' });
       for (const svc of objects.filter((o) => o.kind === 'Service')) expect(svc.spec.ports.map((p: any) => p.port)).not.toContain(6362);
+      // Admitted from nobody until a backup is wired (neo4j-backup.test.ts).
+      expect(neo4j.connections._ingress.filter((r) => r.ports.some((p) => p.port === 6362))).toEqual([]);
     }
-    expect(synthNeo4j().env.NEO4J_server_backup_listen__address).toBeUndefined();
+    const community = synthNeo4j();
+    expect(community.env.NEO4J_server_backup_listen__address).toBeUndefined();
+    expect(community.env.NEO4J_dbms_databases_seed__from__uri__providers).toBeUndefined();
+    expect(community.main.ports.map((p: any) => p.containerPort)).not.toContain(6362);
   });
 
   test('discovery RBAC: a ServiceAccount that may only read Services and Endpoints in the namespace', () => {

@@ -1,3 +1,4 @@
+import { podSpecOf } from './support/policy';
 import { Chart, Testing } from 'cdk8s';
 import { ENVIRONMENTS } from '../app/environments';
 import { MemosChart } from '../charts/memos-chart';
@@ -53,7 +54,7 @@ function graphMatrix(components: Connections[], groups: PodGroup[]): string[] {
 
 /** Service names a pod's settings, arguments and environment mention, with the port when given. */
 function referencedServices(objects: Obj[], workload: Obj): { service: Obj; port?: number }[] {
-  const spec = workload.spec.template.spec;
+  const spec = podSpecOf(workload)!;
   const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
   const texts: string[] = [];
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -84,7 +85,8 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     for (const group of groups) {
       const own = policies.filter((p) => Object.keys(p.spec.podSelector.matchLabels ?? {}).length > 0
         && Object.entries(p.spec.podSelector.matchLabels).every(([k, v]) => group.labels[k] === v));
-      expect([group.name, own.length]).toEqual([group.name, 1]);
+      // A distributed Milvus's proxies have a second policy: what only the proxies admit (clients on 19530).
+      expect([group.name, own.length]).toEqual([group.name, group.name === 'Deployment/memos-milvus-proxy' ? 2 : 1]);
     }
     expect(only(objects, 'NetworkPolicy', 'memos-default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   });
@@ -132,10 +134,14 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     // Job names end in a hash of their template.
     const into = (prefix: string) => [...new Set(matrix.filter((c) => c.split(' -> ')[1].startsWith(prefix)).map((c) => c.split(' -> ')[0].replace(/-[0-9a-f]{6}$/, '')))].sort();
     if (groups.some((g) => g.name === 'StatefulSet/memos-qdrant')) {
-      expect(into('StatefulSet/memos-qdrant:')).toEqual(['Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-qdrant-collection', 'StatefulSet/memos-qdrant', 'prometheus']);
+      expect(into('StatefulSet/memos-qdrant:')).toEqual(['CronJob/memos-qdrant-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-qdrant-collection', 'StatefulSet/memos-qdrant', 'prometheus']);
     }
     expect(into('StatefulSet/memos-neo4j:').filter((s) => s !== 'prometheus')).toEqual(
-      name === 'small' ? ['Deployment/memos-api', 'Deployment/memos-scheduler'] : ['Deployment/memos-api', 'Deployment/memos-scheduler', 'StatefulSet/memos-neo4j']);
+      // The Community backup (small) mounts the server's disk instead; the Enterprise one uses the backup and Bolt ports.
+      name === 'small' ? ['Deployment/memos-api', 'Deployment/memos-scheduler'] : ['CronJob/memos-neo4j-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'StatefulSet/memos-neo4j']);
+    // Milvus: its backup alone from outside its roles (MemOS does not use it).
+    expect(into('Deployment/memos-milvus-proxy:').concat(into('StatefulSet/memos-milvus-standalone:')).filter((s) => !/milvus-(proxy|mixcoord|querynode|datanode|streamingnode|standalone)$|^prometheus$/.test(s)))
+      .toEqual(['CronJob/memos-milvus-backup']);
     // From outside the namespace only the front door is reachable.
     expect(matrix.filter((c) => c.startsWith('outside -> '))).toEqual(['outside -> Deployment/memos-gateway:8080/TCP']);
     // memos-api: from the gateway alone.
@@ -152,6 +158,11 @@ test('small: the design, written down by hand, is what the policies allow inside
   const { objects } = synthEnvironment('small');
   const groups = podGroups(objects);
   expect(connectionMatrix(objects, groups, groups).map((c) => c.replace(/-[0-9a-f]{6}(?=:| )/, ''))).toEqual([
+    // The backups: Milvus's gRPC and management (the GC pause), Qdrant's REST on every node. The
+    // Neo4j Community backup mounts the server's disk and talks to the Kubernetes API only.
+    'CronJob/memos-milvus-backup -> StatefulSet/memos-milvus-standalone:19530/TCP',
+    'CronJob/memos-milvus-backup -> StatefulSet/memos-milvus-standalone:9091/TCP',
+    'CronJob/memos-qdrant-backup -> StatefulSet/memos-qdrant:6333/TCP',
     'Deployment/memos-api -> Deployment/memos-embedding:8080/TCP',
     'Deployment/memos-api -> StatefulSet/memos-neo4j:7687/TCP',
     'Deployment/memos-api -> StatefulSet/memos-qdrant:6333/TCP',
@@ -250,7 +261,7 @@ describe('priority classes', () => {
     const stores = /^(StatefulSet\/memos-(neo4j|qdrant|redis|milvus-etcd|milvus-standalone)|Deployment\/memos-milvus-)/;
     for (const o of objects.filter((x) => podGroups([x]).length > 0)) {
       const expected = stores.test(`${o.kind}/${o.metadata.name}`) ? 'memos-memos-stores' : 'memos-memos-services';
-      expect([o.metadata.name, o.spec.template.spec.priorityClassName]).toEqual([o.metadata.name, expected]);
+      expect([o.metadata.name, podSpecOf(o)!.priorityClassName]).toEqual([o.metadata.name, expected]);
     }
   });
 

@@ -3,7 +3,7 @@
 Prints the Kubernetes YAML that `npm run synth` writes to dist/small/memos.k8s.yaml.
 """
 from cdk8s import App
-from cdk8s_memos_cce import ExternalNetworks, MemosChart, MemosPresets, MemosSize, NetworkIsolation, RedisQueue
+from cdk8s_memos_cce import BackupPlan, ExternalNetworks, MemosChart, MemosPresets, MemosSize, NetworkIsolation, ObsLocation, RedisQueue
 
 app = App()
 
@@ -17,6 +17,9 @@ pools = MemosPresets.node_pools(
 vpc = ["192.168.0.0/16"]
 network = NetworkIsolation.enforced(external=ExternalNetworks(dcs=vpc, kafka=vpc, kubernetes_api=vpc))
 
+# Nightly backups of every in-cluster store to an OBS bucket (create it first).
+backup = BackupPlan.to_obs(location=ObsLocation(bucket="memos-small-backups", region="cn-north-4"))
+
 # One MemOS stack, sized for a small team, whose scheduler queue is a Huawei DCS for Redis
 # instance (replace the placeholder host with your instance's connection address).
 MemosChart(
@@ -27,6 +30,7 @@ MemosChart(
     node_pools=pools.node_pools,
     placement=pools.placement,
     network=network,
+    backup=backup,
 )
 
 print(app.synth_yaml(), end="")

@@ -31,7 +31,7 @@ export function podGroups(objects: readonly Obj[]): PodGroup[] {
     return {
       name: `${o.kind}/${o.metadata.name}`,
       namespace: o.metadata.namespace,
-      labels: o.spec.template.metadata?.labels ?? {},
+      labels: (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template : o.spec.template).metadata?.labels ?? {},
       address: POD_ADDRESS,
       ports: [...new Set(ports)],
     };
