@@ -35,8 +35,29 @@ unset BC_API_KEY
 mapfile -t KUBE_SCORE_ARGS < <(grep -v -E '^[[:space:]]*(#|$)' .ci/scanners/kube-score.args)
 
 failed=0
+# The restore Jobs `npm run restore` writes, for every store each environment backs up, are
+# scanned like the environments, beside their environment's NetworkPolicy that selects them (they
+# carry their store's backup pods' labels, and are applied into the namespace holding it).
+restores="$(mktemp -d)"
+trap 'rm -rf "$restores"' EXIT
+npx tsx -e '
+  const fs = require("fs");
+  const { ENVIRONMENTS } = require("./app/environments");
+  const { MemosChart } = require("./charts/memos-chart");
+  const { renderRestore } = require("./app/restore");
+  const { App, Yaml } = require("cdk8s");
+  for (const e of ENVIRONMENTS) {
+    const chart = new MemosChart(new App(), e.name, e);
+    const stack = chart.stack;
+    for (const [store, backup] of Object.entries({ qdrant: stack.qdrantBackup, neo4j: stack.neo4jBackup, milvus: stack.milvusBackup, redis: stack.redisBackup })) {
+      if (!backup) continue;
+      const policy = Yaml.stringify(...chart.toJson().filter((o) => o.kind === "NetworkPolicy" && o.metadata.name === `${stack.instance}-${store}-backup`));
+      fs.writeFileSync(`${process.argv[1]}/restore-${e.name}-${store}.yaml`, `${policy}---\n${renderRestore(ENVIRONMENTS, e.name, store, "20261127T020000Z").yaml}`);
+    }
+  }' "$restores"
+
 # One file per run: kube-score merges objects of the same name across files.
-for manifest in dist/*/memos.k8s.yaml; do
+for manifest in dist/*/memos.k8s.yaml "$restores"/*.yaml; do
   if ! out="$("$CACHE/bin/kube-score" score "$manifest" --kubernetes-version "$KUBERNETES_VERSION" --output-format ci \
       --exit-one-on-warning "${KUBE_SCORE_ARGS[@]}")"; then
     echo "$out" | grep -v -E '^\[(OK|SKIPPED)\]' >&2
@@ -53,4 +74,4 @@ if [ "$failed" -ne 0 ]; then
   echo "scanners: fix the manifests, or add an exception with its reason (see the top of .ci/scanners.sh)" >&2
   exit 1
 fi
-echo "scanners: kube-score $KUBE_SCORE_VERSION and checkov $CHECKOV_VERSION find nothing in $(ls dist | wc -l) environments"
+echo "scanners: kube-score $KUBE_SCORE_VERSION and checkov $CHECKOV_VERSION find nothing in $(ls dist | wc -l) environments and $(ls "$restores" | wc -l) restore manifests"

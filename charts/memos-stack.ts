@@ -613,7 +613,7 @@ export class MemosStack extends Construct {
     const stores = [this.neo4j?.statefulSet, this.qdrant?.statefulSet, this.redis?.statefulSet, this.milvus?.etcd?.statefulSet,
       ...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[]];
     const services = [this.gateway?.deployment, this.api.deployment, this.scheduler.deployment, this.embedding?.deployment, this.reranker?.deployment,
-      this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.milvusBackup?.cronJob, this.redisBackup?.cronJob];
+      this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.neo4jBackup?.guard, this.milvusBackup?.cronJob, this.redisBackup?.cronJob];
     for (const workload of stores) if (workload) setPriorityClass(workload, names.stores);
     for (const workload of services) if (workload) setPriorityClass(workload, names.services);
   }
@@ -641,7 +641,7 @@ export class MemosStack extends Construct {
     place('qdrant', [this.qdrant?.statefulSet]);
     place('milvus', [...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[], this.milvus?.etcd?.statefulSet]);
     place('redis', [this.redis?.statefulSet]);
-    place('defaultPool', [this.redisBackup?.cronJob]);
+    place('defaultPool', [this.redisBackup?.cronJob, this.neo4jBackup?.guard]);
     // Neo4j Community's backup mounts the server's volume, on its node: on its pool.
     place(this.neo4jBackup?.serviceAccount ? 'neo4j' : 'defaultPool', [this.neo4jBackup?.cronJob]);
     // A standalone Milvus's backup mounts its volume: on its node (pod affinity), so on its pool.

@@ -1,7 +1,9 @@
 /**
  * The shell scripts every backup and restore Job shares. They run in rclone's image (Alpine:
  * busybox `sh`, `sha256sum`, `date`, `find`, `sort`, `awk`; rclone/rclone `Dockerfile`) and are
- * tested for real against an S3 server with rclone 1.68.2 (test/backup-scripts.integration.test.ts).
+ * tested for real against an S3 server with rclone 1.68.2 (test/qdrant-backup.integration.test.ts,
+ * test/redis-backup.test.ts, test/neo4j-backup.test.ts). Only POSIX options of the tools are used,
+ * so they run with GNU coreutils as well.
  *
  * Layout of one backup in the bucket, below `<prefix>/<store>/`:
  *
@@ -81,14 +83,20 @@ prune() {
     [ "$(digits "$old")" -lt "$(digits "$cutoff")" ] || continue
     [ "$old" != "$newest" ] || { say "keeping $old: the newest complete backup, though older than $RETENTION_DAYS days"; continue; }
     say "pruning $folder/$old (older than $RETENTION_DAYS days)"
+    # COMPLETE first: a prune cut short leaves an incomplete backup, never a broken "complete" one.
+    rclone deletefile "$folder/$old/COMPLETE" 2>/dev/null || true
     rclone purge "$folder/$old"
   done
 }
 
 upload ${PRIMARY_REMOTE} "$DEST"
-if [ -n "\${REPLICA_DEST:-}" ]; then upload ${REPLICA_REMOTE} "$REPLICA_DEST"; fi
 prune ${PRIMARY_REMOTE} "$DEST"
-if [ -n "\${REPLICA_DEST:-}" ]; then prune ${REPLICA_REMOTE} "$REPLICA_DEST"; fi
+# The second region after the first is complete and pruned: a failing copy fails the run (and
+# alerts) without holding back the primary bucket's retention.
+if [ -n "\${REPLICA_DEST:-}" ]; then
+  upload ${REPLICA_REMOTE} "$REPLICA_DEST"
+  prune ${REPLICA_REMOTE} "$REPLICA_DEST"
+fi
 rm -rf "$STAGING/data"
 say "backup $id of $STORE done"
 `;
@@ -117,8 +125,8 @@ if ! rclone copy "$src/data" "$STAGING/data"; then
   fail "downloading $src/data failed; objects in the Cold class must be restored (thawed) first (docs/backup.md)"
 fi
 cd "$STAGING/data"
-if ! sha256sum -c -s "$STAGING/MANIFEST"; then
-  sha256sum -c "$STAGING/MANIFEST" 2>&1 | grep -v ': OK$' >&2 || true
+if ! sha256sum -c "$STAGING/MANIFEST" > "$STAGING/MANIFEST.check" 2>&1; then
+  grep -v ': OK$' "$STAGING/MANIFEST.check" >&2 || true
   fail "backup $BACKUP_ID of $STORE does not match its MANIFEST: corrupted, nothing restored"
 fi
 expected=$(wc -l < "$STAGING/MANIFEST" | tr -d ' ')

@@ -155,7 +155,8 @@ export class MilvusBackup extends Construct {
 
     this.config = new kplus.ConfigMap(this, 'Config', {
       metadata: { name: `${this.instance}-milvus-backup`, labels },
-      data: { [CONFIG_FILE]: toYaml(this.configDocument(backupRoot)) },
+      // JSON is YAML (1.2): milvus-backup's YAML reader takes it, and no YAML writer is needed.
+      data: { [CONFIG_FILE]: `${JSON.stringify(this.configDocument(backupRoot), null, 2)}\n` },
     });
 
     this.cronJob = new kplus.CronJob(this, 'CronJob', {
@@ -375,22 +376,6 @@ function cronOf(expression: string): Cron {
   return Cron.schedule({ minute, hour, day, month, weekDay });
 }
 
-/**
- * A small YAML writer for the configuration: maps of maps, strings double-quoted (JSON strings
- * are valid YAML), numbers and booleans bare.
- * @internal
- */
-export function toYaml(value: Record<string, unknown>, indent = ''): string {
-  let out = '';
-  for (const [key, v] of Object.entries(value)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out += `${indent}${key}:\n${toYaml(v as Record<string, unknown>, `${indent}  `)}`;
-    else if (typeof v === 'string') out += `${indent}${key}: ${JSON.stringify(v)}\n`;
-    else if (typeof v === 'number' || typeof v === 'boolean') out += `${indent}${key}: ${v}\n`;
-    else throw new Error(`toYaml: unsupported value at ${key}`);
-  }
-  return out;
-}
-
 /*
  * The scripts. POSIX sh with busybox tools: the milvus-backup image is Alpine (Dockerfile), as is
  * rclone's. The milvus-backup steps call the program by name; the rclone steps use the remotes
@@ -449,14 +434,14 @@ bytes=$(awk '{ n += $2 } END { printf "%.0f", n }' "$STATE/MANIFEST")
 say "backup $id: $objects objects, $bytes bytes"
 seal "$src"
 
-if [ -n "\${REPLICA_DEST:-}" ]; then
+copy_to_replica() {
   dst="${REPLICA_REMOTE}:$REPLICA_DEST/$name"
   say "copying backup $id to $dst"
   rclone copy "$src" "$dst" --exclude /MANIFEST --exclude /COMPLETE --s3-storage-class "$STORAGE_CLASS"
   listing "$dst" > "$STATE/REPLICA"
   same "$STATE/MANIFEST" "$STATE/REPLICA" || fail "the copy of backup $id in $dst does not match its MANIFEST"
   seal "$dst"
-fi
+}
 
 prune() {
   folder="$1"
@@ -473,8 +458,13 @@ prune() {
     rclone purge "$folder/backup_$old"
   done
 }
+# The second region after the first is sealed and pruned: a failing copy fails the run (and
+# alerts) without holding back the primary bucket's retention.
 prune "${PRIMARY_REMOTE}:$DEST"
-if [ -n "\${REPLICA_DEST:-}" ]; then prune "${REPLICA_REMOTE}:$REPLICA_DEST"; fi
+if [ -n "\${REPLICA_DEST:-}" ]; then
+  copy_to_replica
+  prune "${REPLICA_REMOTE}:$REPLICA_DEST"
+fi
 say "backup $id of milvus done"
 `;
 

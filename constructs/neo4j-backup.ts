@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
@@ -7,7 +7,9 @@ import {
 import { PRIMARY_REMOTE, RESTORE_STEP_PRELUDE, STAGING_DIR, STORE_STEP_PRELUDE } from './backup-scripts';
 import { Neo4j, Neo4jEdition, Neo4jLicenseAgreement, Neo4jPorts } from './neo4j';
 import { ObsBackupTarget, ObsStorageClass, StoreBackupOptions } from '../src/backup';
-import { CHECKOV_SKIP, componentLabels, selectorLabels } from '../src/kubernetes';
+import {
+  CHECKOV_SKIP, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setPodSeccompRuntimeDefault,
+} from '../src/kubernetes';
 import { Connections, tcp } from '../src/network';
 import { TlsCertificate } from '../src/tls';
 import { invalidProp, requirePinnedImage } from '../src/validation';
@@ -26,6 +28,15 @@ const CA_DIR = '/etc/neo4j-ca';
 const STOP_WAIT = Duration.minutes(15);
 /** How long the presigned URL of the artifact stays valid: every server downloads it when the database starts. */
 const SEED_URL_EXPIRY = '2h';
+/**
+ * The key of the state ConfigMap the Community backup's stop step sets (Unix seconds) before it
+ * scales the StatefulSet to 0, and its start step removes once Neo4j runs again: what the guard
+ * goes by. A ConfigMap of its own, not an annotation on the StatefulSet: patching the StatefulSet
+ * would let the token change its pod template (ServiceAccount, mounted Secrets).
+ */
+const STOPPED_FOR_BACKUP = 'stopped-for-backup';
+/** How long after the backup's deadline the guard starts Neo4j a backup left stopped. */
+const GUARD_MARGIN = Duration.minutes(10);
 /** Neo4j database names (operations manual, "Administrative commands", naming rules) without the dots this construct does not need. */
 const DATABASE_NAME = /^[a-z][a-z0-9-]{2,62}$/;
 
@@ -71,16 +82,23 @@ export interface Neo4jBackupProps extends StoreBackupOptions, ObsBackupTarget {
  * **Community** cannot back up online: `neo4j-admin database dump` "can be run only on an
  * offline Neo4j DBMS" (`backup-restore/offline-backup.adoc`). The backup pod runs on the server's
  * node (required pod affinity), mounts its data volume (ReadWriteOnce lets pods on one node share
- * it), scales the StatefulSet to 0 through the Kubernetes API (its own ServiceAccount, allowed
- * only `get`/`patch` on this StatefulSet's `scale` and `get` on its pod), waits until the pod is
- * gone, dumps (`data/<db>.dump`), scales back to 1 (retried, also when the dump failed), then
- * uploads. **The graph is offline every night for the stop (a clean shutdown, up to the
- * 10-minute grace period), the dump (about the store's size at the disk's throughput) and the
+ * it), sets `stopped-for-backup: "<Unix seconds>"` in its state ConfigMap ({@link stateConfigMap}),
+ * scales the StatefulSet to 0 through the Kubernetes API (its own ServiceAccount, allowed only
+ * `get`/`patch` on this StatefulSet's `scale` subresource and on the state ConfigMap, and `get` on
+ * the server's pod; never on the StatefulSet itself, whose pod template the token could otherwise
+ * change), waits until the pod is gone, dumps (`data/<db>.dump`, bounded by `timeout -k 30`),
+ * scales back to 1 (retried, also when the dump failed), removes the mark, then uploads. The Job is never retried (`backoffLimit: 0`): a
+ * retry would stop Neo4j a second time. Restarting Neo4j is a step of the backup pod, so anything
+ * that kills the pod between the stop and the start (the deadline, an eviction, a node lost)
+ * would leave Neo4j stopped: the {@link guard} CronJob (every 10 minutes) scales back to 1 a
+ * StatefulSet at 0 replicas whose mark is older than the backup's deadline plus 10 minutes.
+ * **The graph is offline every night for the stop (a clean shutdown, up to the 10-minute grace period), the dump (about the store's size at the disk's throughput) and the
  * start (JVM start and database recovery)**: MemOS's graph reads and writes fail meanwhile. If
  * Kubernetes places the restarted server on another node of the zone, it waits for the disk
  * (Multi-Attach) until the backup pod ends, i.e. also for the upload. A StatefulSet not at 1
- * replica (a restore or maintenance under way) is left alone and the run fails. Zero-downtime
- * backups need Enterprise.
+ * replica (a restore or maintenance under way) is left alone and the run fails; the guard leaves
+ * alone a StatefulSet at 0 without the mark (scaled to 0 by a person). Zero-downtime backups need
+ * Enterprise.
  * A restore is for a STOPPED Neo4j (scale the StatefulSet to 0 first, back to 1 after;
  * docs/backup.md): it mounts the data volume of server 0 and runs `neo4j-admin database load
  * --overwrite-destination=true`, which refuses a database a running server holds (store lock).
@@ -89,8 +107,21 @@ export class Neo4jBackup extends Construct {
   /** Default schedule: 03:00 daily (the seed's `neo4j-admin dump` runs daily at 03:00, §5.3). */
   public static readonly DEFAULT_SCHEDULE: string = '0 3 * * *';
 
+  /** Default schedule of the Community {@link guard}: every 10 minutes. */
+  public static readonly GUARD_SCHEDULE: string = '*/10 * * * *';
+  /** The key of {@link stateConfigMap} (Unix seconds) marking the StatefulSet as stopped by the Community backup. */
+  public static readonly STOPPED_FOR_BACKUP_KEY: string = STOPPED_FOR_BACKUP;
+
   /** The backup CronJob (`<instance>-neo4j-backup`). */
   public readonly cronJob: kplus.CronJob;
+  /**
+   * Community only: the CronJob `<instance>-neo4j-backup-guard` (every 10 minutes) that starts
+   * Neo4j again when a backup left it stopped: the StatefulSet at 0 replicas and the
+   * `stopped-for-backup` key of {@link stateConfigMap} older than the backup's timeout plus 10 minutes.
+   * Its pods carry the backup pods' labels (so {@link connections}, the Kubernetes API, applies to
+   * them) and {@link serviceAccount}; they need neither the server's node nor its disk.
+   */
+  public readonly guard?: kplus.CronJob;
   /**
    * The backup and restore pods' connections: Enterprise: the servers' backup port and Bolt;
    * Community: the Kubernetes API (443 and CCE's 5444, any address). OBS: see {@link obsClients}.
@@ -105,9 +136,20 @@ export class Neo4jBackup extends Construct {
   public readonly obsClients: Connections[];
   /** The database backed up. */
   public readonly database: string;
-  /** The ServiceAccount the Community backup scales the StatefulSet with (Community only). */
+  /** The ServiceAccount the Community backup and its {@link guard} scale the StatefulSet with (Community only). */
   public readonly serviceAccount?: kplus.ServiceAccount;
-  /** The Role allowing {@link serviceAccount} to scale the StatefulSet and read its pod (Community only). */
+  /**
+   * Community only: the ConfigMap `<instance>-neo4j-backup-state`, where the backup's stop step
+   * sets the key {@link Neo4jBackup.STOPPED_FOR_BACKUP_KEY} (Unix seconds) before it scales the
+   * StatefulSet to 0, and its start step removes it after the scale-up; what the {@link guard}
+   * goes by. Synthesized without `data`: the Jobs own it.
+   */
+  public readonly stateConfigMap?: kplus.ConfigMap;
+  /**
+   * The Role allowing {@link serviceAccount} to read and scale the StatefulSet (its `scale`
+   * subresource only), to read and write {@link stateConfigMap}, and to read the server's pod
+   * (Community only).
+   */
   public readonly role?: kplus.k8s.KubeRole;
 
   private readonly neo4j: Neo4j;
@@ -160,12 +202,23 @@ export class Neo4jBackup extends Construct {
       if (timeout.toSeconds() < 3600) {
         invalidProp(this, 'timeout', timeout.toHumanString(), 'at least 1 hour with Community: the stop may take 15 minutes, and Neo4j must be started again well before the deadline kills the pod');
       }
-      const rbac = this.addScalePermissions(neo4j);
+      const state = this.stateConfigMap = new kplus.ConfigMap(this, 'State', {
+        // No data here, ever: `kubectl apply` (its last-applied configuration) and Argo CD (its
+        // three-way diff, or server-side apply's field ownership) then never reset or flag what
+        // the backup Jobs and the guard write into it; a data field in this manifest would.
+        metadata: { name: `${neo4j.instance}-neo4j-backup-state`, labels: componentLabels(neo4j.instance, 'neo4j-backup') },
+      });
+      const rbac = this.addScalePermissions(neo4j, state);
       this.serviceAccount = rbac.serviceAccount;
       this.role = rbac.role;
       const api = ApiObject.of(this.cronJob);
       const spec = '/spec/jobTemplate/spec/template/spec';
       api.addJsonPatch(
+        // Never retried: a retry pod would stop Neo4j a second time (a second outage after an
+        // upload failure), and one after a failed start could not schedule (its pod affinity
+        // needs the server's pod). A run that failed is the alert's, and the guard's if Neo4j
+        // was left stopped.
+        JsonPatch.replace('/spec/jobTemplate/spec/backoffLimit', 0),
         JsonPatch.add(`${spec}/serviceAccountName`, rbac.serviceAccount.name),
         JsonPatch.replace(`${spec}/automountServiceAccountToken`, true),
         // On the server's node, whose disk it mounts: ReadWriteOnce lets pods of one node share it.
@@ -179,13 +232,9 @@ export class Neo4jBackup extends Construct {
         }),
         JsonPatch.add(`${spec}/tolerations`, serverTolerations(neo4j)),
       );
-      this.cronJob.metadata.addAnnotation(CHECKOV_SKIP, 'CKV_K8S_38=the backup scales the Neo4j StatefulSet to 0 and back through the API with this token (Role: its scale subresource only)');
+      this.cronJob.metadata.addAnnotation(CHECKOV_SKIP, 'CKV_K8S_38=the backup scales the Neo4j StatefulSet to 0 and back through the API with this token (Role: get/patch on the scale of that StatefulSet and on the state ConfigMap of the backup)');
       const kubeEnv = {
-        KUBERNETES_API: kplus.EnvValue.fromValue(KUBERNETES_API),
-        // The mounted token (`token`), CA (`ca.crt`): a folder, so tests can point it elsewhere.
-        SERVICE_ACCOUNT: kplus.EnvValue.fromValue(SERVICE_ACCOUNT_DIR),
-        NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
-        STATEFULSET: kplus.EnvValue.fromValue(neo4j.statefulSet.name),
+        ...apiEnv(neo4j, state),
         POD: kplus.EnvValue.fromValue(`${neo4j.statefulSet.name}-0`),
         STAGING: kplus.EnvValue.fromValue(STAGING_DIR),
         POLL_SECONDS: kplus.EnvValue.fromValue('5'),
@@ -224,6 +273,7 @@ export class Neo4jBackup extends Construct {
       });
       // It is scheduled beside the running server, whose requests fill the node.
       requestLittle(this.cronJob);
+      this.guard = this.addGuard(neo4j, state, curlImage!, rbac.serviceAccount, timeout);
     }
   }
 
@@ -232,6 +282,9 @@ export class Neo4jBackup extends Construct {
    * and what it needs, to `scope` (a chart of its own: `npm run restore` writes it to a file to
    * apply). Enterprise: into the running servers (the database is dropped and seeded again).
    * Community: into a STOPPED server: scale the StatefulSet to 0 before applying it, back to 1 after.
+   * Before that, check that the ConfigMap `<instance>-neo4j-backup-state` ({@link stateConfigMap})
+   * has no `stopped-for-backup` key (left only when a backup's start step failed, loudly): the
+   * guard would start Neo4j during the restore.
    */
   public restore(scope: Construct, id: string, backupId: string): kplus.Job {
     const checked = requireBackupId(this, backupId);
@@ -319,8 +372,65 @@ export class Neo4jBackup extends Construct {
     container.mount('/logs', logsVolume(this));
   }
 
-  /** The ServiceAccount and Role the Community backup scales the StatefulSet with: nothing else. */
-  private addScalePermissions(neo4j: Neo4j): { serviceAccount: kplus.ServiceAccount; role: kplus.k8s.KubeRole } {
+  /**
+   * The Community guard: every 10 minutes, scales back to 1 a StatefulSet a backup left stopped
+   * (GUARD_SCRIPT). Hardened like the backup pods, with their labels (their NetworkPolicy: the
+   * Kubernetes API) and ServiceAccount; no volume but /tmp, no placement of its own.
+   */
+  private addGuard(neo4j: Neo4j, state: kplus.ConfigMap, curlImage: string, serviceAccount: kplus.ServiceAccount, timeout: Duration): kplus.CronJob {
+    const labels = componentLabels(neo4j.instance, 'neo4j-backup');
+    const [minute, hour, day, month, weekDay] = Neo4jBackup.GUARD_SCHEDULE.split(' ');
+    const guard = new kplus.CronJob(this, 'Guard', {
+      metadata: { name: `${neo4j.instance}-neo4j-backup-guard`, labels },
+      podMetadata: { labels },
+      schedule: Cron.schedule({ minute, hour, day, month, weekDay }),
+      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+      startingDeadline: Duration.minutes(5),
+      successfulJobsRetained: 1,
+      failedJobsRetained: 1,
+      activeDeadline: Duration.minutes(5),
+      backoffLimit: 0,
+      securityContext: hardenedPodSecurityContext(Neo4j.UID, Neo4j.UID),
+      serviceAccount,
+      automountServiceAccountToken: true,
+      restartPolicy: kplus.RestartPolicy.NEVER,
+    });
+    ApiObject.of(guard).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/template/spec/imagePullSecrets', this.pod.imagePullSecrets.map((name) => ({ name }))));
+    setPodSeccompRuntimeDefault(guard);
+    guard.metadata.addAnnotation(CHECKOV_SKIP, 'CKV_K8S_38=the guard reads the scale of the Neo4j StatefulSet and sets it back to 1 through the API with this token (Role: get/patch on the scale of that StatefulSet and on the state ConfigMap of the backup)');
+    const container = guard.addContainer({
+      name: 'guard',
+      image: curlImage,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['/bin/sh', '-c', GUARD_SCRIPT],
+      envVariables: {
+        ...apiEnv(neo4j, state),
+        // The backup pod is dead by its deadline (counted from its Job's start, before the stop).
+        STALE_SECONDS: kplus.EnvValue.fromValue(String(timeout.toSeconds() + GUARD_MARGIN.toSeconds())),
+      },
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(64) },
+      },
+      securityContext: hardenedContainerSecurityContext(Neo4j.UID, Neo4j.UID),
+    });
+    // cdk8s-plus renders ephemeral storage in whole GiB only.
+    ApiObject.of(guard).addJsonPatch(
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/resources/requests/ephemeral-storage', kplus.k8s.Quantity.fromString('16Mi')),
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/resources/limits/ephemeral-storage', kplus.k8s.Quantity.fromString('64Mi')),
+    );
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'GuardTmp', 'tmp', { sizeLimit: Size.mebibytes(16) }));
+    return guard;
+  }
+
+  /**
+   * The ServiceAccount and Role the Community backup and its guard use, each rule for one named
+   * object: the StatefulSet's scale subresource (stop, start, the guard), the state ConfigMap (the
+   * stopped-for-backup mark), the server's pod (is it gone?); nothing else. Never the StatefulSet
+   * itself: `patch` on it would let the token rewrite its pod template (its ServiceAccount, the
+   * Secrets it mounts), a privilege escalation.
+   */
+  private addScalePermissions(neo4j: Neo4j, state: kplus.ConfigMap): { serviceAccount: kplus.ServiceAccount; role: kplus.k8s.KubeRole } {
     const name = `${neo4j.instance}-neo4j-backup`;
     const labels = componentLabels(neo4j.instance, 'neo4j-backup');
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name, labels }, automountToken: false });
@@ -328,6 +438,7 @@ export class Neo4jBackup extends Construct {
       metadata: { name, labels },
       rules: [
         { apiGroups: ['apps'], resources: ['statefulsets/scale'], resourceNames: [neo4j.statefulSet.name], verbs: ['get', 'patch'] },
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [state.name], verbs: ['get', 'patch'] },
         { apiGroups: [''], resources: ['pods'], resourceNames: [`${neo4j.statefulSet.name}-0`], verbs: ['get'] },
       ],
     });
@@ -338,6 +449,18 @@ export class Neo4jBackup extends Construct {
     });
     return { serviceAccount, role };
   }
+}
+
+/** Where the Community steps and the guard find the API, their token, the StatefulSet and the state ConfigMap. */
+function apiEnv(neo4j: Neo4j, state: kplus.ConfigMap): Record<string, kplus.EnvValue> {
+  return {
+    KUBERNETES_API: kplus.EnvValue.fromValue(KUBERNETES_API),
+    // The mounted token (`token`), CA (`ca.crt`): a folder, so tests can point it elsewhere.
+    SERVICE_ACCOUNT: kplus.EnvValue.fromValue(SERVICE_ACCOUNT_DIR),
+    NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+    STATEFULSET: kplus.EnvValue.fromValue(neo4j.statefulSet.name),
+    STATE_CONFIGMAP: kplus.EnvValue.fromValue(state.name),
+  };
 }
 
 /** The servers' tolerations as synthesized (read when the pod is rendered, so later patches count). */
@@ -379,46 +502,65 @@ say "artifact $(basename "$artifacts") staged: $(wc -c < "$artifacts" | tr -d ' 
 /**
  * \`api METHOD PATH [curl args]\`: a Kubernetes API call with the ServiceAccount token (read on each
  * call: it is rotated; passed to curl as a config on stdin, never on its command line) and CA;
- * sets \`$status\` (\`000\` when unreachable) and \`$body\`. POSIX sh, busybox tools.
+ * sets \`$status\` and \`$body\`. curl's own exit code counts, not only the HTTP status it printed
+ * (curl prints the status it received, 200, also when the answer was cut off): any curl failure
+ * gives status \`000\` and a body naming curl's exit code. POSIX sh, busybox tools.
  */
 const KUBE_CALLS = `
 api() {
   method=$1; path=$2; shift 2
   token=$(cat "$SERVICE_ACCOUNT/token" 2>/dev/null || true)
   response=$(printf 'header = "Authorization: Bearer %s"\\n' "$token" \\
-    | curl -sS -K - --cacert "$SERVICE_ACCOUNT/ca.crt" --connect-timeout 10 --max-time 60 -X "$method" -w '\\n%{http_code}' "$@" "$KUBERNETES_API$path" || true)
-  status=$(printf '%s\\n' "$response" | tail -n 1)
-  body=$(printf '%s\\n' "$response" | sed '$d')
+    | curl -sS -K - --cacert "$SERVICE_ACCOUNT/ca.crt" --connect-timeout 10 --max-time 60 -X "$method" -w '\\n%{http_code}' "$@" "$KUBERNETES_API$path") && rc=0 || rc=$?
+  if [ "$rc" = 0 ]; then
+    status=$(printf '%s\\n' "$response" | tail -n 1)
+    body=$(printf '%s\\n' "$response" | sed '$d')
+  else
+    status=000
+    body="curl failed with exit code $rc (its message is above); the answer, if any, is not trusted"
+  fi
 }
 scale_path="/apis/apps/v1/namespaces/$NAMESPACE/statefulsets/$STATEFULSET/scale"
-pod_path="/api/v1/namespaces/$NAMESPACE/pods/$POD"
+state_path="/api/v1/namespaces/$NAMESPACE/configmaps/$STATE_CONFIGMAP"
+# The body without whitespace (the API server pretty-prints for curl); only numbers are read from it.
+flat() { printf '%s' "$body" | tr -d ' \\t\\r\\n'; }
 # spec.replicas of a Scale (autoscaling/v1 omits it when 0).
 replicas() {
-  spec=$(printf '%s' "$body" | tr -d ' \\r\\n' | sed -n 's/.*"spec":{\\([^}]*\\)}.*/\\1/p')
+  spec=$(flat | sed -n 's/.*"spec":{\\([^}]*\\)}.*/\\1/p')
   n=$(printf '%s' "$spec" | sed -n 's/.*"replicas":\\([0-9]*\\).*/\\1/p')
   printf '%s' "\${n:-0}"
 }
 scale_to() { api PATCH "$scale_path" -H 'Content-Type: application/merge-patch+json' --data "{\\"spec\\":{\\"replicas\\":$1}}"; }
+# \`mark VALUE\`: sets (a quoted string) or removes (null) the key ${STOPPED_FOR_BACKUP} of the state ConfigMap.
+mark() { api PATCH "$state_path" -H 'Content-Type: application/merge-patch+json' --data "{\\"data\\":{\\"${STOPPED_FOR_BACKUP}\\":$1}}"; }
+unmark_hint="kubectl -n $NAMESPACE patch configmap/$STATE_CONFIGMAP --type=merge -p '{\\"data\\":{\\"${STOPPED_FOR_BACKUP}\\":null}}'"
 `;
 
 /**
- * Community, first step: scale the StatefulSet to 0 and wait until its pod is gone. Fails (exit 1)
- * only while nothing was changed; once the scale-down was sent it always exits 0, leaving
- * \`scaled-down\` (the start step scales back up) and \`stop-status\` (\`stopped\` or why not).
- * Environment: KUBERNETES_API, SERVICE_ACCOUNT, NAMESPACE, STATEFULSET, POD, STAGING, POLL_SECONDS, STOP_WAIT_SECONDS.
+ * Community, first step: mark the StatefulSet as stopped for a backup (the state ConfigMap), scale
+ * it to 0 and wait until its pod is gone. Fails (exit 1) only while nothing was changed; once the
+ * mark was sent it always exits 0, leaving \`scaled-down\` (the start step scales back up and
+ * removes the mark) and \`stop-status\` (\`stopped\` or why not).
+ * Environment: KUBERNETES_API, SERVICE_ACCOUNT, NAMESPACE, STATEFULSET, STATE_CONFIGMAP, POD, STAGING, POLL_SECONDS, STOP_WAIT_SECONDS.
  */
 const STOP_SCRIPT = `set -eu
 say() { printf '%s\\n' "$*"; }
 fail() { say "ERROR: $*" >&2; exit 1; }
 ${KUBE_CALLS}
+pod_path="/api/v1/namespaces/$NAMESPACE/pods/$POD"
 rm -f "$STAGING/scaled-down" "$STAGING/stop-status" "$STAGING/dump-status" "$STAGING/id"
 api GET "$scale_path"
 [ "$status" = 200 ] || fail "reading the scale of StatefulSet $STATEFULSET failed (HTTP $status): $body. Neo4j untouched, no backup."
 current=$(replicas)
 [ "$current" = 1 ] || fail "StatefulSet $STATEFULSET has $current replicas, not 1 (a restore or maintenance under way?). Neo4j untouched, no backup."
 stopped() { printf '%s\\n' "$1" > "$STAGING/stop-status"; say "$1"; exit 0; }
-# From here on the start step scales Neo4j back to 1, whatever happens.
+# From here on the start step scales Neo4j back to 1 and removes the mark, whatever happens (a
+# mark whose answer was lost may still have been set).
 : > "$STAGING/scaled-down"
+# First the mark: if this pod dies once Neo4j is stopped, the guard starts it again.
+say "marking StatefulSet $STATEFULSET as stopped for a backup: ${STOPPED_FOR_BACKUP} in ConfigMap $STATE_CONFIGMAP"
+mark "\\"$(date +%s)\\""
+[ "$status" = 200 ] || stopped "failed: marking StatefulSet $STATEFULSET (ConfigMap $STATE_CONFIGMAP) answered HTTP $status: $body. Neo4j not stopped."
 say "stopping Neo4j: scaling StatefulSet $STATEFULSET to 0"
 scale_to 0
 [ "$status" = 200 ] || stopped "failed: scaling StatefulSet $STATEFULSET to 0 answered HTTP $status: $body"
@@ -436,7 +578,9 @@ stopped stopped
 /**
  * Community, second step: the dump, only when the stop step stopped Neo4j. Always exits 0 (the
  * start step must run); writes \`dump-status\`, and the backup \`id\` only on success, so the upload
- * fails with "wrote no backup id" after a failed dump. The dump may take DUMP_TIMEOUT_SECONDS.
+ * fails with "wrote no backup id" after a failed dump. The dump may take DUMP_TIMEOUT_SECONDS,
+ * then gets SIGTERM, and SIGKILL 30 s later (GNU timeout signals its whole process group: the
+ * launcher and the JVM it starts).
  * Environment: STAGING, NEO4J_HOME, HEAP_SIZE, DATABASE, DUMP_TIMEOUT_SECONDS.
  */
 const COMMUNITY_DUMP_SCRIPT = `set -u
@@ -449,7 +593,7 @@ stop=$(cat "$STAGING/stop-status" 2>/dev/null || echo 'the stop step did not run
 [ "$stop" = stopped ] || result "failed: Neo4j was not stopped ($stop); no dump"
 mkdir -p "$STAGING/data"
 say "dumping database $DATABASE"
-if timeout "$DUMP_TIMEOUT_SECONDS" neo4j-admin database dump --to-path="$STAGING/data" "$DATABASE"; then
+if timeout -k 30 "$DUMP_TIMEOUT_SECONDS" neo4j-admin database dump --to-path="$STAGING/data" "$DATABASE"; then
   if [ -s "$STAGING/data/$DATABASE.dump" ]; then
     printf '%s\\n' "$id" > "$STAGING/id"
     result "ok: $DATABASE.dump, $(wc -c < "$STAGING/data/$DATABASE.dump" | tr -d ' ') bytes"
@@ -459,14 +603,16 @@ if timeout "$DUMP_TIMEOUT_SECONDS" neo4j-admin database dump --to-path="$STAGING
 else
   code=$?
   rm -rf "$STAGING/data"
-  result "failed: neo4j-admin database dump exited $code (see above; 124: longer than $DUMP_TIMEOUT_SECONDS s)"
+  result "failed: neo4j-admin database dump exited $code (see above; 124 or 143: longer than $DUMP_TIMEOUT_SECONDS s, 137: killed 30 s after that)"
 fi
 `;
 
 /**
- * Community, third step: scale back to 1 whenever the stop step scaled down, retried; fails
- * loudly when the API keeps refusing (Neo4j is then still stopped).
- * Environment: KUBERNETES_API, SERVICE_ACCOUNT, NAMESPACE, STATEFULSET, POD, STAGING, START_ATTEMPTS, RETRY_SECONDS.
+ * Community, third step: scale back to 1 whenever the stop step scaled down, retried; then remove
+ * the mark, retried. Fails loudly when the API keeps refusing either (Neo4j is then still stopped,
+ * and the guard starts it after the deadline; or it runs with a stale mark, which would let the
+ * guard undo a later manual scale to 0).
+ * Environment: KUBERNETES_API, SERVICE_ACCOUNT, NAMESPACE, STATEFULSET, STATE_CONFIGMAP, POD, STAGING, START_ATTEMPTS, RETRY_SECONDS.
  */
 const START_SCRIPT = `set -eu
 say() { printf '%s\\n' "$*"; }
@@ -477,13 +623,85 @@ attempt=1
 while :; do
   scale_to 1
   if [ "$status" = 200 ] && [ "$(replicas)" = 1 ]; then break; fi
-  [ "$attempt" -lt "$START_ATTEMPTS" ] || fail "NEO4J IS STOPPED: scaling StatefulSet $STATEFULSET back to 1 failed $attempt times (last: HTTP $status: $body). Run: kubectl -n $NAMESPACE scale statefulset/$STATEFULSET --replicas=1"
+  [ "$attempt" -lt "$START_ATTEMPTS" ] || fail "NEO4J IS STOPPED: scaling StatefulSet $STATEFULSET back to 1 failed $attempt times (last: HTTP $status: $body). Run: kubectl -n $NAMESPACE scale statefulset/$STATEFULSET --replicas=1 && $unmark_hint"
   say "scaling StatefulSet $STATEFULSET to 1 answered HTTP $status; retrying in $RETRY_SECONDS s"
   sleep "$RETRY_SECONDS"
   attempt=$((attempt + 1))
 done
 say "Neo4j started again: StatefulSet $STATEFULSET scaled to 1"
+attempt=1
+while :; do
+  mark null
+  [ "$status" = 200 ] && break
+  [ "$attempt" -lt "$START_ATTEMPTS" ] || fail "removing the mark ${STOPPED_FOR_BACKUP} from ConfigMap $STATE_CONFIGMAP failed $attempt times (last: HTTP $status: $body). Neo4j runs, but while the mark stays the guard would start Neo4j again if anyone scaled it to 0 (a restore). Run: $unmark_hint"
+  say "removing the mark answered HTTP $status; retrying in $RETRY_SECONDS s"
+  sleep "$RETRY_SECONDS"
+  attempt=$((attempt + 1))
+done
 say "dump: $(cat "$STAGING/dump-status" 2>/dev/null || echo 'no result')"
+`;
+
+/**
+ * The Community guard: starts Neo4j again when the StatefulSet is at 0 replicas and the state
+ * ConfigMap holds the mark, older than STALE_SECONDS (the backup's deadline and a margin: no backup
+ * pod can still run): scales it to 1 through its scale subresource, conditional on the
+ * resourceVersion it read there, then removes the mark, conditional on the ConfigMap's (a new
+ * backup's mark is left). Anything else is left alone: no mark (scaled to 0 by a person), a fresh
+ * mark (a backup under way), replicas not 0. Exits 1 when it cannot read either object or a patch
+ * is refused.
+ * Environment: KUBERNETES_API, SERVICE_ACCOUNT, NAMESPACE, STATEFULSET, STATE_CONFIGMAP, STALE_SECONDS.
+ */
+const GUARD_SCRIPT = `set -eu
+say() { printf '%s\\n' "$*"; }
+fail() { say "ERROR: $*" >&2; exit 1; }
+${KUBE_CALLS}
+# metadata.resourceVersion: the first one (it comes before annotations and managedFields, and an
+# escaped copy in an annotation does not match).
+version() { flat | grep -o '"resourceVersion":"[0-9]*"' | head -n 1 | sed 's/.*:"\\([0-9]*\\)"$/\\1/'; }
+api GET "$state_path"
+[ "$status" = 200 ] || fail "reading ConfigMap $STATE_CONFIGMAP failed (HTTP $status): $body"
+# data comes after metadata: the last match is data's (managedFields name it "f:..."; an escaped
+# copy in an annotation does not match).
+entry=$(flat | grep -o '"${STOPPED_FOR_BACKUP}":"[^"]*"' | tail -n 1 || true)
+[ -n "$entry" ] || { say "StatefulSet $STATEFULSET is not marked as stopped by a backup (ConfigMap $STATE_CONFIGMAP): nothing to do"; exit 0; }
+stamp=$(printf '%s' "$entry" | sed 's/.*:"\\([^"]*\\)"$/\\1/')
+case "$stamp" in ''|*[!0-9]*) fail "ConfigMap $STATE_CONFIGMAP: ${STOPPED_FOR_BACKUP} is '$stamp', not Unix seconds: left alone" ;; esac
+state_version=$(version)
+api GET "$scale_path"
+[ "$status" = 200 ] || fail "reading the scale of StatefulSet $STATEFULSET failed (HTTP $status): $body"
+current=$(replicas)
+scale_version=$(version)
+[ -n "$scale_version" ] && [ -n "$state_version" ] || fail "could not read the metadata.resourceVersion of the scale of StatefulSet $STATEFULSET and of ConfigMap $STATE_CONFIGMAP: left alone"
+age=$(( $(date +%s) - stamp ))
+if [ "$current" != 0 ]; then
+  if [ "$age" -gt "$STALE_SECONDS" ]; then
+    say "WARNING: StatefulSet $STATEFULSET runs ($current replicas) but ConfigMap $STATE_CONFIGMAP still holds ${STOPPED_FOR_BACKUP} from $age s ago: a backup's start step could not remove it. Remove it: $unmark_hint" >&2
+  else
+    say "StatefulSet $STATEFULSET at $current replicas, marked $age s ago: a backup is under way; nothing to do"
+  fi
+  exit 0
+fi
+if [ "$age" -le "$STALE_SECONDS" ]; then
+  say "StatefulSet $STATEFULSET stopped by a backup $age s ago (the backup may run until $STALE_SECONDS s): nothing to do"
+  exit 0
+fi
+say "NEO4J WAS LEFT STOPPED BY A BACKUP: StatefulSet $STATEFULSET at 0 replicas since $age s (the backup pod died before its start step). Scaling it back to 1." >&2
+api PATCH "$scale_path" -H 'Content-Type: application/merge-patch+json' \\
+  --data "{\\"metadata\\":{\\"resourceVersion\\":\\"$scale_version\\"},\\"spec\\":{\\"replicas\\":1}}"
+if [ "$status" = 409 ]; then
+  say "StatefulSet $STATEFULSET changed since it was read (HTTP 409): left to the next run" >&2
+  exit 0
+fi
+[ "$status" = 200 ] || fail "NEO4J MAY STILL BE STOPPED: scaling StatefulSet $STATEFULSET to 1 answered HTTP $status: $body. Check, and if so run: kubectl -n $NAMESPACE scale statefulset/$STATEFULSET --replicas=1 && $unmark_hint"
+say "NEO4J STARTED AGAIN by the guard: StatefulSet $STATEFULSET scaled to 1. The backup of that night failed: see its Job's logs." >&2
+api PATCH "$state_path" -H 'Content-Type: application/merge-patch+json' \\
+  --data "{\\"metadata\\":{\\"resourceVersion\\":\\"$state_version\\"},\\"data\\":{\\"${STOPPED_FOR_BACKUP}\\":null}}"
+if [ "$status" = 409 ]; then
+  say "ConfigMap $STATE_CONFIGMAP changed since it was read (HTTP 409: a new backup's mark?): its mark is left" >&2
+  exit 0
+fi
+[ "$status" = 200 ] || fail "Neo4j runs again, but removing the mark ${STOPPED_FOR_BACKUP} from ConfigMap $STATE_CONFIGMAP answered HTTP $status: $body. While it stays, the guard would start Neo4j again if anyone scaled it to 0 (a restore). Run: $unmark_hint"
+say "mark ${STOPPED_FOR_BACKUP} removed from ConfigMap $STATE_CONFIGMAP" >&2
 `;
 
 /**

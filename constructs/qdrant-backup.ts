@@ -115,6 +115,8 @@ export class QdrantBackup extends Construct {
       PEERS: kplus.EnvValue.fromValue(String(q.replicas)),
       PORT: kplus.EnvValue.fromValue(String(q.port)),
       SCHEME: kplus.EnvValue.fromValue(q.scheme),
+      // One request (a snapshot, its download, a restore with wait=true) may take the whole run.
+      REQUEST_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(this.timeout.toSeconds())),
       ...(q.tls ? { QDRANT_CA_CERT: kplus.EnvValue.fromValue(`${CA_DIR}/${TlsCertificate.CA_KEY}`) } : {}),
       ...(q.apiKey instanceof SecretKeyRef ? { QDRANT_API_KEY: q.apiKey.envValue(this) } : {}),
       // The staging folder is set by the backup pod for every step.
@@ -142,9 +144,12 @@ call() {
   method=$1; url=$2; shift 2
   if [ -n "\${QDRANT_CA_CERT:-}" ]; then set -- --cacert "$QDRANT_CA_CERT" "$@"; fi
   if [ -n "\${QDRANT_API_KEY:-}" ]; then set -- -H "api-key: $QDRANT_API_KEY" "$@"; fi
-  response=$(curl -sS --connect-timeout 10 --max-time 3600 -X "$method" -w '\\n%{http_code}' "$@" "$url" || true)
+  # curl's own exit code counts: it prints the status line it got even when the body was cut
+  # short (a timeout mid-download exits 28 with status 200).
+  response=$(curl -sS --connect-timeout 10 --max-time "$REQUEST_TIMEOUT_SECONDS" -X "$method" -w '\\n%{http_code}' "$@" "$url") && rc=0 || rc=$?
   status=$(printf '%s\\n' "$response" | tail -n 1)
   body=$(printf '%s\\n' "$response" | sed '$d')
+  if [ "$rc" != 0 ]; then status=000; body="curl failed (exit $rc) on $method $url: $body"; fi
 }
 peer_url() { printf '%s://%s-%s.%s:%s' "$SCHEME" "$STATEFULSET" "$1" "$HEADLESS" "$PORT"; }
 field() { printf '%s' "$2" | tr -d '\\r\\n' | sed -n "s/.*\\"$1\\": *\\"\\([^\\"]*\\)\\".*/\\1/p"; }
@@ -170,9 +175,10 @@ while [ "$i" -lt "$PEERS" ]; do
     [ -n "$name" ] || fail "node $i: no snapshot name in Qdrant's answer: $body"
     file="$STAGING/data/peer-$i/$c.snapshot"
     call GET "$base/collections/$c/snapshots/$name" -o "$file"
-    [ "$status" = 200 ] || fail "node $i: downloading snapshot $name of $c failed (HTTP $status)"
+    [ "$status" = 200 ] || fail "node $i: downloading snapshot $name of $c failed (HTTP $status): $body"
     actual=$(sha256sum "$file" | cut -d' ' -f1)
-    if [ -n "$checksum" ] && [ "$actual" != "$checksum" ]; then fail "node $i: snapshot $name of $c has SHA-256 $actual, Qdrant reported $checksum"; fi
+    [ -n "$checksum" ] || fail "node $i: Qdrant reported no checksum for snapshot $name of $c (the Qdrant this backs up does): the download cannot be checked"
+    [ "$actual" = "$checksum" ] || fail "node $i: snapshot $name of $c has SHA-256 $actual, Qdrant reported $checksum"
     call DELETE "$base/collections/$c/snapshots/$name?wait=true"
     [ "$status" = 200 ] || say "WARNING: node $i: deleting snapshot $name of $c failed (HTTP $status); it stays on the snapshot volume"
     say "node $i: collection $c: snapshot $name, $(wc -c < "$file" | tr -d ' ') bytes, sha256 $actual"

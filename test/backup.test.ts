@@ -13,6 +13,7 @@ import { synthEnvironments } from '../app/synth';
 import {
   BackupPlan, BackupStore, Credentials, MemosChart, MemosSize, ObsStorageClass, Qdrant, QdrantBackup, RedisQueue, SecretKeyRef,
 } from '../index';
+import { policyViolations } from './support/policy';
 import { parseManifests, validateManifests } from './support/schema';
 import { only, Obj, servicesFor } from './support/synth';
 import { temporaryFolders } from './support/tmp';
@@ -25,7 +26,8 @@ function synth(props: Partial<MemosEnvironment> = {}): Obj[] {
   return new MemosChart(app, 'test', { size: MemosSize.SMALL, ...servicesFor(MemosSize.SMALL), backup: BackupPlan.toObs({ location: LOCATION }), ...props }).toJson();
 }
 
-const cronJobs = (objects: Obj[]) => objects.filter((o) => o.kind === 'CronJob');
+/** The backup CronJobs (not the Neo4j Community backup's guard). */
+const cronJobs = (objects: Obj[]) => objects.filter((o) => o.kind === 'CronJob' && o.metadata.name.endsWith('-backup'));
 const podSpec = (cronJob: Obj) => cronJob.spec.jobTemplate.spec.template.spec;
 
 describe('the shipped environments', () => {
@@ -238,6 +240,40 @@ describe('npm run restore', () => {
     const env = Object.fromEntries(objects[0].spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
     expect(env).toMatchObject({ PEERS: '3', BACKUP_ID: '20261127T020000Z' });
     expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('644');
+  });
+
+  // Every store every shipped environment backs up: the restore Job of each is valid and hardened.
+  const CASES = ENVIRONMENTS.flatMap((e) => {
+    const stack = new MemosChart(new App(), e.name, e).stack;
+    return [
+      [stack.qdrantBackup, BackupStore.QDRANT], [stack.neo4jBackup, BackupStore.NEO4J], [stack.milvusBackup, BackupStore.MILVUS], [stack.redisBackup, BackupStore.REDIS],
+    ].filter(([b]) => b !== undefined).map(([, store]) => [e.name, store as string]);
+  });
+
+  test('the shipped environments back up 9 stores between them', () => {
+    expect(CASES.map(([env, store]) => `${env}/${store}`)).toEqual([
+      'small/qdrant', 'small/neo4j', 'small/milvus', 'medium/qdrant', 'medium/neo4j', 'medium/milvus', 'large/qdrant', 'large/neo4j', 'large/milvus']);
+  });
+
+  test.each(CASES)('%s %s: the restore Job is schema-valid, hardened, runs where its backup runs, and holds no credential', (env, store) => {
+    const { yaml, jobName } = renderRestore(ENVIRONMENTS, env, store, '20261127T020000Z');
+    const objects = parseManifests(yaml);
+    expect(validateManifests(objects as any)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+    const job = objects.find((o) => o.kind === 'Job')!;
+    expect(job.metadata.name).toBe(jobName);
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+    const spec = job.spec.template.spec;
+    expect(spec.securityContext.runAsNonRoot).toBe(true);
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      expect([c.name, c.securityContext.readOnlyRootFilesystem, c.securityContext.allowPrivilegeEscalation]).toEqual([c.name, true, false]);
+    }
+    // Labelled as its store's backup pods, so their NetworkPolicy admits it.
+    const backup = only(new MemosChart(new App(), env, ENVIRONMENTS.find((e) => e.name === env)!).toJson(), 'CronJob', `memos-${store}-backup`);
+    expect(job.spec.template.metadata.labels['app.kubernetes.io/name']).toBe(`${store}-backup`);
+    expect(spec.nodeSelector).toEqual(podSpec(backup).nodeSelector);
+    expect(spec.priorityClassName).toBe(podSpec(backup).priorityClassName);
   });
 
   test.each([

@@ -153,7 +153,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
       expect(only(objects, 'StatefulSet', 'memos-milvus-etcd').spec.replicas).toBe(3);
       for (const c of ['proxy', 'mixcoord', 'datanode', 'streamingnode']) expect(only(objects, 'Deployment', `memos-milvus-${c}`).spec.replicas).toBe(2);
     }
-    for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) expect(JSON.stringify(cm.data)).not.toMatch(/PASSWORD|SECRETACCESSKEY|ACCESSKEYID/i);
+    for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) expect(JSON.stringify(cm.data ?? {})).not.toMatch(/PASSWORD|SECRETACCESSKEY|ACCESSKEYID/i);
     expect(rendered.get(name)!.yaml).not.toMatch(/stringData|kind: Secret/);
   });
 

@@ -40,7 +40,7 @@ function synth(neo4jProps: Partial<Neo4jProps> = {}, backupProps: Partial<Neo4jB
   const job = backup.restore(restoreChart, 'Restore', backupId);
   const objects = chart.toJson();
   const restoreObjects = restoreChart.toJson();
-  const cronJob = objects.find((o) => o.kind === 'CronJob');
+  const cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'memos-neo4j-backup');
   const restoreJob = restoreObjects.find((o) => o.kind === 'Job');
   const sts = objects.find((o) => o.kind === 'StatefulSet');
   return { app, chart, neo4j, backup, job, objects, restoreObjects, cronJob, restoreJob, sts };
@@ -71,6 +71,10 @@ describe('Neo4jBackup, Community (stop, dump, start)', () => {
     expect(envOf(c.dump)).toMatchObject({ NEO4J_HOME: '/var/lib/neo4j', HEAP_SIZE: '1g', DATABASE: 'neo4j' });
     expect(envOf(c.dump).NEO4J_ACCEPT_LICENSE_AGREEMENT).toBeUndefined();
     expect(c.dump.command[2]).toContain('neo4j-admin database dump --to-path="$STAGING/data" "$DATABASE"');
+    // The launcher and its JVM get SIGTERM at the dump's limit, SIGKILL 30 s later.
+    expect(c.dump.command[2]).toContain('timeout -k 30 "$DUMP_TIMEOUT_SECONDS" neo4j-admin database dump');
+    // Never retried: a retry would stop Neo4j again.
+    expect(cronJob.spec.jobTemplate.spec.backoffLimit).toBe(0);
     const pod = podSpec(cronJob);
     expect(pod.securityContext).toMatchObject({ runAsUser: 7474, runAsGroup: 7474, fsGroup: 7474, runAsNonRoot: true });
     // The server's data volume, on the dump step only, with writable /tmp and /logs.
@@ -86,7 +90,8 @@ describe('Neo4jBackup, Community (stop, dump, start)', () => {
     expect(pod.serviceAccountName).toBe('memos-neo4j-backup');
     expect(envOf(c.stop)).toMatchObject({
       KUBERNETES_API: 'https://kubernetes.default.svc', SERVICE_ACCOUNT: '/var/run/secrets/kubernetes.io/serviceaccount',
-      NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, STATEFULSET: 'memos-neo4j', POD: 'memos-neo4j-0', STOP_WAIT_SECONDS: '900',
+      NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, STATEFULSET: 'memos-neo4j', STATE_CONFIGMAP: 'memos-neo4j-backup-state', POD: 'memos-neo4j-0',
+      STOP_WAIT_SECONDS: '900',
     });
     // 4 h deadline: 15 min stop, 15 min start, the rest halved between dump and upload.
     expect(envOf(c.dump).DUMP_TIMEOUT_SECONDS).toBe(String((4 * 3600 - 1800) / 2));
@@ -110,7 +115,74 @@ describe('Neo4jBackup, Community (stop, dump, start)', () => {
     expect(podSpec(restoreChart.toJson().find((o) => o.kind === 'Job')).tolerations).toEqual(tolerations);
   });
 
-  test('RBAC: its own ServiceAccount may get and patch this StatefulSet\'s scale and get its pod, nothing else', () => {
+  test('the guard: every 10 minutes, hardened, the backup pods\' labels and ServiceAccount, no disk, no placement', () => {
+    const { objects, backup } = synth();
+    const guard = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'memos-neo4j-backup-guard');
+    expect(guard).toBeDefined();
+    expect(ApiObject.of(backup.guard!).toJson()).toEqual(guard);
+    expect(Neo4jBackup.GUARD_SCHEDULE).toBe('*/10 * * * *');
+    expect(guard.spec).toMatchObject({
+      schedule: '*/10 * * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 1,
+    });
+    expect(guard.spec.jobTemplate.spec).toMatchObject({ activeDeadlineSeconds: 300, backoffLimit: 0 });
+    const pod = podSpec(guard);
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 7474, runAsGroup: 7474, fsGroup: 7474, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.serviceAccountName).toBe('memos-neo4j-backup');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'default-secret' }]);
+    // Neither the server's node nor its disk; the stack decides the placement.
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.nodeSelector).toBeUndefined();
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }]);
+    expect(pod.initContainers).toBeUndefined();
+    const [container] = pod.containers;
+    expect(pod.containers).toHaveLength(1);
+    expect(container.name).toBe('guard');
+    expect(container.image).toBe(DEFAULT_NEO4J_BACKUP_CURL_IMAGE);
+    expect(container.securityContext).toMatchObject({ ...HARDENED, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.resources).toEqual({
+      requests: { 'cpu': '10m', 'memory': '64Mi', 'ephemeral-storage': '16Mi' },
+      limits: { 'cpu': '500m', 'memory': '64Mi', 'ephemeral-storage': '64Mi' },
+    });
+    expect(envOf(container)).toEqual({
+      KUBERNETES_API: 'https://kubernetes.default.svc', SERVICE_ACCOUNT: '/var/run/secrets/kubernetes.io/serviceaccount',
+      NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, STATEFULSET: 'memos-neo4j', STATE_CONFIGMAP: 'memos-neo4j-backup-state',
+      STALE_SECONDS: String(4 * 3600 + 600),
+    });
+    // The backup pods' labels: their NetworkPolicy (the Kubernetes API) applies.
+    expect(guard.spec.jobTemplate.spec.template.metadata.labels).toMatchObject(backup.connections.selector);
+    expect(validateManifests([guard])).toEqual([]);
+    expect(policyViolations([guard])).toEqual([]);
+    // Its deadline follows the backup's.
+    const longer = synth({}, { timeout: Duration.hours(6) });
+    expect(envOf(podSpec(ApiObject.of(longer.backup.guard!).toJson()).containers[0]).STALE_SECONDS).toBe(String(6 * 3600 + 600));
+    expect(Neo4jBackup.STOPPED_FOR_BACKUP_KEY).toBe('stopped-for-backup');
+  });
+
+  test('the state ConfigMap: labelled, without data (what the Jobs write is never reset by an apply)', () => {
+    const { objects, backup } = synth();
+    const configMaps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('backup'));
+    expect(configMaps).toHaveLength(1);
+    const [state] = configMaps;
+    expect(state.metadata.name).toBe('memos-neo4j-backup-state');
+    expect(state.metadata.labels).toMatchObject(BACKUP_SELECTOR);
+    expect(state.data).toBeUndefined();
+    expect(state.binaryData).toBeUndefined();
+    expect(state.immutable).not.toBe(true);
+    expect(backup.stateConfigMap?.name).toBe('memos-neo4j-backup-state');
+    expect(ApiObject.of(backup.stateConfigMap!).toJson()).toEqual(state);
+    expect(validateManifests([state])).toEqual([]);
+    // Enterprise stops nothing: no state.
+    const enterprise = synth(CLUSTER);
+    expect(enterprise.backup.stateConfigMap).toBeUndefined();
+    expect(enterprise.objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('backup'))).toEqual([]);
+  });
+
+  test('RBAC: its own ServiceAccount may get and patch the scale of the StatefulSet and the state ConfigMap, and get the pod, nothing else', () => {
     const { objects, backup } = synth();
     const sa = objects.filter((o) => o.kind === 'ServiceAccount');
     expect(sa.map((o) => o.metadata.name)).toEqual(['memos-neo4j-backup']);
@@ -119,9 +191,16 @@ describe('Neo4jBackup, Community (stop, dump, start)', () => {
     expect(roles).toHaveLength(1);
     expect(roles[0].metadata.name).toBe('memos-neo4j-backup');
     expect(roles[0].rules).toEqual([
+      // stop, start, the guard: the scale subresource only.
       { apiGroups: ['apps'], resources: ['statefulsets/scale'], resourceNames: ['memos-neo4j'], verbs: ['get', 'patch'] },
+      // stop, start, the guard: the mark.
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['memos-neo4j-backup-state'], verbs: ['get', 'patch'] },
+      // stop: is the server's pod gone?
       { apiGroups: [''], resources: ['pods'], resourceNames: ['memos-neo4j-0'], verbs: ['get'] },
     ]);
+    // Never the StatefulSet itself: patching it could rewrite its pod template (privilege escalation).
+    expect(roles[0].rules.some((r: any) => r.resources.includes('statefulsets'))).toBe(false);
+    expect(objects.filter((o) => o.kind === 'RoleBinding')).toHaveLength(1);
     const binding = objects.find((o) => o.kind === 'RoleBinding');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'memos-neo4j-backup' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'memos-neo4j-backup' }]);
@@ -177,6 +256,10 @@ describe('Neo4jBackup, Enterprise (online backup, seeded restore)', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBeUndefined();
     expect(pod.affinity).toBeUndefined();
+    // No stop, so no guard; the framework's one retry.
+    expect(objects.filter((o) => o.kind === 'CronJob').map((o) => o.metadata.name)).toEqual(['memos-neo4j-backup']);
+    expect(synth(CLUSTER).backup.guard).toBeUndefined();
+    expect(cronJob.spec.jobTemplate.spec.backoffLimit).toBe(1);
     expect(objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.name)).toEqual(['memos-neo4j-discovery']);
     // The backup's temporary store and the artifact: twice the data volume.
     expect(pod.volumes.find((v: any) => v.name === 'staging').ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe('200Gi');
@@ -296,7 +379,19 @@ const describeRuns = missing ? describe.skip : describe;
 const TOKEN = 'test-service-account-token';
 const PASSWORD = 'test-neo4j-password';
 
-/** A stub Kubernetes API over HTTPS: the scale of one StatefulSet and its pod. */
+const STS_PATH = '/apis/apps/v1/namespaces/memos/statefulsets/memos-neo4j';
+const SCALE_PATH = `${STS_PATH}/scale`;
+const STATE_PATH = '/api/v1/namespaces/memos/configmaps/memos-neo4j-backup-state';
+const POD_PATH = '/api/v1/namespaces/memos/pods/memos-neo4j-0';
+const MARK = 'stopped-for-backup';
+
+/**
+ * A stub Kubernetes API over HTTPS, as the backup's Role lets it see it: the StatefulSet's scale
+ * subresource (merge patches of spec.replicas, with the resourceVersion precondition), the state
+ * ConfigMap (merge patches of its data, with the resourceVersion precondition), the server's pod;
+ * the StatefulSet itself is forbidden (403). Like the API server, it pretty-prints JSON for curl's
+ * User-Agent.
+ */
 class StubKubernetes {
   public replicas = 1;
   public podPresent = true;
@@ -304,7 +399,22 @@ class StubKubernetes {
   public podLingers = 2;
   /** Scale PATCHes to 1 answered 500 before one succeeds. */
   public failScaleUps = 0;
-  public readonly calls: { method: string; path: string; body: string; auth: string }[] = [];
+  /** PATCHes removing the mark answered 500 before one succeeds. */
+  public failUnmarks = 0;
+  /** The state ConfigMap's data. */
+  public state: Record<string, string> = {};
+  /** The StatefulSet's resourceVersion (its scale's). */
+  public resourceVersion = 1000;
+  /** The state ConfigMap's resourceVersion. */
+  public stateVersion = 500;
+  /** `METHOD path` of requests applied, then answered with a body cut off (the connection closed mid-response), once each. */
+  public readonly cut = new Set<string>();
+  /** Bump the StatefulSet's resourceVersion after each GET of its scale (someone else changed it meanwhile). */
+  public changeAfterRead = false;
+  /** Bump the ConfigMap's resourceVersion after each GET of it (someone else changed it meanwhile). */
+  public changeStateAfterRead = false;
+  /** Each request, with whether the ConfigMap held the mark when it arrived. */
+  public readonly calls: { method: string; path: string; body: string; auth: string; marked: boolean }[] = [];
   public port = 0;
   private server?: https.Server;
 
@@ -315,36 +425,116 @@ class StubKubernetes {
     this.server = https.createServer({ key: this.cert.key, cert: this.cert.cert }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
-      req.on('end', () => this.handle(req.method!, req.url!, Buffer.concat(chunks).toString(), String(req.headers.authorization ?? ''), req.headers['content-type'], res));
+      req.on('end', () => this.handle(req.method!, req.url!, Buffer.concat(chunks).toString(), String(req.headers.authorization ?? ''),
+        req.headers['content-type'], String(req.headers['user-agent'] ?? ''), res));
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
   }
 
   async stop(): Promise<void> {
-    if (this.server) await new Promise((resolve) => this.server!.close(resolve));
+    if (this.server) {
+      this.server.closeAllConnections();
+      await new Promise((resolve) => this.server!.close(resolve));
+    }
   }
 
-  private handle(method: string, url: string, body: string, auth: string, contentType: string | undefined, res: any): void {
-    this.calls.push({ method, path: url, body, auth });
-    const json = (status: number, value: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(value)); };
-    if (auth !== `Bearer ${TOKEN}`) return json(401, { kind: 'Status', message: 'Unauthorized' });
-    const scale = () => json(200, {
-      kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'memos-neo4j', namespace: 'memos' },
+  /**
+   * The PATCH bodies, in order, named: `mark <stamp>`, `unmark`, `scale <n>`, with ` if <version>`
+   * when conditional on a resourceVersion.
+   */
+  get patches(): string[] {
+    return this.calls.filter((c) => c.method === 'PATCH').map((c) => {
+      const body = JSON.parse(c.body);
+      const condition = body.metadata?.resourceVersion !== undefined ? ` if ${body.metadata.resourceVersion}` : '';
+      if (c.path === SCALE_PATH) return `scale ${body.spec.replicas}${condition}`;
+      const value = body.data[MARK];
+      return `${value === null ? 'unmark' : `mark ${value}`}${condition}`;
+    });
+  }
+
+  private configMap(): unknown {
+    const lastApplied = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'memos-neo4j-backup-state' }, data: { [MARK]: '1' } };
+    return {
+      kind: 'ConfigMap', apiVersion: 'v1',
+      metadata: {
+        name: 'memos-neo4j-backup-state', namespace: 'memos', uid: '5c0ffee0-0000-4000-8000-000000000001', resourceVersion: String(this.stateVersion),
+        labels: { 'app.kubernetes.io/name': 'neo4j-backup' },
+        // Decoys the guard must not read: an escaped copy with other values, managed fields.
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(lastApplied) },
+        managedFields: [{ manager: 'curl', operation: 'Update', fieldsV1: { 'f:data': { [`f:${MARK}`]: {} } } }],
+      },
+      // The API server omits an empty data.
+      ...(Object.keys(this.state).length ? { data: { ...this.state } } : {}),
+    };
+  }
+
+  private scale(): unknown {
+    return {
+      kind: 'Scale', apiVersion: 'autoscaling/v1',
+      metadata: { name: 'memos-neo4j', namespace: 'memos', uid: '5c0ffee0-0000-4000-8000-000000000000', resourceVersion: String(this.resourceVersion) },
       // autoscaling/v1 omits replicas when 0.
       spec: this.replicas ? { replicas: this.replicas } : {}, status: { replicas: this.podPresent ? 1 : 0, selector: 'app.kubernetes.io/name=neo4j' },
-    });
-    if (url === '/apis/apps/v1/namespaces/memos/statefulsets/memos-neo4j/scale') {
-      if (method === 'GET') return scale();
+    };
+  }
+
+  private handle(method: string, url: string, body: string, auth: string, contentType: string | undefined, userAgent: string, res: any): void {
+    this.calls.push({ method, path: url, body, auth, marked: MARK in this.state });
+    const cut = this.cut.delete(`${method} ${url}`);
+    const json = (status: number, value: unknown) => {
+      const text = userAgent.startsWith('curl') ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+      if (cut) {
+        // The whole JSON, but the connection closes before the announced length: curl exits 18.
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text) + 100) });
+        res.write(text);
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(text);
+    };
+    if (auth !== `Bearer ${TOKEN}`) return json(401, { kind: 'Status', message: 'Unauthorized' });
+    const conflict = () => json(409, { kind: 'Status', reason: 'Conflict' });
+    if (method === 'PATCH' && contentType !== 'application/merge-patch+json') return json(415, { message: 'unsupported media type' });
+    if (url === SCALE_PATH) {
+      if (method === 'GET') {
+        const answer = this.scale();
+        if (this.changeAfterRead) this.resourceVersion++;
+        return json(200, answer);
+      }
       if (method === 'PATCH') {
-        if (contentType !== 'application/merge-patch+json') return json(415, { message: 'unsupported media type' });
-        const wanted = JSON.parse(body).spec.replicas;
+        const patch = JSON.parse(body);
+        const version = patch.metadata?.resourceVersion;
+        if (version !== undefined && version !== String(this.resourceVersion)) return conflict();
+        const wanted = patch.spec.replicas;
         if (wanted === 1 && this.failScaleUps > 0) { this.failScaleUps--; return json(500, { message: 'etcd timeout' }); }
         this.replicas = wanted;
         if (wanted === 1) this.podPresent = true;
-        return scale();
+        this.resourceVersion++;
+        return json(200, this.scale());
       }
     }
-    if (url === '/api/v1/namespaces/memos/pods/memos-neo4j-0' && method === 'GET') {
+    if (url === STATE_PATH) {
+      if (method === 'GET') {
+        const answer = this.configMap();
+        if (this.changeStateAfterRead) this.stateVersion++;
+        return json(200, answer);
+      }
+      if (method === 'PATCH') {
+        const patch = JSON.parse(body);
+        const version = patch.metadata?.resourceVersion;
+        if (version !== undefined && version !== String(this.stateVersion)) return conflict();
+        if (patch.data?.[MARK] === null && this.failUnmarks > 0) { this.failUnmarks--; return json(500, { message: 'etcd timeout' }); }
+        for (const [key, value] of Object.entries(patch.data ?? {})) {
+          if (value === null) delete this.state[key];
+          else this.state[key] = value as string;
+        }
+        this.stateVersion++;
+        return json(200, this.configMap());
+      }
+    }
+    // What the Role does not grant.
+    if (url.startsWith(STS_PATH)) return json(403, { kind: 'Status', reason: 'Forbidden', message: `${method} ${url} is forbidden` });
+    if (url === POD_PATH && method === 'GET') {
       if (this.replicas === 0 && this.podPresent) {
         if (this.podLingers-- <= 0) this.podPresent = false;
       }
@@ -365,6 +555,7 @@ function stubNeo4jHome(): { home: string; log: string } {
   };
   stub('neo4j-admin', `
 arg() { for a in "$@"; do case "$a" in --$1=*) printf '%s' "\${a#--$1=}";; esac; done; }
+[ -z "\${STUB_SLEEP:-}" ] || exec sleep "$STUB_SLEEP"
 [ -z "\${STUB_FAIL:-}" ] || { echo "The database is in use. Stop database 'neo4j' and try again." >&2; exit 1; }
 case "$1 $2" in
   "database dump") to=$(arg to-path "$@"); eval "db=\\\${$#}"; printf 'dump of %s\\n' "$db" > "$to/$db.dump" ;;
@@ -445,8 +636,21 @@ describeRuns('Neo4jBackup scripts, for real', () => {
     expect(Object.keys(results)).toEqual(['stop', 'dump', 'start', 'upload']);
     expect(Object.values(results).map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect(stub.replicas).toBe(1);
-    const patches = stub.calls.filter((c) => c.method === 'PATCH').map((c) => c.body);
-    expect(patches).toEqual(['{"spec":{"replicas":0}}', '{"spec":{"replicas":1}}']);
+    // Marked before the scale-down, the mark removed after the scale-up: the guard would have
+    // found the mark at any moment Neo4j was stopped.
+    const patches = stub.patches;
+    expect(patches.map((p) => p.replace(/^mark \d+$/, 'mark <now>'))).toEqual(['mark <now>', 'scale 0', 'scale 1', 'unmark']);
+    const stamp = Number(patches[0].split(' ')[1]);
+    expect(Math.abs(stamp - Date.now() / 1000)).toBeLessThan(120);
+    const scaleDown = stub.calls.find((c) => c.method === 'PATCH' && c.path === SCALE_PATH)!;
+    expect(scaleDown.marked).toBe(true);
+    expect(stub.calls.filter((c) => c.path === POD_PATH).every((c) => c.marked)).toBe(true);
+    expect(stub.calls.filter((c) => c.method === 'PATCH' && c.path === SCALE_PATH).map((c) => c.marked)).toEqual([true, true]);
+    const unmark = stub.calls.findIndex((c) => c.method === 'PATCH' && c.path === STATE_PATH && c.body.includes('null'));
+    expect(unmark).toBeGreaterThan(stub.calls.findIndex((c) => c.method === 'PATCH' && c.path === SCALE_PATH && c.body.includes('"replicas":1')));
+    expect(stub.state).toEqual({});
+    // Only the scale, the state ConfigMap and the pod: never the StatefulSet itself.
+    expect([...new Set(stub.calls.map((c) => c.path))].sort()).toEqual([POD_PATH, STATE_PATH, SCALE_PATH].sort());
     // The pod was gone before the dump: three GETs of the pod (two lingering, then 404).
     expect(stub.calls.filter((c) => c.path.endsWith('/pods/memos-neo4j-0'))).toHaveLength(3);
     expect(stub.calls.every((c) => c.auth === `Bearer ${TOKEN}`)).toBe(true);
@@ -479,9 +683,23 @@ describeRuns('Neo4jBackup scripts, for real', () => {
     expect(results.start.code).toBe(0);
     expect(results.start.stdout).toContain('retrying');
     expect(stub.replicas).toBe(1);
-    expect(stub.calls.filter((c) => c.method === 'PATCH').map((c) => c.body)).toEqual(['{"spec":{"replicas":0}}', ...Array(3).fill('{"spec":{"replicas":1}}')]);
+    expect(stub.patches.slice(1)).toEqual(['scale 0', 'scale 1', 'scale 1', 'scale 1', 'unmark']);
+    expect(stub.state).toEqual({});
     expect(results.upload.code).not.toBe(0);
     expect(results.upload.stderr).toContain('wrote no backup id');
+  });
+
+  test('Community: a mark the API keeps refusing to remove fails the start step loudly, Neo4j running', async () => {
+    const stub = await kubernetes();
+    stub.failUnmarks = 100;
+    const { results } = await communityBackup(stub, stubNeo4jHome());
+    expect(Object.keys(results)).toEqual(['stop', 'dump', 'start']);
+    expect(results.start.code).toBe(1);
+    expect(stub.replicas).toBe(1);
+    expect(Object.keys(stub.state)).toEqual([MARK]);
+    expect(results.start.stdout).toContain('removing the mark answered HTTP 500; retrying');
+    expect(results.start.stderr).toContain('removing the mark stopped-for-backup from ConfigMap memos-neo4j-backup-state failed 5 times');
+    expect(results.start.stderr).toContain(`Run: kubectl -n memos patch configmap/memos-neo4j-backup-state --type=merge -p '{"data":{"${MARK}":null}}'`);
   });
 
   test('Community: a StatefulSet not at 1 replica is left alone', async () => {
@@ -504,6 +722,7 @@ describeRuns('Neo4jBackup scripts, for real', () => {
     expect(results.stop.code).toBe(1);
     expect(results.stop.stderr).toContain('HTTP 401');
     expect(stub.replicas).toBe(1);
+    expect(stub.patches).toEqual([]);
   });
 
   test('Community: a server that does not stop in time is started again, no dump, the upload fails', async () => {
@@ -516,7 +735,192 @@ describeRuns('Neo4jBackup scripts, for real', () => {
     expect(results.dump.stdout).toContain('Neo4j was not stopped');
     expect(calls(admin.log)).toBe('');
     expect(stub.replicas).toBe(1);
+    expect(stub.state).toEqual({});
     expect(results.upload.stderr).toContain('wrote no backup id');
+  });
+
+  test('Community: a dump that hangs is ended by timeout, and Neo4j started again', async () => {
+    const stub = await kubernetes();
+    const admin = stubNeo4jHome();
+    const { results } = await communityBackup(stub, admin, { DUMP_TIMEOUT_SECONDS: '1', STUB_SLEEP: '60' });
+    expect(results.dump.code).toBe(0);
+    // busybox timeout here (143), GNU coreutils' in the Neo4j image (124): both take -k.
+    expect(results.dump.stdout).toMatch(/failed: neo4j-admin database dump exited (124|143)/);
+    expect(stub.replicas).toBe(1);
+    expect(stub.state).toEqual({});
+  }, 30_000);
+
+  /** How a curl failure shows: curl's own message, then the step's, with status 000 and curl's exit code. */
+  const CURL_18 = /curl: \(18\)[^]*HTTP 000\)?: curl failed with exit code 18/;
+
+  test('Community: a curl failure is a failure, whatever HTTP status curl printed', async () => {
+    // The scale is read whole, then the connection closes before the announced length: curl
+    // prints 200 and exits 18. Nothing is changed.
+    const stub = await kubernetes();
+    stub.cut.add(`GET ${SCALE_PATH}`);
+    const { results } = await communityBackup(stub, stubNeo4jHome());
+    expect(Object.keys(results)).toEqual(['stop']);
+    expect(results.stop.code).toBe(1);
+    expect(results.stop.stderr).toMatch(CURL_18);
+    expect(stub.patches).toEqual([]);
+
+    // The mark is applied but its answer is cut off: Neo4j is not stopped, the start step removes
+    // the mark (it may have been set), and the run fails at the upload.
+    const marked = await kubernetes();
+    marked.cut.add(`PATCH ${STATE_PATH}`);
+    const second = await communityBackup(marked, stubNeo4jHome());
+    expect(second.results.stop.code).toBe(0);
+    expect(second.results.stop.stdout).toMatch(/failed: marking StatefulSet memos-neo4j \(ConfigMap memos-neo4j-backup-state\) answered HTTP 000: curl failed with exit code 18/);
+    expect(second.results.dump.stdout).toContain('Neo4j was not stopped');
+    expect(marked.patches.map((p) => p.replace(/\d+$/, 'N'))).toEqual(['mark N', 'scale N', 'unmark']);
+    expect(marked.replicas).toBe(1);
+    expect(marked.state).toEqual({});
+    expect(second.results.upload.stderr).toContain('wrote no backup id');
+
+    // The scale-down is applied but its answer is cut off: no dump, Neo4j started again, unmarked.
+    const scaled = await kubernetes();
+    scaled.cut.add(`PATCH ${SCALE_PATH}`);
+    const third = await communityBackup(scaled, stubNeo4jHome());
+    expect(third.results.stop.stdout).toMatch(/failed: scaling StatefulSet memos-neo4j to 0 answered HTTP 000: curl failed with exit code 18/);
+    expect(third.results.dump.stdout).toContain('Neo4j was not stopped');
+    expect(scaled.patches.map((p) => p.replace(/^mark \d+$/, 'mark N'))).toEqual(['mark N', 'scale 0', 'scale 1', 'unmark']);
+    expect(scaled.replicas).toBe(1);
+    expect(scaled.state).toEqual({});
+
+    // The guard: a read of the ConfigMap or of the scale cut off is a failure, nothing is changed.
+    for (const [read, message] of [
+      [`GET ${STATE_PATH}`, /reading ConfigMap memos-neo4j-backup-state failed \(HTTP 000\): curl failed with exit code 18/],
+      [`GET ${SCALE_PATH}`, /reading the scale of StatefulSet memos-neo4j failed \(HTTP 000\): curl failed with exit code 18/],
+    ] as const) {
+      const guarded = await kubernetes();
+      guarded.replicas = 0;
+      guarded.podPresent = false;
+      guarded.state = { [MARK]: '1' };
+      guarded.cut.add(read);
+      const guard = await runGuard(guarded);
+      expect(guard.code).toBe(1);
+      expect(guard.stderr).toMatch(message);
+      expect(guarded.patches).toEqual([]);
+      expect(guarded.replicas).toBe(0);
+    }
+  });
+
+  /** The guard's one container, run against `stub`. */
+  async function runGuard(stub: StubKubernetes): Promise<RunResult> {
+    const { backup } = synth();
+    const [container] = containersInOrder(ApiObject.of(backup.guard!).toJson());
+    return run(container, temporaryFolder('neo4j-guard-'), kubeOverrides(stub));
+  }
+
+  /** The backup's deadline (4 h) and the guard's margin (10 min). */
+  const STALE = 4 * 3600 + 600;
+  const secondsAgo = (seconds: number) => String(Math.floor(Date.now() / 1000) - seconds);
+
+  test('guard: starts Neo4j a backup left stopped longer than the deadline plus 10 minutes, and removes the mark', async () => {
+    const stub = await kubernetes();
+    stub.replicas = 0;
+    stub.podPresent = false;
+    stub.state = { [MARK]: secondsAgo(STALE + 60), other: 'kept' };
+    const version = stub.resourceVersion;
+    const stateVersion = stub.stateVersion;
+    const result = await runGuard(stub);
+    if (result.code !== 0) console.log(result.stdout, result.stderr);
+    expect(result.code).toBe(0);
+    expect(stub.replicas).toBe(1);
+    expect(stub.state).toEqual({ other: 'kept' });
+    // The scale-up, conditional on the scale read, then the mark removed, conditional on the ConfigMap read.
+    expect(stub.patches).toEqual([`scale 1 if ${version}`, `unmark if ${stateVersion}`]);
+    expect(stub.calls.find((c) => c.method === 'PATCH' && c.path === SCALE_PATH)!.body)
+      .toBe(`{"metadata":{"resourceVersion":"${version}"},"spec":{"replicas":1}}`);
+    expect(stub.calls.find((c) => c.method === 'PATCH' && c.path === STATE_PATH)!.body)
+      .toBe(`{"metadata":{"resourceVersion":"${stateVersion}"},"data":{"${MARK}":null}}`);
+    expect(stub.calls.some((c) => c.path === STS_PATH)).toBe(false);
+    expect(result.stderr).toContain('NEO4J WAS LEFT STOPPED BY A BACKUP');
+    expect(result.stderr).toContain('NEO4J STARTED AGAIN by the guard');
+    expect(stub.calls.every((c) => c.auth === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  test.each([
+    ['a fresh mark (a backup under way)', 0, { [MARK]: secondsAgo(STALE - 120) }, 'stopped by a backup'],
+    ['no mark (scaled to 0 by a person, e.g. for a restore)', 0, {}, 'not marked as stopped by a backup'],
+    ['1 replica with an old mark', 1, { [MARK]: secondsAgo(STALE + 3600) }, 'WARNING'],
+    ['1 replica with a fresh mark', 1, { [MARK]: secondsAgo(60) }, 'a backup is under way'],
+  ])('guard: leaves alone a StatefulSet with %s', async (_what, replicas, state, message) => {
+    const stub = await kubernetes();
+    stub.replicas = replicas;
+    stub.podPresent = replicas > 0;
+    stub.state = { ...state };
+    const result = await runGuard(stub);
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).toContain(message);
+    expect(stub.patches).toEqual([]);
+    expect(stub.replicas).toBe(replicas);
+    expect(stub.state).toEqual(state);
+  });
+
+  test('guard: a StatefulSet changed since it was read is left to the next run; a malformed mark is reported', async () => {
+    const stub = await kubernetes();
+    stub.replicas = 0;
+    stub.podPresent = false;
+    stub.state = { [MARK]: secondsAgo(STALE + 60) };
+    stub.changeAfterRead = true;
+    const conflict = await runGuard(stub);
+    expect(conflict.code).toBe(0);
+    expect(conflict.stderr).toContain('HTTP 409');
+    expect(stub.replicas).toBe(0);
+    // The mark stays: the next run tries again.
+    expect(Object.keys(stub.state)).toEqual([MARK]);
+    expect(stub.patches.map((p) => p.replace(/\d+$/, 'N'))).toEqual(['scale 1 if N']);
+
+    for (const value of ['yesterday', '']) {
+      const malformed = await kubernetes();
+      malformed.replicas = 0;
+      malformed.podPresent = false;
+      malformed.state = { [MARK]: value };
+      const result = await runGuard(malformed);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`is '${value}', not Unix seconds`);
+      expect(malformed.patches).toEqual([]);
+    }
+  });
+
+  test('guard: a mark changed between the read and its removal (a new backup) is left', async () => {
+    const stub = await kubernetes();
+    stub.replicas = 0;
+    stub.podPresent = false;
+    stub.state = { [MARK]: secondsAgo(STALE + 60) };
+    stub.changeStateAfterRead = true;
+    const result = await runGuard(stub);
+    expect(result.code).toBe(0);
+    expect(stub.replicas).toBe(1);
+    expect(result.stderr).toContain('ConfigMap memos-neo4j-backup-state changed since it was read (HTTP 409');
+    expect(Object.keys(stub.state)).toEqual([MARK]);
+  });
+
+  test('guard: a patch whose answer is lost fails loudly', async () => {
+    const stub = await kubernetes();
+    stub.replicas = 0;
+    stub.podPresent = false;
+    stub.state = { [MARK]: secondsAgo(STALE + 60) };
+    stub.cut.add(`PATCH ${SCALE_PATH}`);
+    const result = await runGuard(stub);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('NEO4J MAY STILL BE STOPPED');
+    expect(result.stderr).toContain(`kubectl -n memos patch configmap/memos-neo4j-backup-state --type=merge -p '{"data":{"${MARK}":null}}'`);
+    expect(result.stderr).toMatch(CURL_18);
+
+    // Neo4j started, but the removal of the mark is cut off: a failure, with the command to run.
+    const unmarked = await kubernetes();
+    unmarked.replicas = 0;
+    unmarked.podPresent = false;
+    unmarked.state = { [MARK]: secondsAgo(STALE + 60) };
+    unmarked.cut.add(`PATCH ${STATE_PATH}`);
+    const second = await runGuard(unmarked);
+    expect(second.code).toBe(1);
+    expect(unmarked.replicas).toBe(1);
+    expect(second.stderr).toContain('NEO4J STARTED AGAIN by the guard');
+    expect(second.stderr).toContain('Neo4j runs again, but removing the mark stopped-for-backup from ConfigMap memos-neo4j-backup-state answered HTTP 000');
+    expect(second.stderr).toMatch(CURL_18);
   });
 
   test('Enterprise: backup from every server, upload, then a restore seeded from a presigned URL of the verified artifact', async () => {

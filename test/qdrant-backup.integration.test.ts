@@ -49,6 +49,8 @@ class StubQdrant {
   public readonly uploads: { node: string; collection: string; priority: string | null; checksum: string | null; content: Buffer }[] = [];
   public down = new Set<string>();
   public corruptDownloads = false;
+  public omitChecksum = false;
+  public cutDownloads = false;
   private server?: http.Server;
   public port = 0;
 
@@ -90,12 +92,19 @@ class StubQdrant {
       const name = `${m[1]}-${node}-${this.snapshots.size}.snapshot`;
       const snapshot = Buffer.concat([Buffer.from(`snapshot of ${m[1]} on ${node}\n`), content]);
       this.snapshots.set(`${node}/${name}`, snapshot);
-      return json(200, { name, creation_time: '2026-11-27T02:00:00', size: snapshot.length, checksum: sha256(snapshot) });
+      return json(200, { name, creation_time: '2026-11-27T02:00:00', size: snapshot.length, ...(this.omitChecksum ? {} : { checksum: sha256(snapshot) }) });
     }
     if ((m = /^\/collections\/([^/]+)\/snapshots\/([^/]+)$/.exec(url.pathname)) && m[2] !== 'upload') {
       const key = `${node}/${m[2]}`;
       const snapshot = this.snapshots.get(key);
       if (!snapshot) return json(404, null);
+      if (req.method === 'GET' && this.cutDownloads) {
+        // Headers and half the body, then the connection drops: curl still reports status 200.
+        res.writeHead(200, { 'content-length': String(snapshot.length) });
+        res.write(snapshot.subarray(0, Math.floor(snapshot.length / 2)));
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
       if (req.method === 'GET') { res.writeHead(200); res.end(this.corruptDownloads ? Buffer.concat([snapshot, Buffer.from('x')]) : snapshot); return; }
       if (req.method === 'DELETE') { this.snapshots.delete(key); return json(200, true); }
     }
@@ -226,6 +235,24 @@ describeRuns('Qdrant backup and restore through OBS (moto), for real', () => {
       const { snapshot } = await backUp(qdrant);
       expect(snapshot.code).not.toBe(0);
       expect(snapshot.stderr).toMatch(/node 0: snapshot .* has SHA-256 [0-9a-f]{64}, Qdrant reported [0-9a-f]{64}/);
+      expect(s3.rclone(['lsf', `obs:${BUCKET}/memos/memos/qdrant/`])).toBe(before);
+    } finally {
+      await qdrant.stop();
+    }
+  }, 60_000);
+
+  test.each([
+    ['a download cut short (curl exits non-zero though the status line said 200)', (q: StubQdrant) => { q.cutDownloads = true; }, /node 0: downloading snapshot .* failed \(HTTP 000\): curl failed \(exit 18\)/],
+    ['a snapshot without a checksum', (q: StubQdrant) => { q.omitChecksum = true; }, /node 0: Qdrant reported no checksum for snapshot .*: the download cannot be checked/],
+  ])('%s fails the backup, and nothing is uploaded', async (_what, breakIt, message) => {
+    const qdrant = new StubQdrant(DATA);
+    breakIt(qdrant);
+    await qdrant.start();
+    try {
+      const before = s3.rclone(['lsf', `obs:${BUCKET}/memos/memos/qdrant/`]);
+      const { snapshot } = await backUp(qdrant);
+      expect(snapshot.code).not.toBe(0);
+      expect(snapshot.stderr).toMatch(message);
       expect(s3.rclone(['lsf', `obs:${BUCKET}/memos/memos/qdrant/`])).toBe(before);
     } finally {
       await qdrant.stop();
