@@ -5,7 +5,7 @@ import {
   DOWNLOAD_SCRIPT, PRIMARY_REMOTE, REPLICA_REMOTE, STAGING_DIR, UPLOAD_SCRIPT,
 } from './backup-scripts';
 import {
-  BACKUP_ID, ObsBackupTarget, obsKeys, ObsStorageClass, requireBackupSchedule, requireObsLocation, ResolvedObsLocation, s3StorageClass, StoreBackupOptions,
+  BACKUP_ID, CRON_DESCRIPTORS, ObsBackupTarget, obsKeys, ObsStorageClass, requireBackupSchedule, requireObsLocation, ResolvedObsLocation, s3StorageClass, StoreBackupOptions,
 } from '../src/backup';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credentials, requireCredentials } from '../src/credentials';
@@ -88,25 +88,9 @@ export class BackupCronJob extends Construct {
     this.stagingSize = props.stagingSize;
     const labels = componentLabels(props.instance, `${props.store}-backup`);
     this.connections = new Connections({ name: `${props.store}-backup`, selector: backupSelector(props.instance, props.store) });
-    const [minute, hour, day, month, weekDay] = props.schedule.split(/\s+/);
-    this.cronJob = new kplus.CronJob(this, 'CronJob', {
-      metadata: { name: `${props.instance}-${props.store}-backup`, labels },
-      podMetadata: { labels },
-      schedule: props.schedule.startsWith('@') ? cronFromDescriptor(props.schedule) : Cron.schedule({ minute, hour, day, month, weekDay }),
-      timeZone: props.timeZone,
-      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
-      // A run missed by more than this (controller down, previous run still going) is skipped,
-      // not started late into business hours.
-      startingDeadline: Duration.hours(1),
-      successfulJobsRetained: 3,
-      failedJobsRetained: 3,
-      activeDeadline: props.timeout,
-      // One retry: a second failure in a row is an operator's problem (the alert fires).
-      backoffLimit: 1,
-      securityContext: hardenedPodSecurityContext(props.uid, props.gid),
-      automountServiceAccountToken: false,
-      restartPolicy: kplus.RestartPolicy.NEVER,
-    });
+    this.cronJob = new kplus.CronJob(this, 'CronJob', backupCronJobProps({
+      name: `${props.instance}-${props.store}-backup`, labels, schedule: props, uid: props.uid, gid: props.gid,
+    }));
     preparePod(this, this.cronJob, '/spec/jobTemplate/spec/template/spec', props);
     setPodSeccompRuntimeDefault(this.cronJob);
     this.cronJob.addContainer({
@@ -286,17 +270,47 @@ export function toolResources(memory = Size.mebibytes(512)): kplus.ContainerReso
   };
 }
 
-function cronFromDescriptor(descriptor: string): Cron {
-  const fields: Record<string, [string, string, string, string, string]> = {
-    '@yearly': ['0', '0', '1', '1', '*'], '@annually': ['0', '0', '1', '1', '*'], '@monthly': ['0', '0', '1', '*', '*'],
-    '@weekly': ['0', '0', '*', '*', '0'], '@daily': ['0', '0', '*', '*', '*'], '@midnight': ['0', '0', '*', '*', '*'], '@hourly': ['0', '*', '*', '*', '*'],
-  };
-  const [minute, hour, day, month, weekDay] = fields[descriptor];
-  return Cron.schedule({ minute, hour, day, month, weekDay });
-}
 
 /** The chart's namespace, for the default OBS prefix. */
 export const namespaceOf = (scope: Construct) => Chart.of(scope).namespace ?? 'default';
+
+/**
+ * The CronJob settings every store's backup shares: one run at a time (`Forbid`), a run missed by
+ * more than an hour skipped (controller down, previous run still going) rather than started late
+ * into business hours, three of each outcome kept, the deadline per run, one retry (a second
+ * failure in a row is an operator's problem: the alert fires), a hardened pod without a service
+ * account token.
+ * @internal
+ */
+export function backupCronJobProps(options: {
+  name: string; labels: Record<string, string>; uid: number; gid: number;
+  schedule: { schedule: string; timeZone: string; timeout: Duration };
+}): kplus.CronJobProps {
+  return {
+    metadata: { name: options.name, labels: options.labels },
+    podMetadata: { labels: options.labels },
+    schedule: cronOf(options.schedule.schedule),
+    timeZone: options.schedule.timeZone,
+    concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+    startingDeadline: Duration.hours(1),
+    successfulJobsRetained: 3,
+    failedJobsRetained: 3,
+    activeDeadline: options.schedule.timeout,
+    backoffLimit: 1,
+    securityContext: hardenedPodSecurityContext(options.uid, options.gid),
+    automountServiceAccountToken: false,
+    restartPolicy: kplus.RestartPolicy.NEVER,
+  };
+}
+
+/**
+ * The cdk8s `Cron` of a checked 5-field expression or `@` descriptor.
+ * @internal
+ */
+export function cronOf(expression: string): Cron {
+  const [minute, hour, day, month, weekDay] = (CRON_DESCRIPTORS[expression] ?? expression).split(/\s+/);
+  return Cron.schedule({ minute, hour, day, month, weekDay });
+}
 
 /**
  * The pod options every store's backup shares, from a store construct's props: the locations

@@ -34,14 +34,37 @@ mkdir -p "$STAGING/data"
 date -u +%Y%m%dT%H%M%SZ > "$STAGING/id"
 `;
 
+/**
+ * Shell functions over the backups below a remote folder, whose folders are `<dirPrefix><id>`
+ * (`''` for the stores this framework uploads, `backup_` for milvus-backup's): `valid_id`,
+ * `complete_ids` (the complete ones, oldest first) and `prune <remote> <folder>` (those older than
+ * RETENTION_DAYS, COMPLETE first, never the newest complete one).
+ * @internal
+ */
+export const backupFolderFunctions = (dirPrefix: string) => `valid_id() { printf '%s' "$1" | grep -Eq '^[0-9]{8}T[0-9]{6}Z$'; }
+digits() { printf '%s' "$1" | tr -d 'TZ'; }
+complete_ids() { rclone lsf --files-only --max-depth 2 --include '/${dirPrefix}*/COMPLETE' "$1/" 2>/dev/null | sed -n 's|^${dirPrefix}\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/COMPLETE$|\\1|p' | sort; }
+prune() {
+  folder="$1:$2"
+  now=$(date -u +%s)
+  cutoff=$(date -u -d "@$((now - RETENTION_DAYS * 86400))" +%Y%m%dT%H%M%SZ)
+  newest=$(complete_ids "$folder" | tail -n 1)
+  for old in $(rclone lsf --dirs-only "$folder/" | sed -n 's|^${dirPrefix}\\(.*\\)/$|\\1|p' | sort); do
+    valid_id "$old" || continue
+    [ "$(digits "$old")" -lt "$(digits "$cutoff")" ] || continue
+    [ "$old" != "$newest" ] || { say "keeping $old: the newest complete backup, though older than $RETENTION_DAYS days"; continue; }
+    say "pruning $folder/${dirPrefix}$old (older than $RETENTION_DAYS days)"
+    # COMPLETE first: a prune cut short leaves an incomplete backup, never a broken "complete" one.
+    rclone deletefile "$folder/${dirPrefix}$old/COMPLETE" 2>/dev/null || true
+    rclone purge "$folder/${dirPrefix}$old"
+  done
+}
+`;
+
 const COMMON = `set -eu
 say() { printf '%s\\n' "$*"; }
 fail() { say "ERROR: $*" >&2; exit 1; }
-valid_id() { printf '%s' "$1" | grep -Eq '^[0-9]{8}T[0-9]{6}Z$'; }
-digits() { printf '%s' "$1" | tr -d 'TZ'; }
-# Complete backups below a remote folder, oldest first.
-complete_ids() { rclone lsf --files-only --max-depth 2 --include '/*/COMPLETE' "$1/" 2>/dev/null | sed -n 's|^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/COMPLETE$|\\1|p' | sort; }
-`;
+${backupFolderFunctions('')}`;
 
 /**
  * The upload: MANIFEST from the staged files, the files, a check of every file against the
@@ -73,21 +96,6 @@ upload() {
   say "backup $id is complete in $dest"
 }
 
-prune() {
-  folder="$1:$2"
-  now=$(date -u +%s)
-  cutoff=$(date -u -d "@$((now - RETENTION_DAYS * 86400))" +%Y%m%dT%H%M%SZ)
-  newest=$(complete_ids "$folder" | tail -n 1)
-  for old in $(rclone lsf --dirs-only "$folder/" | sed 's|/$||' | sort); do
-    valid_id "$old" || continue
-    [ "$(digits "$old")" -lt "$(digits "$cutoff")" ] || continue
-    [ "$old" != "$newest" ] || { say "keeping $old: the newest complete backup, though older than $RETENTION_DAYS days"; continue; }
-    say "pruning $folder/$old (older than $RETENTION_DAYS days)"
-    # COMPLETE first: a prune cut short leaves an incomplete backup, never a broken "complete" one.
-    rclone deletefile "$folder/$old/COMPLETE" 2>/dev/null || true
-    rclone purge "$folder/$old"
-  done
-}
 
 upload ${PRIMARY_REMOTE} "$DEST"
 prune ${PRIMARY_REMOTE} "$DEST"

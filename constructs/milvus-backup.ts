@@ -1,8 +1,8 @@
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { backupSelector, destination, rcloneEnv, requestLittle, requireBackupId, resolveBackupPod, toolResources } from './backup-cron-job';
-import { PRIMARY_REMOTE, REPLICA_REMOTE } from './backup-scripts';
+import { backupCronJobProps, backupSelector, destination, rcloneEnv, requestLittle, requireBackupId, resolveBackupPod, toolResources } from './backup-cron-job';
+import { backupFolderFunctions, PRIMARY_REMOTE, REPLICA_REMOTE } from './backup-scripts';
 import { Milvus, MILVUS_FS_GROUP, MILVUS_LOCAL_DIR, MILVUS_LOCAL_STORAGE_PATH, MILVUS_UID } from './milvus';
 import { MilvusPorts } from './milvus-ports';
 import { MilvusMode } from './milvus-topology';
@@ -159,23 +159,9 @@ export class MilvusBackup extends Construct {
       data: { [CONFIG_FILE]: `${JSON.stringify(this.configDocument(backupRoot), null, 2)}\n` },
     });
 
-    this.cronJob = new kplus.CronJob(this, 'CronJob', {
-      metadata: { name: `${this.instance}-milvus-backup`, labels },
-      podMetadata: { labels },
-      schedule: cronOf(schedule.schedule),
-      timeZone: schedule.timeZone,
-      // As BackupCronJob: one run at a time, a run missed by more than an hour is skipped, three
-      // of each outcome kept, a deadline per run, one retry.
-      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
-      startingDeadline: Duration.hours(1),
-      successfulJobsRetained: 3,
-      failedJobsRetained: 3,
-      activeDeadline: schedule.timeout,
-      backoffLimit: 1,
-      securityContext: hardenedPodSecurityContext(MILVUS_UID, MILVUS_FS_GROUP),
-      automountServiceAccountToken: false,
-      restartPolicy: kplus.RestartPolicy.NEVER,
-    });
+    this.cronJob = new kplus.CronJob(this, 'CronJob', backupCronJobProps({
+      name: `${this.instance}-milvus-backup`, labels, schedule, uid: MILVUS_UID, gid: MILVUS_FS_GROUP,
+    }));
     const specPath = '/spec/jobTemplate/spec/template/spec';
     const volumes = this.volumes(this, 'Backup');
     const create = this.cronJob.addInitContainer(this.milvusBackupContainer(CREATE_CONTAINER, CREATE_SCRIPT, {}));
@@ -366,15 +352,6 @@ function obsStorage(endpoint: string, region: string, bucket: string): Record<st
   return { provider: 'hwc', address: endpoint, port: 443, region, useSSL: true, bucketName: bucket, auth: { type: 'static' } };
 }
 
-/** The cdk8s Cron of a checked 5-field expression or descriptor. */
-function cronOf(expression: string): Cron {
-  const descriptors: Record<string, string> = {
-    '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
-    '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
-  };
-  const [minute, hour, day, month, weekDay] = (descriptors[expression] ?? expression).split(/\s+/);
-  return Cron.schedule({ minute, hour, day, month, weekDay });
-}
 
 /*
  * The scripts. POSIX sh with busybox tools: the milvus-backup image is Alpine (Dockerfile), as is
@@ -397,12 +374,8 @@ printf '%s\\n' "$id" > "$STATE/id"
 say "backup $id created by milvus-backup"
 `;
 
-const RCLONE_COMMON = `${PRELUDE}valid_id() { printf '%s' "$1" | grep -Eq '^[0-9]{8}T[0-9]{6}Z$'; }
-digits() { printf '%s' "$1" | tr -d 'TZ'; }
-# Every object of a backup folder but the markers, with its size, sorted: what MANIFEST holds.
+const RCLONE_COMMON = `${PRELUDE}${backupFolderFunctions('backup_')}# Every object of a backup folder but the markers, with its size, sorted: what MANIFEST holds.
 listing() { rclone lsf -R --files-only --format ps --separator ' ' --exclude /MANIFEST --exclude /COMPLETE "$1/" | LC_ALL=C sort; }
-# Ids of the complete backups below a remote folder, oldest first.
-complete_ids() { rclone lsf --files-only --max-depth 2 --include '/backup_*/COMPLETE' "$1/" 2>/dev/null | sed -n 's|^backup_\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/COMPLETE$|\\1|p' | sort; }
 same() { [ "$(sha256sum < "$1")" = "$(sha256sum < "$2")" ]; }
 `;
 
@@ -443,27 +416,12 @@ copy_to_replica() {
   seal "$dst"
 }
 
-prune() {
-  folder="$1"
-  now=$(date -u +%s)
-  cutoff=$(date -u -d "@$((now - RETENTION_DAYS * 86400))" +%Y%m%dT%H%M%SZ)
-  newest=$(complete_ids "$folder" | tail -n 1)
-  for old in $(rclone lsf --dirs-only "$folder/" | sed -n 's|^backup_\\(.*\\)/$|\\1|p' | sort); do
-    valid_id "$old" || continue
-    [ "$(digits "$old")" -lt "$(digits "$cutoff")" ] || continue
-    [ "$old" != "$newest" ] || { say "keeping $old: the newest complete backup, though older than $RETENTION_DAYS days"; continue; }
-    say "pruning $folder/backup_$old (older than $RETENTION_DAYS days)"
-    # COMPLETE first: a prune cut short leaves an incomplete backup, never a broken "complete" one.
-    rclone deletefile "$folder/backup_$old/COMPLETE" 2>/dev/null || true
-    rclone purge "$folder/backup_$old"
-  done
-}
 # The second region after the first is sealed and pruned: a failing copy fails the run (and
 # alerts) without holding back the primary bucket's retention.
-prune "${PRIMARY_REMOTE}:$DEST"
+prune ${PRIMARY_REMOTE} "$DEST"
 if [ -n "\${REPLICA_DEST:-}" ]; then
   copy_to_replica
-  prune "${REPLICA_REMOTE}:$REPLICA_DEST"
+  prune ${REPLICA_REMOTE} "$REPLICA_DEST"
 fi
 say "backup $id of milvus done"
 `;

@@ -133,8 +133,11 @@ function requireObjectPrefix(scope: IConstruct, property: string, value: unknown
 const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-/** The descriptors Kubernetes' cron parser (robfig/cron v3 `ParseStandard`) accepts, as 5 fields. */
-const DESCRIPTORS: Record<string, string> = {
+/**
+ * The descriptors Kubernetes' cron parser (robfig/cron v3 `ParseStandard`) accepts, as 5 fields.
+ * @internal
+ */
+export const CRON_DESCRIPTORS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
   '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
 };
@@ -149,7 +152,7 @@ const CRON_ALLOWED = "a 5-field cron expression as Kubernetes CronJobs take it (
 export function requireCronSchedule(scope: IConstruct, property: string, value: unknown, timeZone: string): { expression: string; shortestInterval: Duration } {
   if (typeof value !== 'string') return invalidProp(scope, property, value, CRON_ALLOWED);
   const expression = value.trim();
-  const fields = (DESCRIPTORS[expression] ?? expression).split(/\s+/);
+  const fields = (CRON_DESCRIPTORS[expression] ?? expression).split(/\s+/);
   if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) return invalidProp(scope, property, value, CRON_ALLOWED);
   const names = (f: string) => f.match(/[A-Za-z]+/g) ?? [];
   if (names(fields[0]).length + names(fields[1]).length + names(fields[2]).length > 0
