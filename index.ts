@@ -47,5 +47,8 @@ export * from './charts/backup-plan';
 export * from './charts/memos-stack-props';
 export * from './charts/memos-stack';
 export * from './charts/memos-chart';
+export * from './charts/sync-waves';
+export * from './charts/argocd-application';
+export * from './charts/argocd-applications';
 export * as servicemonitor from './imports/servicemonitor-monitoring.coreos.com';
 export * as prometheusrule from './imports/prometheusrule-monitoring.coreos.com';

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CHARTS_CHECKING_CAPACITY, MemosStack } from './memos-stack';
 import { MemosStackProps } from './memos-stack-props';
+import { MemosSyncWaves } from './sync-waves';
 import { MANAGED_BY, PART_OF, PodSecurityLevel, podSecurityLabels } from '../src/kubernetes';
 import { reportAs, requireDnsLabel, requireEnum, requireLabels } from '../src/validation';
 
@@ -34,6 +35,12 @@ export interface MemosChartProps extends MemosStackProps {
 /**
  * A chart holding one {@link MemosStack} and, by default, its namespace: what `dist/<env>/`
  * contains. To put MemOS into a chart of your own, use {@link MemosStack} directly.
+ *
+ * Every object carries an Argo CD sync wave (`argocd.argoproj.io/sync-wave`, see
+ * {@link MemosSyncWaves}): Namespace, PriorityClasses, RBAC and ConfigMaps, NetworkPolicies,
+ * stores, the Qdrant collection Job and backups, model servers, MemOS, the gateway, then the
+ * monitoring add-on's objects (which also skip Argo CD's dry run while their CRDs are missing).
+ * `kubectl apply` ignores the waves.
  *
  * ```ts
  * new MemosChart(app, 'prod', { size: MemosSize.SMALL, namespace: 'memos-prod' });
@@ -69,13 +76,15 @@ export class MemosChart extends Chart {
   }
 
   /**
-   * The chart's objects; throws when the stack does not fit its node pools. The check reads the
-   * objects synth resolves anyway, instead of resolving the workloads a second time in validation.
+   * The chart's objects, each with its Argo CD sync wave ({@link MemosSyncWaves}, from its kind
+   * and labels: objects you add to the chart get one too); throws when the stack does not fit its
+   * node pools. The check reads the objects synth resolves anyway, instead of resolving the
+   * workloads a second time in validation.
    */
   public toJson(): any[] {
     const objects = super.toJson();
     const problem = this.stack._capacityProblem(objects);
     if (problem) throw new Error(problem);
-    return objects;
+    return MemosSyncWaves.annotate(objects);
   }
 }

@@ -26,6 +26,8 @@ describe('MemosChart', () => {
           'pod-security.kubernetes.io/audit': 'restricted',
           'pod-security.kubernetes.io/warn': 'restricted',
         }),
+        // The first Argo CD sync wave (charts/sync-waves.ts).
+        annotations: { 'argocd.argoproj.io/sync-wave': '-10' },
       },
       spec: {},
     });

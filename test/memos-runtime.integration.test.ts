@@ -30,12 +30,13 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { ENVIRONMENTS } from '../app/environments';
 import { MemosChart } from '../charts/memos-chart';
+import { debianTool, missingFor } from './support/integration';
 import { MEMOS_PYTHON, MEMOS_VENV } from './support/memos-venv';
+import { temporaryFolders } from './support/tmp';
 
 type Obj = Record<string, any>;
 
@@ -45,23 +46,12 @@ const venv = MEMOS_VENV;
 const python = MEMOS_PYTHON;
 const hfHome = path.join(venv, 'hf-home');
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && fs.existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
-}
-
-function missingReason(): string | undefined {
-  if (!fs.existsSync(python)) return `no MemOS virtualenv at ${venv} (run .ci/memos-runtime.sh)`;
-  if (!fs.existsSync(path.join(hfHome, 'hub', 'models--gpt2', 'refs', 'main'))) return `no gpt2 tokenizer cache in ${hfHome} (run .ci/memos-runtime.sh)`;
-  if (!which('redis-server') || !which('redis-cli')) return 'redis-server/redis-cli are missing (Debian: redis-server)';
-  return undefined;
-}
-
-const missing = missingReason();
-if (missing && process.env.MEMOS_INTEGRATION === 'required') throw new Error(`MEMOS_INTEGRATION=required but ${missing}`);
-if (missing) console.log(`skipping the MemOS runtime test: ${missing}`);
+const missing = missingFor('memos-runtime.integration.test.ts (MemOS\'s own code on the memos-api environment)', [
+  { name: `the MemOS virtualenv (${python})`, present: fs.existsSync(python), install: 'bash .ci/memos-runtime.sh' },
+  { name: `the gpt2 tokenizer cache (${hfHome})`, present: fs.existsSync(path.join(hfHome, 'hub', 'models--gpt2', 'refs', 'main')), install: 'bash .ci/memos-runtime.sh' },
+  debianTool('redis-server'), debianTool('redis-cli'),
+]);
+const temporaryFolder = temporaryFolders();
 
 /**
  * Names the library sets that change nothing MemOS 2.0.30 resolves, and why (file and line in
@@ -202,14 +192,17 @@ function freePort(): Promise<number> {
 (missing ? describe.skip : describe)('MemOS resolves the memos-api pod environment (its own config builders)', () => {
   let out: Obj;
   let r: Obj;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-resolve-'));
+  // Made in beforeAll, not while jest collects the tests (a skipped suite never runs its afterAll).
+  let scratch = '';
 
   beforeAll(() => {
+    scratch = temporaryFolder('memos-resolve-');
     const started = Date.now();
     const spec = { env: podEnv, workdir: apiContainer.workingDir ?? recipe.workdir ?? '/app', home: '/home/memos', probes: librarySet };
     const stdout = execFileSync(python, [path.join(helpers, 'resolve.py')], {
       input: JSON.stringify(spec),
-      env: { PATH: process.env.PATH, HOME: scratch, MEMOS_RESOLVE_SCRATCH: scratch, PYTHONDONTWRITEBYTECODE: '1' },
+      // TMPDIR too: Python's tempfile falls back to /tmp, which nothing would clean.
+      env: { PATH: process.env.PATH, HOME: scratch, TMPDIR: scratch, MEMOS_RESOLVE_SCRATCH: scratch, PYTHONDONTWRITEBYTECODE: '1' },
       cwd: scratch,
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
@@ -220,8 +213,6 @@ function freePort(): Promise<number> {
     console.log(`resolve.py: MemoryOS ${out.memosVersion}, ${librarySet.length} names probed in ${((Date.now() - started) / 1000).toFixed(1)}s`
       + (recipe.file ? `, image ENV from ${recipe.file}` : ', no image recipe in the repository'));
   }, 300000);
-
-  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
   test('MemoryOS 2.0.x, and no .env on the way that would override the pod environment', () => {
     expect(out.memosVersion).toMatch(/^2\.0\.\d+$/);
@@ -356,7 +347,8 @@ function freePort(): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 (missing ? describe.skip : describe)('server_api starts offline with the memos-api environment', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-server-'));
+  // Made in beforeAll, not while jest collects the tests (a skipped suite never runs its afterAll).
+  let dir = '';
   const started: ChildProcess[] = [];
   const redisPassword = podEnv.MEMSCHEDULER_REDIS_PASSWORD;
   let redisPort = 0;
@@ -411,6 +403,8 @@ function freePort(): Promise<number> {
       ...podEnv,
       PATH: [stubs, path.join(venv, 'bin'), '/usr/bin', '/bin'].join(path.delimiter),
       HOME: work,
+      // The pod's /tmp is an emptyDir; here, a folder of this test (Python's tempfile falls back to /tmp).
+      TMPDIR: work,
       MEMOS_BASE_PATH: path.join(work, 'base'),
       // Offline as the pod is (from its ConfigMap); only the cache moves to this machine's copy.
       HF_HUB_OFFLINE: podEnv.HF_HUB_OFFLINE,
@@ -448,6 +442,7 @@ function freePort(): Promise<number> {
   }
 
   beforeAll(async () => {
+    dir = temporaryFolder('memos-server-');
     // A local Redis with the Secret key's (dummy) password: MemOS must authenticate with it.
     redisPort = await freePort();
     const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
@@ -456,7 +451,7 @@ function freePort(): Promise<number> {
     const qdrantPort = await freePort();
     const qdrantImage: string = workloads.flatMap((w) => w.spec.template.spec.containers as Obj[]).find((c) => /(^|\/)qdrant:/.test(c.image))?.image ?? 'qdrant:v1.15.0';
     const shim = start(python, [path.join(helpers, 'qdrant_rest_shim.py'), '--port', String(qdrantPort), '--path', path.join(dir, 'qdrant'),
-      '--api-key', podEnv.QDRANT_API_KEY ?? '', '--version', qdrantImage.split(':').pop()!.replace(/^v/, '')], { env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1' } });
+      '--api-key', podEnv.QDRANT_API_KEY ?? '', '--version', qdrantImage.split(':').pop()!.replace(/^v/, '')], { env: { PATH: process.env.PATH, TMPDIR: dir, PYTHONDONTWRITEBYTECODE: '1' } });
     shim.stdout!.on('data', (d) => { shimLog += d; });
     const ready = Date.now() + 60000;
     while (!shimLog.includes('listening')) {
@@ -481,7 +476,6 @@ function freePort(): Promise<number> {
 
   afterAll(() => {
     for (const child of started.reverse()) stop(child);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('GET /health is 200 from MemOS', () => {

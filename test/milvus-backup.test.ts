@@ -261,8 +261,7 @@ describe('MilvusBackup: validation', () => {
 /*
  * The scripts, for real.
  */
-const missing = missingBackupTools();
-if (missing) console.log(`milvus-backup script runs: skipping (${missing})`);
+const missing = missingBackupTools('milvus-backup.test.ts (the MilvusBackup scripts, run for real)');
 const describeRuns = missing ? describe.skip : describe;
 
 describeRuns('MilvusBackup scripts (busybox sh, stub milvus-backup, rclone against moto)', () => {

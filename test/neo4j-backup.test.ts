@@ -372,8 +372,7 @@ describe('Neo4j.storageSize', () => {
 // ---------------------------------------------------------------------------------------------
 // The scripts, run for real.
 
-const missing = missingBackupTools('curl', 'openssl');
-if (missing) console.log(`neo4j-backup script runs: skipping (${missing})`);
+const missing = missingBackupTools('neo4j-backup.test.ts (the Neo4jBackup scripts, run for real)', 'curl', 'openssl');
 const temporaryFolder = temporaryFolders();
 const describeRuns = missing ? describe.skip : describe;
 const TOKEN = 'test-service-account-token';

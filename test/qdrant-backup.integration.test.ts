@@ -22,8 +22,7 @@ import {
 } from './support/backup';
 import { temporaryFolders } from './support/tmp';
 
-const missing = missingBackupTools('curl');
-if (missing) console.log(`qdrant-backup integration tests: skipping (${missing})`);
+const missing = missingBackupTools('qdrant-backup.integration.test.ts', 'curl');
 const temporaryFolder = temporaryFolders();
 const BUCKET = 'memos-backups';
 const NODES = 3;

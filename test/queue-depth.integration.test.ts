@@ -18,13 +18,14 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { QueueDepthMetric } from '../constructs/queue-depth-metric';
 import { MemosSize } from '../charts/presets';
 import { validateManifests } from './support/schema';
+import { debianTool, missingFor } from './support/integration';
 import { container, only, synthChart } from './support/synth';
+import { temporaryFolders } from './support/tmp';
 
 // Real processes on a possibly slow machine: promtool and python3 take a second or more each.
 jest.setTimeout(60000);
@@ -47,13 +48,14 @@ const tools = {
 };
 const python3 = which('python3');
 const pyyaml = python3 !== undefined && spawnSync(python3, ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
-const missing = Object.entries(tools).filter(([, p]) => !p).map(([name]) => name);
-const missingForMerge = [...(python3 ? [] : ['python3']), ...(python3 && !pyyaml ? ['PyYAML (python3-yaml)'] : []), ...(which('bash') ? [] : ['bash'])];
-if ((missing.length || missingForMerge.length) && process.env.MEMOS_INTEGRATION === 'required') {
-  throw new Error(`MEMOS_INTEGRATION=required but missing: ${[...missing, ...missingForMerge].join(', ')}`);
-}
-if (missing.length) console.warn(`queue depth end to end skipped: missing ${missing.join(', ')}`);
-if (missingForMerge.length) console.warn(`adapter merge command test skipped: missing ${missingForMerge.join(', ')}`);
+const missing = missingFor('queue-depth.integration.test.ts (queue depth end to end: Redis, redis_exporter, promtool)', [
+  debianTool('redis-server'), debianTool('redis-cli'), debianTool('prometheus-redis-exporter', 'redis_exporter'), debianTool('promtool'),
+]);
+const missingForMerge = missingFor('queue-depth.integration.test.ts (the adapter merge command: bash, python3 + PyYAML)', [
+  debianTool('bash'), debianTool('python3'),
+  { name: 'PyYAML for python3', present: pyyaml, install: 'python3 -m pip install pyyaml' },
+]);
+const temporaryFolder = temporaryFolders();
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -94,10 +96,11 @@ function parseScrape(text: string): Sample[] {
   return out;
 }
 
-(missing.length ? describe.skip : describe)('queue depth, end to end (Redis + redis_exporter + promtool)', () => {
+(missing ? describe.skip : describe)('queue depth, end to end (Redis + redis_exporter + promtool)', () => {
   const password = 'integration-test-password';
   const processes: ChildProcess[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-queue-'));
+  // Made in beforeAll, not while jest collects the tests (a skipped suite never runs its afterAll).
+  let dir = '';
   const objects = synthChart({ size: MemosSize.SMALL });
   const exporterEnv = container(only(objects, 'Deployment', 'memos-queue-exporter'), 'redis-exporter').env as { name: string; value?: string }[];
   const groups = only(objects, 'PrometheusRule', 'memos-memos-queue-depth').spec.groups;
@@ -136,6 +139,7 @@ function parseScrape(text: string): Sample[] {
   }
 
   beforeAll(async () => {
+    dir = temporaryFolder('memos-queue-');
     // MemOS's queue: two streams with entries, two of them delivered and not yet acknowledged.
     const busy = await startRedis();
     for (const [key, count] of Object.entries(streams)) {
@@ -158,7 +162,6 @@ function parseScrape(text: string): Sample[] {
 
   afterAll(() => {
     for (const p of processes) p.kill('SIGTERM');
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const of = (scrape: Sample[], name: string) => scrape.filter((s) => s.name === name);
@@ -271,13 +274,20 @@ function parseScrape(text: string): Sample[] {
   });
 });
 
-(missingForMerge.length ? describe.skip : describe)('adapter merge command, run for real (bash, python3 + PyYAML, a stand-in kubectl)', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memos-adapter-merge-'));
-  const live = path.join(dir, 'live.json');
-  const calls = path.join(dir, 'calls');
+(missingForMerge ? describe.skip : describe)('adapter merge command, run for real (bash, python3 + PyYAML, a stand-in kubectl)', () => {
+  // Made in beforeAll, not while jest collects the tests (a skipped suite never runs its afterAll).
+  let dir = '';
+  let live = '';
+  let calls = '';
+  beforeAll(() => {
+    dir = temporaryFolder('memos-adapter-merge-');
+    live = path.join(dir, 'live.json');
+    calls = path.join(dir, 'calls');
+    writeKubectlStub();
+  });
   // Answers like kubectl for the three verbs the command uses; `replace` refuses empty input and a
   // stale resourceVersion, as the API server does.
-  fs.writeFileSync(path.join(dir, 'kubectl'), [
+  const writeKubectlStub = () => fs.writeFileSync(path.join(dir, 'kubectl'), [
     '#!/usr/bin/env bash',
     'set -u',
     // The commands of a pipeline start together: `replace` logs once its input is complete.
@@ -343,8 +353,6 @@ function parseScrape(text: string): Sample[] {
     return { status: result.status, stderr: result.stderr };
   }
   const liveConfig = () => YAML.parse(JSON.parse(fs.readFileSync(live, 'utf8')).data['config.yaml']);
-
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('adds the external rule and keeps rules, resourceRules and other external rules; again, it changes nothing', () => {
     fs.writeFileSync(live, JSON.stringify(liveObject));

@@ -188,8 +188,7 @@ describe('RedisBackup (synthesized)', () => {
   });
 });
 
-const missing = missingBackupTools('redis-server', 'redis-cli', 'redis-check-rdb');
-if (missing) console.log(`redis-backup runs: skipping (${missing})`);
+const missing = missingBackupTools('redis-backup.test.ts (the RedisBackup scripts, run for real)', 'redis-server', 'redis-cli', 'redis-check-rdb');
 const describeRuns = missing ? describe.skip : describe;
 
 /** A real redis-server in `dir`, killed in afterAll (even when a test failed half-way). */

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ENVIRONMENTS, MemosEnvironment } from '../app/environments';
-import { MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
+import { DIRECTORY_MODE, failedSynthOutcome, FILE_MODE, MANIFEST_FILE, renderEnvironments, synthEnvironments } from '../app/synth';
 import { MemosSize } from '../charts/presets';
 import { ApiGateway } from '../charts/backends';
 import { ElbClass } from '../src/cce';
@@ -69,6 +69,29 @@ describe('synthEnvironments', () => {
     expect(snapshotTree(outdir)).toEqual(before);
   });
 
+  test('the output is 0755 folders and 0644 files whatever the umask, first write and replacement alike', () => {
+    const outdir = path.join(tempDir(), 'dist');
+    const modes = () => {
+      const out: Record<string, string> = { '.': (fs.statSync(outdir).mode & 0o777).toString(8) };
+      for (const env of fs.readdirSync(outdir)) {
+        out[env] = (fs.statSync(path.join(outdir, env)).mode & 0o777).toString(8);
+        out[`${env}/${MANIFEST_FILE}`] = (fs.statSync(path.join(outdir, env, MANIFEST_FILE)).mode & 0o777).toString(8);
+      }
+      return out;
+    };
+    const expected = { '.': '755', small: '755', [`small/${MANIFEST_FILE}`]: '644' };
+    const umask = process.umask(0o077);
+    try {
+      synthEnvironments([{ name: 'small', size: MemosSize.SMALL }], outdir);
+      expect(modes()).toEqual(expected);
+      synthEnvironments([{ name: 'small', size: MemosSize.SMALL }], outdir);
+      expect(modes()).toEqual(expected);
+    } finally {
+      process.umask(umask);
+    }
+    expect([DIRECTORY_MODE, FILE_MODE]).toEqual([0o755, 0o644]);
+  });
+
   test('a failure with no previous output creates nothing', () => {
     const parent = tempDir();
     expect(() => synthEnvironments([{ name: 'x', size: 'x' as never }], path.join(parent, 'dist'))).toThrow(/invalid size/);
@@ -103,6 +126,60 @@ describe('the app entry point (npm run synth)', () => {
     expect(run.stderr).toContain(`synth failed; ${outdir}/ was left unchanged.`);
     expect(run.stderr).toContain(`MemosChart 'huge': invalid size "huge"; allowed: small, medium, large`);
     expect(snapshotTree(outdir)).toEqual(before);
+  });
+});
+
+describe('npx cdk8s synth (cdk8s-cli runs the same app after deleting its output folder)', () => {
+  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+  const cdk8s = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
+
+  /** A cdk8s project folder whose app is `app` (a file) and whose output is `out`, holding an old file. */
+  function project(app: string): { dir: string; out: string } {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${tsx} ${app}\noutput: out\n`);
+    fs.mkdirSync(path.join(dir, 'out', 'small'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'out', 'small', MANIFEST_FILE), 'old');
+    return { dir, out: path.join(dir, 'out') };
+  }
+  const synth = (dir: string) => spawnSync(cdk8s, ['synth', '--no-check-upgrade'], { cwd: dir, encoding: 'utf8' });
+
+  test('writes every environment', () => {
+    const { dir, out } = project(path.join(ROOT, 'app', 'main.ts'));
+    const run = synth(dir);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    for (const [name, { yaml }] of renderEnvironments(ENVIRONMENTS)) expect(fs.readFileSync(path.join(out, name, MANIFEST_FILE), 'utf8')).toBe(yaml);
+  });
+
+  test('on a failure says that cdk8s synth deleted the output folder, and how to get it back', () => {
+    const wrapper = path.join(tempDir(), 'bad-app.ts');
+    fs.writeFileSync(wrapper, [
+      `const environments = require(${JSON.stringify(path.join(ROOT, 'app', 'environments'))});`,
+      "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
+      `require(${JSON.stringify(path.join(ROOT, 'app', 'main'))});`,
+    ].join('\n'));
+    const { dir, out } = project(wrapper);
+    const run = synth(dir);
+    expect(run.status).not.toBe(0);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(run.stderr).toContain('synth failed; cdk8s synth deleted out/ before running the app and nothing was written, so out/ is now missing. '
+      + 'Restore the committed files with `git checkout -- out`, or run `npm run synth`, which replaces out/ only when every environment synthesizes.');
+    expect(run.stderr).not.toContain('left unchanged');
+    expect(run.stderr).toContain(`MemosChart 'huge': invalid size "huge"`);
+  });
+});
+
+describe('failedSynthOutcome', () => {
+  const cli = { CDK8S_OUTDIR: 'dist', CDK8S_RECORD_CONSTRUCT_METADATA: 'false' };
+  test.each([
+    ['npm run synth, dist/ there', true, {}, 'dist/ was left unchanged.'],
+    ['npm run synth with CDK8S_OUTDIR, dist/ there', true, { CDK8S_OUTDIR: 'dist' }, 'dist/ was left unchanged.'],
+    ['npm run synth, no dist/ yet', false, {}, 'nothing was written (dist/ did not exist and still does not).'],
+    ['cdk8s synth --stdout (a fresh temporary folder)', true, cli, 'dist/ was left unchanged.'],
+    ['cdk8s synth', false, cli, /^cdk8s synth deleted dist\/ before running the app .* `git checkout -- dist`/],
+  ] as const)('%s', (_name, existed, env, expected) => {
+    const outcome = failedSynthOutcome('dist', existed, env);
+    if (typeof expected === 'string') expect(outcome).toBe(expected);
+    else expect(outcome).toMatch(expected);
   });
 });
 

@@ -22,15 +22,15 @@ import { SecretKeyRef } from '../src/credentials';
 import { MEMOS_TRUST } from '../src/memos';
 import { validateManifests } from './support/schema';
 import { container, only, testConfig } from './support/synth';
+import { debianTool, missingFor } from './support/integration';
 import { temporaryFolders } from './support/tmp';
-import { MEMOS_PYTHON, MEMOS_VENV } from './support/memos-venv';
+import { MEMOS_PYTHON } from './support/memos-venv';
 
-const venv = MEMOS_VENV;
 const python = MEMOS_PYTHON;
-const hasOpenssl = (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'openssl')));
-const missing = !fs.existsSync(python) ? `no MemOS virtualenv at ${venv} (run .ci/memos-runtime.sh)` : !hasOpenssl ? 'openssl is missing' : undefined;
-if (missing && process.env.MEMOS_INTEGRATION === 'required') throw new Error(`MEMOS_INTEGRATION=required but ${missing}`);
-if (missing) console.warn(`trust-bundle.integration.test.ts skipped: ${missing}. Run \`bash .ci/memos-runtime.sh\`, or \`bash .ci/run\`.`);
+const missing = missingFor('trust-bundle.integration.test.ts (MemOS\'s httpx against a TLS store)', [
+  { name: `the MemOS virtualenv (${python})`, present: fs.existsSync(python), install: 'bash .ci/memos-runtime.sh' },
+  debianTool('openssl'),
+]);
 
 const temporaryFolder = temporaryFolders();
 

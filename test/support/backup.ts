@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { debianTool, missingFor } from './integration';
 
 /**
  * What the backup tests run the Jobs' scripts with, for real: rclone 1.68.2 (the Jobs' image's
@@ -24,18 +25,18 @@ export function which(name: string): string | undefined {
   return undefined;
 }
 
-/** What is missing for the script runs, or '' when everything is there. */
-export function missingBackupTools(...extra: string[]): string {
-  const missing = [
-    fs.existsSync(RCLONE) ? '' : `rclone (${RCLONE})`,
-    fs.existsSync(MOTO_PYTHON) ? '' : `moto (${MOTO_PYTHON})`,
-    which('busybox') ? '' : 'busybox',
-    ...extra.map((tool) => (which(tool) ? '' : tool)),
-  ].filter(Boolean);
-  if (missing.length === 0) return '';
-  const message = `missing ${missing.join(', ')}: run bash .ci/backup-tools.sh (and apt-get install busybox ${extra.join(' ')})`;
-  if (process.env.MEMOS_INTEGRATION === 'required') throw new Error(`MEMOS_INTEGRATION=required but ${message}`);
-  return message;
+/**
+ * What the script runs of the suite named `suite` miss: '' when nothing, else the message it
+ * printed (the suite is then skipped; under MEMOS_INTEGRATION=required, this throws instead).
+ * `extra`: Debian binaries besides busybox (e.g. curl, redis-server).
+ */
+export function missingBackupTools(suite: string, ...extra: string[]): string {
+  return missingFor(suite, [
+    { name: `rclone (${RCLONE})`, present: fs.existsSync(RCLONE), install: 'bash .ci/backup-tools.sh' },
+    { name: `moto (${MOTO_PYTHON})`, present: fs.existsSync(MOTO_PYTHON), install: 'bash .ci/backup-tools.sh' },
+    debianTool('busybox'),
+    ...extra.map((tool) => debianTool(tool)),
+  ]);
 }
 
 /** The busybox applets the Jobs' scripts use. */
@@ -116,7 +117,13 @@ export async function startS3(buckets: string[]): Promise<S3Server> {
       child.kill('SIGKILL');
     }),
   };
-  for (const bucket of buckets) server.rclone(['mkdir', `obs:${bucket}`], { RCLONE_CONFIG_OBS_LOCATION_CONSTRAINT: server.region, RCLONE_CONFIG_OBS_NO_CHECK_BUCKET: 'false' });
+  try {
+    for (const bucket of buckets) server.rclone(['mkdir', `obs:${bucket}`], { RCLONE_CONFIG_OBS_LOCATION_CONSTRAINT: server.region, RCLONE_CONFIG_OBS_NO_CHECK_BUCKET: 'false' });
+  } catch (error) {
+    // The caller never gets the server to stop: stop it here.
+    await server.stop();
+    throw error;
+  }
   return server;
 }
 
