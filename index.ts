@@ -36,6 +36,7 @@ export * from './constructs/model-weights';
 export * from './constructs/embedding-server';
 export * from './constructs/network-policies';
 export * from './constructs/memos-gateway';
+export * from './constructs/memos-alerts';
 export * from './constructs/qdrant-backup';
 export * from './constructs/redis-backup';
 export * from './constructs/milvus-backup';

@@ -6,6 +6,7 @@ import { NetworkIsolation } from './network-isolation';
 import { MemosSize } from './presets';
 import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
+import { MemosAlertsOptions } from '../constructs/memos-alerts';
 import { NpuNodePool } from '../src/cce';
 import { NodePool } from '../src/node-pools';
 import { Credentials } from '../src/credentials';
@@ -317,6 +318,13 @@ export interface MemosStackProps {
    * @default BackupPlan.none() - nothing is backed up: set `BackupPlan.toObs({ location })`
    */
   readonly backup?: BackupPlan;
+  /**
+   * Thresholds and durations of the stack's alerts (a PrometheusRule in the monitoring
+   * namespace; runbooks in docs/alerts.md).
+   * @default - the queue backlog threshold is what the consumers drain in 15 minutes at the
+   *   autoscaler's maximum (src/queue-capacity.ts); the rest as `MemosAlerts` documents
+   */
+  readonly alerts?: MemosAlertsOptions;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

@@ -11,6 +11,7 @@ import { MemosPresets, MemosSize, MemosSizePreset, StorePreset } from './presets
 import { EmbeddingServer, EmbeddingServerOptions, ModelServerTask } from '../constructs/embedding-server';
 import { ApiService, MemosApi } from '../constructs/memos-api';
 import { MemosGateway } from '../constructs/memos-gateway';
+import { MemosAlerts } from '../constructs/memos-alerts';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { MemosConfig } from '../constructs/memos-config';
 import { Milvus } from '../constructs/milvus';
@@ -115,6 +116,8 @@ export class MemosStack extends Construct {
 
   /** The NetworkPolicies, unless `NetworkIsolation.none()`. */
   public readonly networkPolicies?: NetworkPolicies;
+  /** The alerts (a PrometheusRule in the monitoring namespace). */
+  public readonly alerts: MemosAlerts;
   /** The in-cluster Qdrant's backup, with `backup: BackupPlan.toObs(...)`. */
   public readonly qdrantBackup?: QdrantBackup;
   /** The in-cluster Neo4j's backup, with `backup: BackupPlan.toObs(...)`. */
@@ -422,6 +425,14 @@ export class MemosStack extends Construct {
       schedulerReplicas: this.scheduler.replicas,
       threadPoolSize: scheduler.threadPoolSize ?? preset.scheduler.threadPoolSize,
     });
+    this.alerts = reportAs(this, paths('alerts'), () => new MemosAlerts(this, 'Alerts', {
+      ...definedOnly(props.alerts),
+      instance,
+      monitoringNamespace: props.monitoringNamespace,
+      monitoringLabels: props.alerts?.monitoringLabels ?? props.monitoring?.monitoringLabels,
+      // What the consumers drain in 15 minutes at the autoscaler's maximum.
+      queueBacklogThreshold: props.alerts?.queueBacklogThreshold ?? Math.max(1, Math.ceil(this.queueCapacity.capacityAtMaxPerSecond * 15 * 60)),
+    }));
   }
 
   /**

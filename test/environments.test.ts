@@ -81,7 +81,7 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     const objects = objectsOf(name);
     expect(only(objects, 'Deployment', 'memos-queue-exporter')).toBeDefined();
     expect(only(objects, 'ServiceMonitor', 'memos-memos-queue-depth').spec.endpoints[0].port).toBe('metrics');
-    expect(only(objects, 'PrometheusRule').spec.groups[0].rules[0].record).toBe('memos:redis_queue_depth:sum');
+    expect(only(objects, 'PrometheusRule', 'memos-memos-queue-depth').spec.groups[0].rules[0].record).toBe('memos:redis_queue_depth:sum');
     expect(objects.filter((o) => o.metadata.name === 'user-adapter-config' || o.kind === 'APIService')).toEqual([]);
   });
 

@@ -89,6 +89,7 @@ describe('MemosChart', () => {
       'ServiceMonitor/monitoring/memos-prod-memos-gateway',
       ...['default-deny', 'gateway', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
         .map((name) => `NetworkPolicy/memos-prod/memos-${name}`),
+      'PrometheusRule/monitoring/memos-prod-memos-alerts',
     ]);
   });
 

@@ -46,6 +46,7 @@ describe('the published package', () => {
     expect(warnings.sort()).toEqual([
       'JSII5018 for imports/prometheusrule-monitoring.coreos.com.ts',
       'JSII5018 namespace charts/memos-chart.ts',
+      'JSII5018 namespace constructs/memos-alerts.ts',
       'JSII5018 operator imports/servicemonitor-monitoring.coreos.com.ts',
       'JSII5018 params imports/servicemonitor-monitoring.coreos.com.ts',
       'JSII5018 ref src/credentials.ts',
