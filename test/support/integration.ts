@@ -5,7 +5,7 @@ import * as path from 'path';
  * Integration suites run real binaries (Redis, haproxy, rclone, MemOS's Python...). When one is
  * missing, the suite is skipped with a message that names it and the command that installs it;
  * `.ci/run` installs all of them and sets MEMOS_INTEGRATION=required, under which a missing tool
- * fails the run instead of skipping. README.md ("Integration tests") lists them.
+ * fails the run instead of skipping. docs/operations.md ("Integration tests") lists them.
  */
 export interface Requirement {
   /** What is needed, as the message names it. */
