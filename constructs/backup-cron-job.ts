@@ -99,14 +99,10 @@ export class BackupCronJob extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', UPLOAD_SCRIPT],
       envVariables: {
-        ...rcloneEnv(this, PRIMARY_REMOTE, props.location),
-        ...(props.replica ? rcloneEnv(this, REPLICA_REMOTE, props.replica) : {}),
+        ...rcloneRemotes(this, props.location, props.replica),
         STAGING: kplus.EnvValue.fromValue(STAGING_DIR),
         STORE: kplus.EnvValue.fromValue(props.store),
-        DEST: kplus.EnvValue.fromValue(destination(props.location, props.store)),
-        ...(props.replica ? { REPLICA_DEST: kplus.EnvValue.fromValue(destination(props.replica, props.store)) } : {}),
-        STORAGE_CLASS: kplus.EnvValue.fromValue(s3StorageClass(props.storageClass)),
-        RETENTION_DAYS: kplus.EnvValue.fromValue(String(props.retentionDays)),
+        ...uploadTargetEnv(props.store, props.location, props.replica, props.storageClass, props.retentionDays),
       },
       resources: toolResources(),
       securityContext: hardenedContainerSecurityContext(props.uid, props.gid),
@@ -204,6 +200,29 @@ export class RestoreJob extends Construct {
 function preparePod(scope: Construct, workload: kplus.CronJob | kplus.Job, specPath: string, props: BackupPodOptions): void {
   void scope;
   ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${specPath}/imagePullSecrets`, props.imagePullSecrets.map((name) => ({ name }))));
+}
+
+/**
+ * The rclone remotes of an upload: the bucket, and the second-region bucket when there is one.
+ * @internal
+ */
+export function rcloneRemotes(scope: Construct, location: ResolvedObsLocation, replica?: ResolvedObsLocation): Record<string, kplus.EnvValue> {
+  return { ...rcloneEnv(scope, PRIMARY_REMOTE, location), ...(replica ? rcloneEnv(scope, REPLICA_REMOTE, replica) : {}) };
+}
+
+/**
+ * Where an upload writes and what it keeps: DEST (and REPLICA_DEST), the storage class and the
+ * retention, as the upload scripts read them.
+ * @internal
+ */
+export function uploadTargetEnv(store: string, location: ResolvedObsLocation, replica: ResolvedObsLocation | undefined,
+  storageClass: ObsStorageClass, retentionDays: number): Record<string, kplus.EnvValue> {
+  return {
+    DEST: kplus.EnvValue.fromValue(destination(location, store)),
+    ...(replica ? { REPLICA_DEST: kplus.EnvValue.fromValue(destination(replica, store)) } : {}),
+    STORAGE_CLASS: kplus.EnvValue.fromValue(s3StorageClass(storageClass)),
+    RETENTION_DAYS: kplus.EnvValue.fromValue(String(retentionDays)),
+  };
 }
 
 /** `<bucket>/<prefix>/<store>`: the folder of one store's backups. */

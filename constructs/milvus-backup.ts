@@ -1,7 +1,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { backupCronJobProps, backupSelector, destination, rcloneEnv, requestLittle, requireBackupId, resolveBackupPod, toolResources } from './backup-cron-job';
+import { backupCronJobProps, backupSelector, destination, rcloneEnv, rcloneRemotes, uploadTargetEnv, requestLittle, requireBackupId, resolveBackupPod, toolResources } from './backup-cron-job';
 import { backupFolderFunctions, PRIMARY_REMOTE, REPLICA_REMOTE } from './backup-scripts';
 import { Milvus, MILVUS_FS_GROUP, MILVUS_LOCAL_DIR, MILVUS_LOCAL_STORAGE_PATH, MILVUS_UID } from './milvus';
 import { MilvusPorts } from './milvus-ports';
@@ -172,13 +172,9 @@ export class MilvusBackup extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['/bin/sh', '-c', COMPLETE_SCRIPT],
       envVariables: {
-        ...rcloneEnv(this, PRIMARY_REMOTE, pod.location),
-        ...(pod.replica ? rcloneEnv(this, REPLICA_REMOTE, pod.replica) : {}),
+        ...rcloneRemotes(this, pod.location, pod.replica),
         STATE: kplus.EnvValue.fromValue(STATE_DIR),
-        DEST: kplus.EnvValue.fromValue(destination(pod.location, 'milvus')),
-        ...(pod.replica ? { REPLICA_DEST: kplus.EnvValue.fromValue(destination(pod.replica, 'milvus')) } : {}),
-        STORAGE_CLASS: kplus.EnvValue.fromValue('STANDARD'),
-        RETENTION_DAYS: kplus.EnvValue.fromValue(String(schedule.retentionDays)),
+        ...uploadTargetEnv('milvus', pod.location, pod.replica, ObsStorageClass.STANDARD, schedule.retentionDays),
       },
       resources: toolResources(),
       securityContext: hardenedContainerSecurityContext(MILVUS_UID, MILVUS_FS_GROUP),
