@@ -37,6 +37,7 @@ export * from './constructs/embedding-server';
 export * from './constructs/network-policies';
 export * from './constructs/memos-gateway';
 export * from './constructs/memos-alerts';
+export * from './constructs/memos-dashboard';
 export * from './constructs/qdrant-backup';
 export * from './constructs/redis-backup';
 export * from './constructs/milvus-backup';

@@ -7,6 +7,7 @@ import { MemosSize } from './presets';
 import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
 import { MemosAlertsOptions } from '../constructs/memos-alerts';
+import { MemosDashboardOptions } from '../constructs/memos-dashboard';
 import { NpuNodePool } from '../src/cce';
 import { NodePool } from '../src/node-pools';
 import { Credentials } from '../src/credentials';
@@ -325,6 +326,12 @@ export interface MemosStackProps {
    *   autoscaler's maximum (src/queue-capacity.ts); the rest as `MemosAlerts` documents
    */
   readonly alerts?: MemosAlertsOptions;
+  /**
+   * The stack's Grafana dashboard: a ConfigMap in the monitoring namespace labelled
+   * `grafana_dashboard: "1"` for the Grafana sidecar (docs/dashboards.md).
+   * @default - the dashboard with that label only
+   */
+  readonly dashboard?: MemosDashboardOptions;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

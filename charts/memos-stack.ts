@@ -12,6 +12,7 @@ import { EmbeddingServer, EmbeddingServerOptions, ModelServerTask } from '../con
 import { ApiService, MemosApi } from '../constructs/memos-api';
 import { MemosGateway } from '../constructs/memos-gateway';
 import { MemosAlerts } from '../constructs/memos-alerts';
+import { MemosDashboard } from '../constructs/memos-dashboard';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { MemosConfig } from '../constructs/memos-config';
 import { Milvus } from '../constructs/milvus';
@@ -118,6 +119,8 @@ export class MemosStack extends Construct {
   public readonly networkPolicies?: NetworkPolicies;
   /** The alerts (a PrometheusRule in the monitoring namespace). */
   public readonly alerts: MemosAlerts;
+  /** The Grafana dashboard (a ConfigMap in the monitoring namespace, for Grafana's sidecar). */
+  public readonly dashboard: MemosDashboard;
   /** The in-cluster Qdrant's backup, with `backup: BackupPlan.toObs(...)`. */
   public readonly qdrantBackup?: QdrantBackup;
   /** The in-cluster Neo4j's backup, with `backup: BackupPlan.toObs(...)`. */
@@ -432,6 +435,22 @@ export class MemosStack extends Construct {
       monitoringLabels: props.alerts?.monitoringLabels ?? props.monitoring?.monitoringLabels,
       // What the consumers drain in 15 minutes at the autoscaler's maximum.
       queueBacklogThreshold: props.alerts?.queueBacklogThreshold ?? Math.max(1, Math.ceil(this.queueCapacity.capacityAtMaxPerSecond * 15 * 60)),
+    }));
+    // The dashboard charts the objects the stack made, by name, so it shows no one else's.
+    const named = (kind: string) => this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && c.kind === kind).map((o) => o.name);
+    this.dashboard = reportAs(this, paths('dashboard'), () => new MemosDashboard(this, 'Dashboard', {
+      ...definedOnly(props.dashboard),
+      instance,
+      monitoringNamespace: props.monitoringNamespace,
+      gatewayMetricsService: this.gateway?.metricsService.name,
+      // Its ServiceMonitor selects the headless Service: one target per node.
+      qdrantMetricsService: this.qdrant?.headlessService.name,
+      drainRatePerSecond: this.queueCapacity.capacityAtMaxPerSecond > 0 ? this.queueCapacity.capacityAtMaxPerSecond : undefined,
+      autoscalers: named('HorizontalPodAutoscaler'),
+      deployments: named('Deployment'),
+      statefulSets: named('StatefulSet'),
+      embeddingServices: [this.embedding, this.reranker].filter((s): s is EmbeddingServer => s !== undefined).map((s) => s.service.name),
+      backupCronJobs: [this.qdrantBackup, this.neo4jBackup, this.milvusBackup, this.redisBackup].flatMap((b) => (b ? [b.cronJob.name] : [])),
     }));
   }
 

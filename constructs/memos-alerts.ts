@@ -16,6 +16,7 @@ const MEMOS_ALERT_NAMES = [
   'MemosQueueNotConsumed',
   'MemosGatewayErrorRatio',
   'MemosGatewayLatencyP99',
+  'MemosGatewayRateLimited',
   'MemosAutoscalerAtMaximum',
   'MemosAutoscalerMetricMissing',
   'MemosStatefulSetNotReady',
@@ -70,6 +71,15 @@ export interface MemosAlertsOptions {
   readonly latencyP99Target?: Duration;
   /** @default Duration.minutes(10) */
   readonly latencyFor?: Duration;
+  /**
+   * Requests per second refused with 429 for one identity (summed over the gateway's replicas)
+   * above which `MemosGatewayRateLimited` fires: a client held back for long, by a limit too low
+   * or by a runaway loop.
+   * @default 1
+   */
+  readonly rateLimitedPerSecondThreshold?: number;
+  /** @default Duration.minutes(10) */
+  readonly rateLimitedFor?: Duration;
   /** @default Duration.minutes(15) */
   readonly autoscalerAtMaximumFor?: Duration;
   /** @default Duration.minutes(10) */
@@ -164,6 +174,11 @@ export class MemosAlerts extends Construct {
       if (typeof value !== 'number' || !(value > 0 && value < 1)) invalidProp(this, property, value, 'a fraction between 0 and 1 exclusive, such as 0.05');
       return value as number;
     };
+    const positive = (property: keyof MemosAlertsOptions, fallback: number) => {
+      const value = props[property] ?? fallback;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) invalidProp(this, property, value, 'a positive number, such as 1');
+      return value as number;
+    };
     const duration = (property: keyof MemosAlertsOptions, fallback: Duration, min = Duration.minutes(1)) => {
       const value = props[property] ?? fallback;
       if (!(value instanceof Duration)) return invalidProp(this, property, value, 'a Duration, such as Duration.minutes(15)');
@@ -179,6 +194,8 @@ export class MemosAlerts extends Construct {
     const errorRatioFor = duration('errorRatioFor', Duration.minutes(5));
     const latencyTarget = duration('latencyP99Target', Duration.seconds(10), Duration.seconds(1));
     const latencyFor = duration('latencyFor', Duration.minutes(10));
+    const rateLimited = positive('rateLimitedPerSecondThreshold', 1);
+    const rateLimitedFor = duration('rateLimitedFor', Duration.minutes(10));
     const atMaxFor = duration('autoscalerAtMaximumFor', Duration.minutes(15));
     const metricMissingFor = duration('autoscalerMetricMissingFor', Duration.minutes(10));
     const notReadyFor = duration('workloadNotReadyFor', Duration.minutes(10));
@@ -242,6 +259,14 @@ export class MemosAlerts extends Construct {
             severity: 'warning',
             summary: `MemOS API p99 latency above ${latencyTarget.toHumanString()}`,
             description: `The 99th percentile of memos-api's response time through the gateway ${namespace}/${instance}-gateway has been above ${latencyTarget.toHumanString()} for ${latencyFor.toHumanString()}.`,
+          },
+          {
+            alert: 'MemosGatewayRateLimited',
+            expr: `sum by (namespace, identity) (rate(memos_gateway_rate_limited_total{${gateway}}[${window}])) > ${rateLimited}`,
+            for: rateLimitedFor,
+            severity: 'warning',
+            summary: `One identity gets more than ${rateLimited} 429/s from the MemOS gateway`,
+            description: `The gateway ${namespace}/${instance}-gateway has refused more than ${rateLimited} requests per second of {{ $labels.identity }} with 429 (over its rate limit) for ${rateLimitedFor.toHumanString()}.`,
           },
         ],
       },

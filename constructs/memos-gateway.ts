@@ -273,6 +273,11 @@ export class MemosGateway extends Construct {
   public readonly service: kplus.Service;
   /** The ELB Service. */
   public readonly elb: ElbService;
+  /**
+   * The headless Service of the ops port that the ServiceMonitor selects: prometheus-operator
+   * puts its name on the gateway's series as `service` (the dashboard filters on it).
+   */
+  public readonly metricsService: kplus.Service;
   /** Scrapes HAProxy's metrics and the latency histogram. */
   public readonly serviceMonitor: ServiceMonitor;
   /** Lets one pod go at a time. */
@@ -408,7 +413,7 @@ export class MemosGateway extends Construct {
 
     const namespace = Chart.of(this).namespace ?? 'default';
     const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
-    const metrics = new kplus.Service(this, 'Metrics', {
+    const metrics = this.metricsService = new kplus.Service(this, 'Metrics', {
       metadata: { name: `${name}-metrics`, labels: { ...labels, 'app.kubernetes.io/component': 'gateway-metrics' } },
       clusterIP: 'None',
       ports: [{ name: 'ops', port: OPS_PORT, targetPort: OPS_PORT }],

@@ -80,6 +80,26 @@ const CASES: Record<string, Case> = {
     fires: { input: latency(90, 10), at: '20m', labels: [{ namespace: 'memos' }] },
     quiet: { input: latency(999, 1), at: '20m', why: 'fewer than 1 % of requests are slow' },
   },
+  MemosGatewayRateLimited: {
+    fires: {
+      input: [
+        // 3 per second for dora over two replicas; 0.5 per second for erin.
+        { series: `memos_gateway_rate_limited_total{${gw('identity="dora"')}}`, values: '0+90x30' },
+        { series: `memos_gateway_rate_limited_total{${gw('identity="dora"').replace('memos-gateway-0', 'memos-gateway-1')}}`, values: '0+90x30' },
+        { series: `memos_gateway_rate_limited_total{${gw('identity="erin"')}}`, values: '0+30x30' },
+      ],
+      at: '20m',
+      labels: [{ namespace: 'memos', identity: 'dora' }],
+    },
+    quiet: {
+      input: [
+        { series: `memos_gateway_rate_limited_total{${gw('identity="dora"')}}`, values: '0+600x5 3000+0x25' },
+        { series: `memos_gateway_rate_limited_total{${gw('identity="erin"')}}`, values: '0+30x30' },
+      ],
+      at: '20m',
+      why: 'a burst of refusals that stopped, and a client under the threshold',
+    },
+  },
   MemosAutoscalerAtMaximum: {
     fires: {
       input: [

@@ -54,13 +54,14 @@ describe('MemosAlerts', () => {
 
   test('thresholds and durations come from the props', () => {
     const rules = alerts(synth({
-      queueBacklogThreshold: 5000, errorRatioThreshold: 0.01, latencyP99Target: Duration.seconds(30), volumeUsageThreshold: 0.9,
+      queueBacklogThreshold: 5000, errorRatioThreshold: 0.01, latencyP99Target: Duration.seconds(30), volumeUsageThreshold: 0.9, rateLimitedPerSecondThreshold: 2.5,
       backupMaxAge: Duration.hours(50), autoscalerAtMaximumFor: Duration.minutes(20), neo4jStoppedFor: Duration.hours(1),
     }));
     const by = (name: string) => rules.find((r) => r.alert === name);
     expect(by('MemosQueueBacklog').expr).toMatch(/> 5000$/);
     expect(by('MemosGatewayErrorRatio').expr).toMatch(/> 0\.01$/);
     expect(by('MemosGatewayLatencyP99').expr).toMatch(/> 30$/);
+    expect(by('MemosGatewayRateLimited').expr).toMatch(/> 2\.5$/);
     expect(by('MemosVolumeFilling').expr).toMatch(/> 0\.9$/);
     expect(by('MemosBackupTooOld').expr).toMatch(/> 180000$/);
     expect(by('MemosAutoscalerAtMaximum').for).toBe('20m');
@@ -74,6 +75,7 @@ describe('MemosAlerts', () => {
     ['queueBacklogThreshold', { queueBacklogThreshold: 0 }, /invalid queueBacklogThreshold 0; allowed: a number >= 1/],
     ['errorRatioThreshold', { errorRatioThreshold: 5 }, /invalid errorRatioThreshold 5; allowed: a fraction between 0 and 1/],
     ['volumeUsageThreshold', { volumeUsageThreshold: 1 }, /invalid volumeUsageThreshold 1/],
+    ['rateLimitedPerSecondThreshold', { rateLimitedPerSecondThreshold: 0 }, /invalid rateLimitedPerSecondThreshold 0; allowed: a positive number/],
     ['queueBacklogFor', { queueBacklogFor: Duration.seconds(10) }, /invalid queueBacklogFor "10 seconds"; allowed: a whole number of seconds, at least 1 minute/],
     ['latencyP99Target', { latencyP99Target: Duration.millis(1500) }, /invalid latencyP99Target/],
     ['backupMaxAge', { backupMaxAge: 3600 as any }, /invalid backupMaxAge 3600; allowed: a Duration/],

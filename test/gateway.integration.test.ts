@@ -414,20 +414,26 @@ for line in sys.stdin:
         const api = await freePort();
         const opsPort = await freePort();
         await startHaproxy(localConfig(limited, dir, { api, ops: opsPort, upstream }).config, `limited-${i}`, api, opsPort);
-        return api;
+        return { api, ops: opsPort };
       }));
+      const refusedOf = async (identity: string) => {
+        const bodies = await Promise.all(pair.map(async (p) => (await request(p.ops, 'GET', '/metrics/latency')).body));
+        return bodies.reduce((sum, b) => sum + Number(new RegExp(`^memos_gateway_rate_limited_total\\{identity="${identity}"\\} (\\d+)$`, 'm').exec(b)?.[1] ?? 0), 0);
+      };
       const token = rsaToken('dora');
       const body = JSON.stringify({ user_id: 'dora', query: 'q' });
       // The load balancer's round robin: alternate between the replicas, all within the same second.
       const responses = await Promise.all(Array.from({ length: 60 }, (_, i) =>
-        request(pair[i % 2], 'POST', '/product/search', { headers: { ...bearer(token), ...json }, body })));
+        request(pair[i % 2].api, 'POST', '/product/search', { headers: { ...bearer(token), ...json }, body })));
       const accepted = responses.filter((r) => r.status === 200).length;
       const limitedOut = responses.filter((r) => r.status === 429);
       expect(accepted).toBe(20);
       expect(limitedOut).toHaveLength(40);
       expect(limitedOut.every((r) => r.headers['retry-after'] === '1')).toBe(true);
       // A client steadily over the limit still gets the limit: refused requests do not count.
-      const steady = pair[0];
+      // Each refusal is counted for its identity, on the replica that refused it.
+      expect(await refusedOf('dora')).toBe(40);
+      const steady = pair[0].api;
       const token2 = rsaToken('frank');
       const body2 = JSON.stringify({ user_id: 'frank' });
       // 15 requests a second, evenly spaced, for 3 seconds, against 10 a second on one replica.
@@ -438,9 +444,13 @@ for line in sys.stdin:
       // About the limit each second (HAProxy's rate is a sliding estimate over the last second).
       expect(admitted).toBeGreaterThanOrEqual(25);
       expect(admitted).toBeLessThanOrEqual(35);
+      expect(await refusedOf('frank')).toBe(45 - admitted);
+      const exposition = (await request(pair[0].ops, 'GET', '/metrics/latency')).body;
+      expect(exposition).toContain('# TYPE memos_gateway_rate_limited_total counter');
       // Another identity has its own budget.
-      const other = await request(pair[0], 'POST', '/product/search', { headers: { ...bearer(rsaToken('erin')), ...json }, body: JSON.stringify({ user_id: 'erin' }) });
+      const other = await request(pair[0].api, 'POST', '/product/search', { headers: { ...bearer(rsaToken('erin')), ...json }, body: JSON.stringify({ user_id: 'erin' }) });
       expect(other.status).toBe(200);
+      expect(await refusedOf('erin')).toBe(0);
     }, 30000);
   });
 });
@@ -450,7 +460,7 @@ describe('the gateway construct', () => {
     const chart = new MemosChart(Testing.app(), 'test', { size: MemosSize.SMALL, gateway: ApiGateway.haproxy({ requestsPerSecond: 1000, replicas: 3 }) });
     const gateway = chart.stack.gateway as MemosGateway;
     expect(gateway.requestsPerSecondPerReplica).toBe(334);
-    expect(gateway.haproxyConfig).toContain('if { sc_gpc0_rate(0) ge 334 }');
+    expect(gateway.haproxyConfig).toContain('acl over_rate sc_gpc0_rate(0) ge 334');
   });
 
   test('routes are configurable', () => {

@@ -90,6 +90,7 @@ describe('MemosChart', () => {
       ...['default-deny', 'gateway', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
         .map((name) => `NetworkPolicy/memos-prod/memos-${name}`),
       'PrometheusRule/monitoring/memos-prod-memos-alerts',
+      'ConfigMap/monitoring/memos-prod-memos-dashboard',
     ]);
   });
 
