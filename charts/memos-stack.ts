@@ -433,6 +433,7 @@ export class MemosStack extends Construct {
       instance,
       monitoringNamespace: props.monitoringNamespace,
       monitoringLabels: props.alerts?.monitoringLabels ?? props.monitoring?.monitoringLabels,
+      qdrantNodes: this.qdrant?.replicas,
       // What the consumers drain in 15 minutes at the autoscaler's maximum.
       queueBacklogThreshold: props.alerts?.queueBacklogThreshold ?? Math.max(1, Math.ceil(this.queueCapacity.capacityAtMaxPerSecond * 15 * 60)),
     }));

@@ -5,7 +5,7 @@ import { QUEUE_IN_FLIGHT_RECORD } from './queue-depth-metric';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { CCE_MONITORING_NAMESPACE } from '../src/cce';
 import { componentLabels } from '../src/kubernetes';
-import { invalidProp, requireDnsLabel } from '../src/validation';
+import { invalidProp, requireDnsLabel, requireInteger } from '../src/validation';
 
 /** Where the runbook lives: every alert's `runbook_url` is `<this>#<alert name lowercased>`. */
 export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/memos-cce/cdk8s-memos-cce/blob/main/docs/alerts.md';
@@ -20,6 +20,7 @@ const MEMOS_ALERT_NAMES = [
   'MemosAutoscalerAtMaximum',
   'MemosAutoscalerMetricMissing',
   'MemosStatefulSetNotReady',
+  'MemosQdrantPeersMissing',
   'MemosDeploymentNotAvailable',
   'MemosVolumeFilling',
   'MemosPodCrashLooping',
@@ -124,6 +125,13 @@ export interface MemosAlertsProps extends MemosAlertsOptions {
    * @default 'monitoring'
    */
   readonly monitoringNamespace?: string;
+  /**
+   * Nodes of the stack's Qdrant cluster (`Qdrant.replicas`): `MemosQdrantPeersMissing` fires
+   * when a node's Raft configuration holds fewer peers, as after a node bootstrapped a cluster of
+   * its own.
+   * @default 1 - the alert cannot fire
+   */
+  readonly qdrantNodes?: number;
 }
 
 interface AlertSpec {
@@ -194,6 +202,7 @@ export class MemosAlerts extends Construct {
     const errorRatioFor = duration('errorRatioFor', Duration.minutes(5));
     const latencyTarget = duration('latencyP99Target', Duration.seconds(10), Duration.seconds(1));
     const latencyFor = duration('latencyFor', Duration.minutes(10));
+    const qdrantNodes = props.qdrantNodes === undefined ? 1 : requireInteger(this, 'qdrantNodes', props.qdrantNodes, 1, 100);
     const rateLimited = positive('rateLimitedPerSecondThreshold', 1);
     const rateLimitedFor = duration('rateLimitedFor', Duration.minutes(10));
     const atMaxFor = duration('autoscalerAtMaximumFor', Duration.minutes(15));
@@ -303,6 +312,16 @@ export class MemosAlerts extends Construct {
             severity: 'critical',
             summary: 'StatefulSet {{ $labels.statefulset }} has pods not ready',
             description: `The store ${namespace}/{{ $labels.statefulset }} has had fewer ready pods than replicas for ${notReadyFor.toHumanString()}.`,
+          },
+          {
+            alert: 'MemosQdrantPeersMissing',
+            // Qdrant's cluster_peers_total: the peers in this node's Raft configuration (dead ones
+            // included; those show as pods not ready).
+            expr: `min by (namespace) (cluster_peers_total{${ns},service="${instance}-qdrant-headless"}) < ${qdrantNodes}`,
+            for: notReadyFor,
+            severity: 'critical',
+            summary: `A Qdrant node knows fewer than ${qdrantNodes} peers`,
+            description: `A node of ${namespace}/${instance}-qdrant has had fewer than ${qdrantNodes} peers in its Raft configuration for ${notReadyFor.toHumanString()}: it did not join the cluster, or a peer was removed.`,
           },
           {
             alert: 'MemosDeploymentNotAvailable',

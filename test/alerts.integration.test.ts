@@ -21,10 +21,10 @@ jest.setTimeout(60000);
 const missing = missingFor('alerts.integration.test.ts (the alert rules, evaluated by promtool)', [debianTool('promtool')]);
 const temporaryFolder = temporaryFolders();
 
-function synth(options: MemosAlertsOptions = {}): any {
+function synth(options: MemosAlertsOptions = {}, stack: { qdrantNodes?: number } = {}): any {
   const app = new App();
   const chart = new Chart(app, 'memos', { namespace: 'memos' });
-  new MemosAlerts(chart, 'Alerts', { instance: 'memos', ...options });
+  new MemosAlerts(chart, 'Alerts', { instance: 'memos', ...options, ...stack });
   return Testing.synth(chart).find((o) => o.kind === 'PrometheusRule');
 }
 
@@ -45,6 +45,7 @@ const latency = (fast: number, slow: number) => ['0.5', '1', '10', '30', '+Inf']
   series: `memos_gateway_upstream_latency_seconds_bucket{${gw(`code="2xx",le="${le}"`)}}`,
   values: `0+${Number(le) <= 1 ? (le === '1' ? fast : 0) : le === '10' ? fast : fast + slow}x30`,
 }));
+const qdrant = (node: number) => `namespace="memos",service="memos-qdrant-headless",job="memos-qdrant-headless",pod="memos-qdrant-${node}",instance="10.0.1.${node}:6333"`;
 const queueLabels = { namespace: 'memos', memos_instance: 'memos' };
 
 const CASES: Record<string, Case> = {
@@ -153,6 +154,24 @@ const CASES: Record<string, Case> = {
       ],
       at: '15m',
       why: 'a rolling restart: one pod not ready for 5 minutes',
+    },
+  },
+  MemosQdrantPeersMissing: {
+    fires: {
+      input: [
+        // The third node bootstrapped a cluster of its own.
+        ...[3, 3, 1].map((peers, i) => ({ series: `cluster_peers_total{${qdrant(i)}}`, values: `${peers}x30` })),
+      ],
+      at: '15m',
+      labels: [{ namespace: 'memos' }],
+    },
+    quiet: {
+      input: [
+        ...[3, 3, 3].map((peers, i) => ({ series: `cluster_peers_total{${qdrant(i)}}`, values: `${peers}x30` })),
+        { series: 'cluster_peers_total{namespace="other",service="memos-qdrant-headless",pod="memos-qdrant-0"}', values: '1x30' },
+      ],
+      at: '15m',
+      why: 'every node knows the 3 peers; a lone node only in another namespace',
     },
   },
   MemosDeploymentNotAvailable: {
@@ -270,7 +289,7 @@ const CASES: Record<string, Case> = {
 
 (missing ? describe.skip : describe)('alert rules, evaluated by promtool', () => {
   const promtool = onPath('promtool')!;
-  const rule = synth();
+  const rule = synth({}, { qdrantNodes: 3 });
   const rules: any[] = rule.spec.groups.flatMap((g: any) => g.rules);
   let dir = '';
   beforeAll(() => {

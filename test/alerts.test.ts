@@ -75,6 +75,7 @@ describe('MemosAlerts', () => {
     ['queueBacklogThreshold', { queueBacklogThreshold: 0 }, /invalid queueBacklogThreshold 0; allowed: a number >= 1/],
     ['errorRatioThreshold', { errorRatioThreshold: 5 }, /invalid errorRatioThreshold 5; allowed: a fraction between 0 and 1/],
     ['volumeUsageThreshold', { volumeUsageThreshold: 1 }, /invalid volumeUsageThreshold 1/],
+    ['qdrantNodes', { qdrantNodes: 0 }, /invalid qdrantNodes 0; allowed: an integer/],
     ['rateLimitedPerSecondThreshold', { rateLimitedPerSecondThreshold: 0 }, /invalid rateLimitedPerSecondThreshold 0; allowed: a positive number/],
     ['queueBacklogFor', { queueBacklogFor: Duration.seconds(10) }, /invalid queueBacklogFor "10 seconds"; allowed: a whole number of seconds, at least 1 minute/],
     ['latencyP99Target', { latencyP99Target: Duration.millis(1500) }, /invalid latencyP99Target/],

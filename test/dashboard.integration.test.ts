@@ -1,5 +1,5 @@
 /**
- * The stack's Grafana dashboard (constructs/memos-dashboard.ts): its JSON shape, its props, every
+ * The queries of the stack's Grafana dashboard (constructs/memos-dashboard.ts) and alert rules: every
  * PromQL expression parsed by the real promtool (Debian: prometheus), and every metric it names
  * found in a catalogue of what the stack deploys, each entry with its source:
  * - haproxy_frontend_*: HAProxy 2.6's Prometheus exporter, scraped here from the real haproxy binary
@@ -113,6 +113,8 @@ function get(port: number, target: string): Promise<{ status: number; body: stri
     for (const group of rules.spec.groups) for (const rule of group.rules) if (rule.record) catalogue[rule.record] = 'QueueDepthMetric recording rule';
     // Cited: kube-state-metrics docs/metrics/workload/*.md.
     for (const name of [
+      'kube_horizontalpodautoscaler_status_condition', 'kube_job_status_failed', 'kube_pod_container_status_last_terminated_reason',
+      'kube_pod_container_status_restarts_total', 'kube_pod_container_status_waiting_reason',
       'kube_horizontalpodautoscaler_status_current_replicas', 'kube_horizontalpodautoscaler_spec_min_replicas', 'kube_horizontalpodautoscaler_spec_max_replicas',
       'kube_deployment_status_replicas_available', 'kube_deployment_spec_replicas',
       'kube_statefulset_status_replicas_ready', 'kube_statefulset_replicas', 'kube_cronjob_status_last_successful_time',
@@ -120,6 +122,10 @@ function get(port: number, target: string): Promise<{ status: number; body: stri
     // Cited: Qdrant's monitoring guide (qdrant.tech/documentation/guides/monitoring): REST counters and,
     // since v1.8, the response-time histogram (the stack runs v1.19).
     for (const name of ['rest_responses_total', 'rest_responses_duration_seconds_bucket']) catalogue[name] = 'Qdrant /metrics (REST responses)';
+    // Cited: Qdrant src/common/metrics.rs (ClusterStatusTelemetry): the peers of the node's Raft configuration.
+    catalogue.cluster_peers_total = 'Qdrant /metrics (cluster status)';
+    // redis_exporter, as the queue-depth ServiceMonitor keeps them (run for real in queue-depth.integration.test.ts).
+    for (const name of ['redis_up', 'redis_stream_length', 'redis_stream_group_messages_pending']) catalogue[name] = 'redis_exporter (QueueDepthMetric)';
     // Cited: the kubelet's volume stats collector.
     for (const name of ['kubelet_volume_stats_used_bytes', 'kubelet_volume_stats_capacity_bytes']) catalogue[name] = 'kubelet (pkg/kubelet/metrics/collectors/volume_stats.go)';
     // Cited: text-embeddings-inference router/src/lib.rs and prometheus.rs.
@@ -164,6 +170,15 @@ function get(port: number, target: string): Promise<{ status: number; body: stri
 
   test('every metric the dashboard names is in the catalogue of what the stack deploys', () => {
     expect(uncatalogued(exprs, catalogue)).toEqual([]);
+  });
+
+  test('every metric the alerts and recording rules of each environment name is in the catalogue too', () => {
+    const rules = ENVIRONMENTS.flatMap((e) => parseManifests(rendered.get(e.name)!.yaml).filter((o) => o.kind === 'PrometheusRule'));
+    const ruleExprs = rules.flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules.map((rule: any) => String(rule.expr))));
+    expect(ruleExprs.length).toBeGreaterThan(40);
+    // Recording rules name their outputs: those are produced by the stack too.
+    for (const r of rules) for (const g of r.spec.groups) for (const rule of g.rules) if (rule.record) catalogue[rule.record] = 'recording rule';
+    expect(uncatalogued(ruleExprs, catalogue)).toEqual([]);
   });
 
   test('a metric the stack does not produce is caught', () => {
