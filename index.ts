@@ -15,6 +15,7 @@ export * from './src/node-pools';
 export * from './src/capacity-plan';
 export * from './src/prices';
 export * from './src/backup';
+export * from './src/pod-overrides';
 export * from './constructs/memos-config';
 export * from './constructs/memos-server';
 export * from './constructs/memos-api';

@@ -8,6 +8,7 @@ import { ApiService } from '../constructs/memos-api';
 import { QueueDepthMetricOptions } from '../constructs/queue-depth-metric';
 import { MemosAlertsOptions } from '../constructs/memos-alerts';
 import { MemosDashboardOptions } from '../constructs/memos-dashboard';
+import { PodOverrides } from '../src/pod-overrides';
 import { NpuNodePool } from '../src/cce';
 import { NodePool } from '../src/node-pools';
 import { Credentials } from '../src/credentials';
@@ -16,6 +17,38 @@ import { ZoneSpread } from '../src/kubernetes';
 import { MemosLlmSettings } from '../src/memos-settings';
 
 /** The props of {@link MemosStack} and the option groups they are made of. */
+
+/**
+ * Additions to the pods of each of the stack's workloads ({@link PodOverrides}: tolerations, node
+ * affinity, priority class, env, volumes, sidecars, labels, annotations). Each is merged with what
+ * the stack sets (a node pool's tolerations, an NPU pool's node affinity).
+ */
+export interface MemosPodOverrides {
+  /** memos-api. @default - none */
+  readonly api?: PodOverrides;
+  /** memos-scheduler. @default - none */
+  readonly scheduler?: PodOverrides;
+  /** The HAProxy gateway. @default - none */
+  readonly gateway?: PodOverrides;
+  /** The queue-depth exporter. @default - none */
+  readonly queueExporter?: PodOverrides;
+  /** The in-cluster Qdrant. @default - none */
+  readonly qdrant?: PodOverrides;
+  /** The in-cluster Neo4j. @default - none */
+  readonly neo4j?: PodOverrides;
+  /** Every in-cluster Milvus workload (standalone, or each role; not its etcd). @default - none */
+  readonly milvus?: PodOverrides;
+  /** Milvus's etcd members. @default - none */
+  readonly milvusEtcd?: PodOverrides;
+  /** The in-cluster Redis. @default - none */
+  readonly redis?: PodOverrides;
+  /** The embedding server. @default - none */
+  readonly embedding?: PodOverrides;
+  /** The reranker server. @default - none */
+  readonly reranker?: PodOverrides;
+  /** Every backup CronJob (and the Neo4j backup guard). @default - none */
+  readonly backups?: PodOverrides;
+}
 
 /** Names of existing PriorityClasses for the stack's pods. */
 export interface MemosPriorityClasses {
@@ -332,6 +365,13 @@ export interface MemosStackProps {
    * @default - the dashboard with that label only
    */
   readonly dashboard?: MemosDashboardOptions;
+  /**
+   * Escape hatches for the pods of each workload: tolerations for a tainted pool, node affinity,
+   * a priority class, env, volumes (a CSI secrets mount), sidecars (a log shipper), labels and
+   * annotations, without JSON patches.
+   * @default - none
+   */
+  readonly pods?: MemosPodOverrides;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BackupPlan, BackupStore } from './backup-plan';
 import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
-import { MemosPriorityClasses, MemosSettings, MemosStackProps } from './memos-stack-props';
+import { MemosPodOverrides, MemosPriorityClasses, MemosSettings, MemosStackProps } from './memos-stack-props';
 import { ExternalNetworks, NetworkIsolation } from './network-isolation';
 import { NetworkPolicies } from '../constructs/network-policies';
 import { Connections, NetworkPort, requireCidrs, tcp, urlPort } from '../src/network';
@@ -35,6 +35,7 @@ import { NodePool, requireNodePools } from '../src/node-pools';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { TlsCertificate } from '../src/tls';
 import { collectImages, StackImage } from '../src/images';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { componentLabels, nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, setPriorityClass, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
 import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_HTTP_PORT, MEMOS_QDRANT_COLLECTION } from '../src/memos';
@@ -412,6 +413,9 @@ export class MemosStack extends Construct {
     this.networkPolicies = this.isolate(props, storage, embedder, reranker, milvusDeployment);
     this.prioritize(priorityClasses);
     if (nodePools.length > 0) this.placeOnPools(nodePools, props);
+    // After the stack's own placement and priorities (the overrides merge with or win over them),
+    // before images are collected (a sidecar's is mirrored too) and ephemeral storage bounded.
+    this.applyPodOverrides(props.pods);
     requireNamesFit(this, 'instance', instance);
     // Last: every workload exists now.
     this.images = collectImages(this, 'imageMirror', props.imageMirror);
@@ -650,6 +654,30 @@ export class MemosStack extends Construct {
   }
 
   /** Pins every workload to its pool and checks at synth that the stack fits them. */
+  private applyPodOverrides(pods: MemosPodOverrides | undefined): void {
+    if (pods === undefined) return;
+    const settings = Object.keys(this.config.settings);
+    const apply = (key: keyof MemosPodOverrides, workloads: (kplus.AbstractPod | undefined)[], managedEnv: string[] = []) => {
+      const overrides = pods[key];
+      if (overrides === undefined) return;
+      const present = workloads.filter((w): w is kplus.AbstractPod => w !== undefined);
+      if (present.length === 0) invalidProp(this, `pods.${key}`, Object.keys(overrides), `overrides only for workloads the stack runs: it runs no ${key}`);
+      for (const workload of present) applyPodOverrides(this, `pods.${key}`, workload, overrides, { managedEnv });
+    };
+    apply('api', [this.api.deployment], settings);
+    apply('scheduler', [this.scheduler.deployment], settings);
+    apply('gateway', [this.gateway?.deployment]);
+    apply('queueExporter', [this.queueDepth.exporter]);
+    apply('qdrant', [this.qdrant?.statefulSet]);
+    apply('neo4j', [this.neo4j?.statefulSet]);
+    apply('milvus', Object.values(this.milvus?.workloads ?? {}) as kplus.AbstractPod[]);
+    apply('milvusEtcd', [this.milvus?.etcd?.statefulSet]);
+    apply('redis', [this.redis?.statefulSet]);
+    apply('embedding', [this.embedding?.deployment]);
+    apply('reranker', [this.reranker?.deployment]);
+    apply('backups', [this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.neo4jBackup?.guard, this.milvusBackup?.cronJob, this.redisBackup?.cronJob]);
+  }
+
   private placeOnPools(nodePools: NodePool[], props: MemosStackProps): void {
     const placement = props.placement ?? {};
     const byName = new Map(nodePools.map((p) => [p.name, p]));

@@ -4,10 +4,11 @@ import { Construct } from 'constructs';
 import { AcceleratorType, ModelAccelerator } from './model-accelerator';
 import { ModelWeights, mountModelWeights } from './model-weights';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { applyPodOverrides, PodOverrides } from '../src/pod-overrides';
 import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels } from '../src/cce';
 import { Credentials, requireCredentials } from '../src/credentials';
 import {
-  addAffinity, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
+  addAffinity, addTolerations, addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
   requireNodePool, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, MonitoredProps, selectPods, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { knownModel } from '../src/memos';
@@ -156,6 +157,12 @@ export interface EmbeddingServerProps extends EmbeddingServerOptions, MonitoredP
    * @default ['default-secret'] (created by CCE for SWR)
    */
   readonly imagePullSecrets?: string[];
+  /**
+   * Additions to the pods (tolerations, node affinity, priority class, env, volumes, sidecars,
+   * labels, annotations), merged with what the construct sets.
+   * @default - none
+   */
+  readonly pod?: PodOverrides;
 }
 
 /**
@@ -354,12 +361,12 @@ export class EmbeddingServer extends Construct {
         requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: CceNodeLabels.NPU, operator: 'Exists' }] }] },
       });
       if (pool.taints?.length) {
-        api.addJsonPatch(JsonPatch.add('/spec/template/spec/tolerations', pool.taints.map((t, i) => ({
+        addTolerations(this.deployment, pool.taints.map((t, i) => ({
           key: requireNonEmpty(this, `accelerator.pool.taints[${i}].key`, t.key),
           operator: t.value === undefined ? 'Exists' : 'Equal',
           ...(t.value === undefined ? {} : { value: t.value }),
           effect: requireEnum(this, `accelerator.pool.taints[${i}].effect`, t.effect, kplus.TaintEffect),
-        }))));
+        })));
       }
     } else {
       const maxReplicas = requireInteger(this, 'maxReplicas', props.maxReplicas ?? 6, replicas, 100);
@@ -392,6 +399,7 @@ export class EmbeddingServer extends Construct {
         endpoints: [{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
       },
     });
+    applyPodOverrides(this, 'pod', this.deployment, props.pod);
   }
 }
 

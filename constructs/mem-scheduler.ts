@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { consumerSettings, MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, ZoneSpread } from '../src/kubernetes';
 import { Connections } from '../src/network';
@@ -131,5 +132,6 @@ export class MemScheduler extends Construct {
     setImagePullSecrets(this, this.deployment, props.imagePullSecrets ?? [CCE_SWR_PULL_SECRET]);
     spreadAcrossZones(this.deployment, this.selectorLabels, zoneSpread);
     if (this.replicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
+    applyPodOverrides(this, 'pod', this.deployment, props.pod);
   }
 }

@@ -5,6 +5,7 @@ import { ElbService, ElbServiceOptions } from './elb-service';
 import { MemosConfig } from './memos-config';
 import { addMemosServerContainer, DEFAULT_MEMOS_IMAGE, MEMOS_EPHEMERAL_STORAGE, memosWorkloadProps } from './memos-server';
 import { QueueDepthMetric } from './queue-depth-metric';
+import { applyPodOverrides, PodOverrides } from '../src/pod-overrides';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { addDisruptionBudget, componentLabels, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, selectPods } from '../src/kubernetes';
 import { MEMOS_HEALTH_PATH, MEMOS_HTTP_PORT } from '../src/memos';
@@ -121,6 +122,12 @@ export interface MemosApiProps {
    * @default Duration.seconds(60)
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Additions to the pods (tolerations, node affinity, priority class, env, volumes, sidecars,
+   * labels, annotations), merged with what the construct sets.
+   * @default - none
+   */
+  readonly pod?: PodOverrides;
 }
 
 /**
@@ -243,6 +250,7 @@ export class MemosApi extends Construct {
     // One pod at a time through drains and upgrades. With a single pod a budget would either
     // block node drains forever or protect nothing, so none is created.
     if (minReplicas >= 2) this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector: this.selectorLabels });
+    applyPodOverrides(this, 'pod', this.deployment, props.pod);
   }
 
   private addAutoscaler(autoscaling: MemosApiAutoscaling, consumesQueue: boolean, labels: { [key: string]: string }): kplus.HorizontalPodAutoscaler {

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ElbService, ElbServiceOptions } from './elb-service';
 import { GATEWAY_HEALTH_PATH, GATEWAY_LIVE_PATH, GATEWAY_PATHS, gatewayFiles, IDENTITY_PATTERN, renderGatewayConfig, RenderedRoute } from './gateway-config';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, httpProbe, MonitoredProps,
@@ -428,6 +429,7 @@ export class MemosGateway extends Construct {
         endpoints: ['/metrics', '/metrics/latency'].map((path) => ({ port: 'ops', path, interval: '30s', scrapeTimeout: '10s' })),
       },
     });
+    applyPodOverrides(this, 'pod', this.deployment, props.pod);
   }
 
   private jwtSettings(jwt: JwtAuthentication): NonNullable<Parameters<typeof renderGatewayConfig>[0]['jwt']> {

@@ -9,6 +9,7 @@ import { distributedRoles, Role, standaloneRole } from './milvus-roles';
 import { MilvusMode, MilvusObjectStorage, MilvusTopology } from './milvus-topology';
 import { EtcdCluster } from './etcd-cluster';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
@@ -315,6 +316,8 @@ export class Milvus extends Construct {
         }],
       },
     });
+    // Every Milvus workload (its etcd members are the etcd cluster's).
+    for (const workload of Object.values(this.workloads)) applyPodOverrides(this, 'pod', workload as kplus.AbstractPod, props.pod);
   }
 
   private addComponent(role: Role, env: Record<string, kplus.EnvValue>, kind: 'deployment' | 'statefulset'): PodWorkload {

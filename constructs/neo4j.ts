@@ -2,6 +2,7 @@ import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
@@ -354,6 +355,7 @@ export class Neo4j extends Construct {
         },
       });
     }
+    applyPodOverrides(this, 'pod', this.statefulSet, props.pod);
   }
 
   /**

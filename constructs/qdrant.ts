@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import {
   ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials, ServiceMonitorSpecEndpointsScheme, ServiceMonitorSpecEndpointsTlsConfig,
 } from '../imports/servicemonitor-monitoring.coreos.com';
+import { applyPodOverrides } from '../src/pod-overrides';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
@@ -389,5 +390,6 @@ export class Qdrant extends Construct {
         }],
       },
     });
+    applyPodOverrides(this, 'pod', this.statefulSet, props.pod);
   }
 }

@@ -1,6 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { applyPodOverrides, PodOverrides } from '../src/pod-overrides';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
@@ -52,6 +53,12 @@ export interface RedisServerProps extends RedisServerOptions {
    * @default ['default-secret'] (created by CCE for SWR)
    */
   readonly imagePullSecrets?: string[];
+  /**
+   * Additions to the pods (tolerations, node affinity, priority class, env, volumes, sidecars,
+   * labels, annotations), merged with what the construct sets.
+   * @default - none
+   */
+  readonly pod?: PodOverrides;
 }
 
 /**
@@ -192,5 +199,6 @@ export class RedisServer extends Construct {
       template: evsVolumeClaimTemplate(this, 'storage', DATA_CLAIM_TEMPLATE, props.storage ?? {}, Size.gibibytes(10), labels),
       mountPath: DATA_DIR,
     }]);
+    applyPodOverrides(this, 'pod', this.statefulSet, props.pod);
   }
 }

@@ -3,6 +3,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { CceNodeLabels } from './cce';
+import type { PodOverrides } from './pod-overrides';
 import { invalidProp, requireDnsLabel, requireDnsSubdomain } from './validation';
 
 /**
@@ -184,24 +185,81 @@ export function requireSeparateNodes(workload: PodWorkload, selector: Record<str
 }
 
 /** The pod affinity of each workload, as patched so far (kplus has no API for required anti-affinity by label). */
-const AFFINITIES = new WeakMap<PodWorkload, Record<string, unknown>>();
+const AFFINITIES = new WeakMap<kplus.AbstractPod, Record<string, any>>();
+const TOLERATIONS = new WeakMap<kplus.AbstractPod, Record<string, unknown>[]>();
 
 /**
  * Sets one kind of affinity (`nodeAffinity`, `podAffinity`, `podAntiAffinity`) on the pod, next to
  * the kinds other helpers set: one patch owns the `affinity` object and each call adds its part,
- * so two features never overwrite each other. Setting the same kind twice is a bug.
+ * so two features never overwrite each other. A second node affinity is merged with the first
+ * ({@link mergeNodeAffinity}); setting a pod (anti-)affinity twice is a bug.
  * @internal
  */
-export function addAffinity(workload: PodWorkload, kind: 'nodeAffinity' | 'podAffinity' | 'podAntiAffinity', value: unknown): void {
+export function addAffinity(workload: kplus.AbstractPod, kind: 'nodeAffinity' | 'podAffinity' | 'podAntiAffinity', value: any): void {
   let affinity = AFFINITIES.get(workload);
   if (!affinity) {
     affinity = {};
     AFFINITIES.set(workload, affinity);
     // The patch holds this object; parts added later are in it when the patch is applied.
-    ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/affinity', affinity));
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/affinity`, affinity));
+  }
+  if (kind === 'nodeAffinity' && affinity.nodeAffinity !== undefined) {
+    affinity.nodeAffinity = mergeNodeAffinity(affinity.nodeAffinity, value);
+    return;
   }
   if (kind in affinity) throw new Error(`${workload.node.path}: ${kind} is set twice`);
   affinity[kind] = value;
+}
+
+/**
+ * Two node affinities that must both hold: the required terms are ANDed (each pair of terms
+ * becomes one term with the expressions and fields of both, since terms are ORed within one
+ * affinity), the preferred terms are added up.
+ * @internal
+ */
+export function mergeNodeAffinity(a: any, b: any): any {
+  const required = (x: any): any[] | undefined => x?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const ra = required(a);
+  const rb = required(b);
+  const terms = ra && rb
+    ? ra.flatMap((ta: any) => rb.map((tb: any) => {
+      const matchExpressions = [...(ta.matchExpressions ?? []), ...(tb.matchExpressions ?? [])];
+      const matchFields = [...(ta.matchFields ?? []), ...(tb.matchFields ?? [])];
+      return { ...(matchExpressions.length ? { matchExpressions } : {}), ...(matchFields.length ? { matchFields } : {}) };
+    }))
+    : ra ?? rb;
+  const preferred = [...(a?.preferredDuringSchedulingIgnoredDuringExecution ?? []), ...(b?.preferredDuringSchedulingIgnoredDuringExecution ?? [])];
+  return {
+    ...(terms ? { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } : {}),
+    ...(preferred.length ? { preferredDuringSchedulingIgnoredDuringExecution: preferred } : {}),
+  };
+}
+
+/**
+ * Adds tolerations to the pod, after those other features added: one patch owns the list, so a
+ * node pool's taints and a user's tolerations both end up in it. An identical toleration is kept once.
+ * @internal
+ */
+export function addTolerations(workload: kplus.AbstractPod, tolerations: readonly Record<string, unknown>[]): void {
+  let list = TOLERATIONS.get(workload);
+  if (!list) {
+    list = [];
+    TOLERATIONS.set(workload, list);
+    ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/tolerations`, list));
+  }
+  for (const t of tolerations) {
+    if (!list.some((existing) => JSON.stringify(existing) === JSON.stringify(t))) list.push(t);
+  }
+}
+
+/** The tolerations of a node pool's taints. */
+function taintTolerations(taints: readonly { key: string; value?: string; effect: string }[]): Record<string, unknown>[] {
+  return taints.map((t) => ({
+    key: t.key,
+    operator: t.value === undefined ? 'Exists' : 'Equal',
+    ...(t.value === undefined ? {} : { value: t.value }),
+    effect: t.effect,
+  }));
 }
 
 /**
@@ -238,14 +296,7 @@ export function podSpecPath(workload: kplus.AbstractPod): string {
  */
 export function placeOnNodePool(scope: IConstruct, workload: PodWorkload | kplus.Job | kplus.CronJob, pool: { readonly name: string; readonly taints?: { key: string; value?: string; effect: string }[] }): void {
   requireNodePool(scope, workload, pool.name);
-  if (pool.taints?.length) {
-    ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/tolerations`, pool.taints.map((t) => ({
-      key: t.key,
-      operator: t.value === undefined ? 'Exists' : 'Equal',
-      ...(t.value === undefined ? {} : { value: t.value }),
-      effect: t.effect,
-    }))));
-  }
+  if (pool.taints?.length) addTolerations(workload, taintTolerations(pool.taints));
 }
 
 /**
@@ -277,6 +328,12 @@ export interface WorkloadPlacementProps {
    * @default ['default-secret'] (created by CCE for SWR)
    */
   readonly imagePullSecrets?: string[];
+  /**
+   * Additions to the pods (tolerations, node affinity, priority class, env, volumes, sidecars,
+   * labels, annotations), merged with what the construct sets.
+   * @default - none
+   */
+  readonly pod?: PodOverrides;
 }
 
 /** Where the monitoring objects of a workload go. */

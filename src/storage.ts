@@ -78,6 +78,17 @@ export function evsVolumeClaimTemplate(scope: IConstruct, property: string, name
   };
 }
 
+const CLAIM_MOUNTS = new WeakMap<kplus.StatefulSet, { name: string; mountPath: string; containerIndex: number }[]>();
+
+/**
+ * The volume claim templates of a StatefulSet and where they are mounted (kplus does not see
+ * them: they are JSON patches).
+ * @internal
+ */
+export function claimMounts(statefulSet: kplus.AbstractPod): { name: string; mountPath: string; containerIndex: number }[] {
+  return statefulSet instanceof kplus.StatefulSet ? CLAIM_MOUNTS.get(statefulSet) ?? [] : [];
+}
+
 /**
  * Gives a StatefulSet a per-pod volume (cdk8s-plus-28 has no volumeClaimTemplates: pitfall 2)
  * mounted at `mountPath` in container `containerIndex`. The container must already mount at
@@ -86,6 +97,7 @@ export function evsVolumeClaimTemplate(scope: IConstruct, property: string, name
  */
 export function addVolumeClaimTemplates(statefulSet: kplus.StatefulSet, claims: { template: ReturnType<typeof evsVolumeClaimTemplate>; mountPath: string; containerIndex?: number }[]): void {
   const api = ApiObject.of(statefulSet);
+  CLAIM_MOUNTS.set(statefulSet, [...claimMounts(statefulSet), ...claims.map((c) => ({ name: c.template.metadata.name, mountPath: c.mountPath, containerIndex: c.containerIndex ?? 0 }))]);
   api.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', claims.map((c) => c.template)));
   for (const claim of claims) {
     api.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${claim.containerIndex ?? 0}/volumeMounts/-`, { name: claim.template.metadata.name, mountPath: claim.mountPath }));
