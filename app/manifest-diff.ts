@@ -374,6 +374,7 @@ function statefulSetVolumeChange(ctx: Context, change: FieldChange, add: Add): v
     const to = quantity(change.after);
     if (from !== undefined && to !== undefined && to > from) {
       add(path, `Kubernetes rejects any change to a StatefulSet's volumeClaimTemplates (volume '${template.item}' grows ${String(change.before)} → ${String(change.after)}).`, [
+        `# \`npm run grow-volumes\` writes these steps as a script, each PVC by name (docs/upgrades.md#growing-a-volume); by hand:`,
         `# 1. Grow each existing PVC (EVS disks expand online; the pods keep running):`,
         `${kubectl(ctx.ns, 'get pvc -o name')} | grep -E '^persistentvolumeclaim/${template.item}-${ctx.name}-[0-9]+$' \\`,
         `  | xargs -I{} ${kubectl(ctx.ns, `patch {} --type merge -p '{"spec":{"resources":{"requests":{"storage":"${String(change.after)}"}}}}'`)}`,
