@@ -1,4 +1,5 @@
 // Type-only: resolves the {@link Neo4j} references below for the docs; nothing is imported at run time.
+import { Duration } from 'cdk8s';
 import type { Neo4j } from './neo4j';
 import { PodSize } from '../src/kubernetes';
 import { EvsVolumeOptions } from '../src/storage';
@@ -119,6 +120,37 @@ export interface Neo4jOptions {
    * @default - plain Bolt (`bolt://`, `neo4j://`) and plaintext cluster traffic
    */
   readonly tls?: TlsCertificate;
+  /**
+   * Further `neo4j.conf` settings, by their dotted names (the chart's `config`), e.g.
+   * `{ 'db.transaction.timeout': '60s', 'db.logs.query.enabled': 'INFO' }`. Passed in the image's
+   * environment form (`NEO4J_` + `.` as `_`, `_` as `__`), which the entrypoint writes into
+   * neo4j.conf. Settings the construct manages (memory, listen and advertised addresses,
+   * discovery, SSL policies, metrics, backup, JVM arguments) are refused with the prop to use, and
+   * so is any credential.
+   * @default - none
+   */
+  readonly settings?: { [key: string]: string };
+  /**
+   * Extra JVM arguments (`server.jvm.additional`, the chart's `jvm.additionalJvmArguments`), e.g.
+   * `['-XX:+ExitOnOutOfMemoryError']`. The image takes them space-separated in one variable
+   * (Neo4j operations manual, docker/configuration: "Variables that can take multiple options,
+   * such as NEO4J_server_jvm_additional, must be defined just once"), so an argument may not
+   * contain whitespace. Heap sizes come from `resources`.
+   * @default - none
+   */
+  readonly jvmAdditional?: string[];
+  /**
+   * How long a server may take to start (recover, form the cluster) before the kubelet restarts
+   * it: the startup probe's budget, in periods of 5 s.
+   * @default Duration.minutes(30)
+   */
+  readonly startupBudget?: Duration;
+  /**
+   * Time a server has to shut down cleanly (checkpoint the store) after SIGTERM; the chart allows
+   * up to an hour for large stores. Cutting it short means a long recovery at the next start.
+   * @default Duration.minutes(10)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** JVM heap and page cache of a Neo4j server. */

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { applyPodOverrides } from '../src/pod-overrides';
+import { refuseManagedKeys, requireGracePeriod, startupFailureThreshold } from '../src/engine-config';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
@@ -221,7 +222,7 @@ export class Neo4j extends Construct {
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: clustered,
       // A clean shutdown checkpoints the store; cutting it short means a long recovery.
-      terminationGracePeriod: Duration.minutes(10),
+      terminationGracePeriod: requireGracePeriod(this, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.minutes(10), 30, 3600),
     });
     selectPods(this.statefulSet, selector);
 
@@ -240,6 +241,7 @@ export class Neo4j extends Construct {
       ...(license ? { NEO4J_ACCEPT_LICENSE_AGREEMENT: kplus.EnvValue.fromValue(license === Neo4jLicenseAgreement.COMMERCIAL ? 'yes' : 'eval') } : {}),
     };
     for (const [key, value] of Object.entries(settings)) env[`NEO4J_${key}`] = kplus.EnvValue.fromValue(value);
+    for (const [key, value] of Object.entries(userSettings(this, props, settings))) env[`NEO4J_${key}`] = kplus.EnvValue.fromValue(value);
 
     const ports: kplus.ContainerPort[] = [
       { number: Neo4jPorts.HTTP, name: 'tcp-http' },
@@ -296,7 +298,7 @@ export class Neo4j extends Construct {
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext,
       // Recovery after a crash and cluster formation can take long: up to 30 minutes.
-      startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 360 }),
+      startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(30), 5) }),
       // Ready once the DBMS serves HTTP (`/` is the unauthenticated discovery document); alive while Bolt accepts.
       readiness: httpProbe('/', Neo4jPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
       liveness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 }),
@@ -399,4 +401,45 @@ export class Neo4j extends Construct {
     });
     return { serviceAccount, role };
   }
+}
+
+/** The image's environment form of a neo4j.conf setting name: `.` as `_`, `_` as `__`. */
+function environmentForm(setting: string): string {
+  return setting.replace(/_/g, '__').replace(/\./g, '_');
+}
+
+/**
+ * The `settings` and `jvmAdditional` props in environment form, after refusing what the
+ * construct sets (`managed`, in environment form) and credentials.
+ */
+function userSettings(scope: Construct, props: Neo4jProps, managed: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (props.settings !== undefined) {
+    if (typeof props.settings !== 'object' || props.settings === null) invalidProp(scope, 'settings', props.settings, 'a map of neo4j.conf setting names to values');
+    const managedNames = new Set(Object.keys(managed));
+    const reserved: Record<string, string> = {
+      'server.jvm.additional': 'jvmAdditional',
+      'server.memory': 'resources (heap and page cache follow memory)',
+      'dbms.security.auth_enabled': 'the construct (authentication is always on)',
+      'initial.dbms.default_database': 'the construct (MemOS uses the default database)',
+      'server.directories': 'the construct (the data volume and writable paths)',
+    };
+    for (const [key, value] of Object.entries(props.settings)) {
+      if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(key)) invalidProp(scope, 'settings', key, "neo4j.conf setting names such as 'db.transaction.timeout' (lowercase, dotted)");
+      if (typeof value !== 'string' || value.length === 0 || /[\r\n]/.test(value)) invalidProp(scope, `settings.${key}`, value, 'a non-empty string on one line');
+      refuseManagedKeys(scope, 'settings', [key], reserved);
+      const env = environmentForm(key);
+      if (managedNames.has(env)) invalidProp(scope, `settings.${key}`, key, 'a setting the construct does not manage: set servers, clusterDomain, tls or resources instead');
+      out[env] = value;
+    }
+  }
+  if (props.jvmAdditional !== undefined) {
+    if (!Array.isArray(props.jvmAdditional) || props.jvmAdditional.length === 0) invalidProp(scope, 'jvmAdditional', props.jvmAdditional, 'a non-empty list of JVM arguments');
+    props.jvmAdditional.forEach((arg, i) => {
+      if (typeof arg !== 'string' || !/^-\S+$/.test(arg)) invalidProp(scope, `jvmAdditional[${i}]`, arg, "a JVM argument starting with '-' and without whitespace (the image takes them space-separated)");
+      if (/^-Xm[sx]/.test(arg)) invalidProp(scope, `jvmAdditional[${i}]`, arg, 'no heap size: heap and page cache follow resources.memory');
+    });
+    out[environmentForm('server.jvm.additional')] = props.jvmAdditional.join(' ');
+  }
+  return out;
 }

@@ -1,10 +1,12 @@
-import { Chart, Duration, Size } from 'cdk8s';
+import { createHash } from 'crypto';
+import { Chart, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   ServiceMonitor, ServiceMonitorSpecEndpointsAuthorizationCredentials, ServiceMonitorSpecEndpointsScheme, ServiceMonitorSpecEndpointsTlsConfig,
 } from '../imports/servicemonitor-monitoring.coreos.com';
 import { applyPodOverrides } from '../src/pod-overrides';
+import { configLeaves, refuseManagedKeys, requireGracePeriod, startupFailureThreshold } from '../src/engine-config';
 import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
@@ -128,7 +130,68 @@ export interface QdrantOptions {
    * @default - key `ca.crt` of the `metricsCredentials` Secret (`<namespace>-<instance>-qdrant-metrics`)
    */
   readonly metricsCa?: SecretKeyRef;
+  /**
+   * Qdrant's log level (`log_level`).
+   * @default QdrantLogLevel.INFO (Qdrant's default)
+   */
+  readonly logLevel?: QdrantLogLevel;
+  /**
+   * Further Qdrant settings, as in its `config/production.yaml` (qdrant-helm's `config`): e.g.
+   * `{ storage: { optimizers: { default_segment_number: 4 }, performance: { max_search_threads: 4 } } }`.
+   * Written to a ConfigMap mounted as `/qdrant/config/local.yaml`, which Qdrant merges after
+   * `config.yaml` and `production.yaml` (src/settings.rs `Settings::new`); a change rolls the pods.
+   * Settings the construct manages (ports, cluster, TLS, API keys, paths, replication) are
+   * refused with the prop to use, and so is any credential.
+   * @default - none
+   */
+  readonly config?: { [key: string]: any };
+  /**
+   * How long a node may take to start (open its collections) before the kubelet restarts it:
+   * the startup probe's budget, in periods of 10 s.
+   * @default Duration.minutes(20)
+   */
+  readonly startupBudget?: Duration;
+  /**
+   * Time a node has to stop cleanly (flush its WAL) after SIGTERM.
+   * @default Duration.seconds(60)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
+
+/** Qdrant's log levels (`log_level`). */
+export enum QdrantLogLevel {
+  /** Everything. */
+  TRACE = 'TRACE',
+  /** Debugging detail. */
+  DEBUG = 'DEBUG',
+  /** Qdrant's default. */
+  INFO = 'INFO',
+  /** Warnings and errors. */
+  WARN = 'WARN',
+  /** Errors only. */
+  ERROR = 'ERROR',
+}
+
+/** Settings of Qdrant's configuration the construct sets itself, with the prop that sets them. */
+const QDRANT_MANAGED_SETTINGS: Record<string, string> = {
+  'log_level': 'logLevel',
+  'service.api_key': 'apiKey and the credentials',
+  'service.read_only_api_key': 'apiKey and the credentials',
+  'service.host': 'the construct (0.0.0.0)',
+  'service.http_port': 'the construct (6333)',
+  'service.grpc_port': 'the construct (6334)',
+  'service.enable_tls': 'tls',
+  'tls': 'tls',
+  'cluster': 'replicas (cluster mode is always on)',
+  'telemetry_disabled': 'the construct (telemetry is off)',
+  'storage.storage_path': 'the construct (/qdrant/storage, on the storage volume)',
+  'storage.snapshots_path': 'the construct (/qdrant/snapshots, on the snapshotStorage volume)',
+  'storage.collection.replication_factor': 'replicationFactor',
+  'storage.collection.write_consistency_factor': 'the construct (1)',
+};
+
+/** The file Qdrant merges last (after config.yaml and `<RUN_MODE>`.yaml), before its environment. */
+const QDRANT_LOCAL_CONFIG_KEY = 'local.yaml';
 
 /** Properties of {@link Qdrant}. */
 export interface QdrantProps extends QdrantOptions, WorkloadPlacementProps, MonitoredProps {
@@ -186,6 +249,8 @@ export class Qdrant extends Construct {
   public readonly snapshotStorage: Size;
   /** The Qdrant nodes. */
   public readonly statefulSet: kplus.StatefulSet;
+  /** With `config`, the ConfigMap holding `local.yaml`. */
+  public readonly configMap?: kplus.ConfigMap;
   /** The client Service (`<instance>-qdrant`: REST and gRPC). */
   public readonly service: kplus.Service;
   /** The headless Service peers discover each other through (`<instance>-qdrant-headless`). */
@@ -252,7 +317,7 @@ export class Qdrant extends Construct {
       podMetadata: { labels },
       securityContext: hardenedPodSecurityContext(QDRANT_UID),
       automountServiceAccountToken: false,
-      terminationGracePeriod: Duration.seconds(60),
+      terminationGracePeriod: requireGracePeriod(this, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(60), 10, 3600),
     });
     selectPods(this.statefulSet, selector);
 
@@ -282,6 +347,7 @@ export class Qdrant extends Construct {
       // Restart in recovery mode after an out-of-memory kill during start-up.
       QDRANT_ALLOW_RECOVERY_MODE: kplus.EnvValue.fromValue('true'),
     };
+    if (props.logLevel !== undefined) env.QDRANT__LOG_LEVEL = kplus.EnvValue.fromValue(requireEnum(this, 'logLevel', props.logLevel, QdrantLogLevel));
     if (this.apiKey) {
       env.QDRANT__SERVICE__API_KEY = this.apiKey.envValue(this);
       env.QDRANT__SERVICE__READ_ONLY_API_KEY = credentials.ref(Credential.QDRANT_READ_ONLY_API_KEY).envValue(this);
@@ -325,7 +391,7 @@ export class Qdrant extends Construct {
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext: hardenedContainerSecurityContext(QDRANT_UID),
       // Loading large collections happens before the API answers: up to 20 minutes.
-      startup: probe('/livez', 10, 120),
+      startup: probe('/livez', 10, startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(20), 10)),
       readiness: probe('/readyz', 5, 6),
       liveness: probe('/livez', 10, 6),
       // Let the Services drop the pod before Qdrant stops.
@@ -333,6 +399,17 @@ export class Qdrant extends Construct {
     });
     container.mount('/qdrant/init', kplus.Volume.fromEmptyDir(this, 'Init', 'qdrant-init', { sizeLimit: Size.mebibytes(1) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+    if (props.config !== undefined) {
+      refuseManagedKeys(this, 'config', configLeaves(this, 'config', props.config), QDRANT_MANAGED_SETTINGS);
+      const file = Yaml.stringify(props.config);
+      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${name}-config`, labels }, data: { [QDRANT_LOCAL_CONFIG_KEY]: file } });
+      // The image's working directory is /qdrant: Qdrant reads config/local.yaml relative to it.
+      container.mount(`/qdrant/config/${QDRANT_LOCAL_CONFIG_KEY}`, kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, { name: 'qdrant-config' }), {
+        subPath: QDRANT_LOCAL_CONFIG_KEY, readOnly: true,
+      });
+      // A subPath mount never sees updates: a change of the file rolls the pods instead.
+      this.statefulSet.podMetadata.addAnnotation('checksum/config', createHash('sha256').update(file).digest('hex'));
+    }
     if (this.tls) {
       // Mounted whole (no subPath) so the kubelet refreshes renewed certificates in place. The
       // files are root-owned with group fsGroup (1000, hardenedPodSecurityContext), so 0440

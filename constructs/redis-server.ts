@@ -2,6 +2,7 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { applyPodOverrides, PodOverrides } from '../src/pod-overrides';
+import { requireGracePeriod, startupFailureThreshold } from '../src/engine-config';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import { componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setImagePullSecrets, selectPods } from '../src/kubernetes';
@@ -40,6 +41,17 @@ export interface RedisServerOptions {
    * @default - 10Gi SSD EVS disk on `csi-disk-topology`
    */
   readonly storage?: EvsVolumeOptions;
+  /**
+   * How long Redis may take to load its AOF before the kubelet restarts it: the startup probe's
+   * budget, in periods of 5 s.
+   * @default Duration.minutes(5)
+   */
+  readonly startupBudget?: Duration;
+  /**
+   * Time Redis has to stop after SIGTERM (it fsyncs the AOF on shutdown).
+   * @default Duration.seconds(60)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** Properties of {@link RedisServer}. */
@@ -152,7 +164,7 @@ export class RedisServer extends Construct {
       securityContext: hardenedPodSecurityContext(REDIS_UID, REDIS_GID),
       automountServiceAccountToken: false,
       // Room for the final AOF fsync on SIGTERM.
-      terminationGracePeriod: Duration.seconds(60),
+      terminationGracePeriod: requireGracePeriod(this, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(60), 10, 3600),
     });
     selectPods(this.statefulSet, selector);
 
@@ -187,7 +199,7 @@ export class RedisServer extends Construct {
       startup: kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], {
         periodSeconds: Duration.seconds(5),
         timeoutSeconds: Duration.seconds(5),
-        failureThreshold: 60,
+        failureThreshold: startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(5), 5),
       }),
       readiness: ping,
       liveness: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(20), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),

@@ -1,0 +1,122 @@
+/**
+ * Engine configuration pass-through and probe/termination tuning (issue 18, items 1 and 3):
+ * Qdrant's `config` (local.yaml) and `logLevel`, Neo4j's `settings` and `jvmAdditional`, and
+ * `startupBudget`/`terminationGracePeriod` of Qdrant, Neo4j and Redis, through the stack's backends.
+ */
+import { Duration } from 'cdk8s';
+import { parse } from 'yaml';
+import { MemoryStorage, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
+import { MemosSize } from '../charts/presets';
+import { QdrantLogLevel, QdrantOptions } from '../constructs/qdrant';
+import { Neo4jOptions } from '../constructs/neo4j-options';
+import { RedisServerOptions } from '../constructs/redis-server';
+import { validateManifests } from './support/schema';
+import { container, only, synthChart } from './support/synth';
+
+const withQdrant = (qdrant: QdrantOptions) => synthChart({ size: MemosSize.SMALL, storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster(qdrant) }) });
+const withNeo4j = (neo4j: Neo4jOptions) => synthChart({ size: MemosSize.SMALL, storage: MemoryStorage.neo4jAndQdrant({ neo4j: Neo4jBackend.inCluster(neo4j) }) });
+const withRedis = (redis: RedisServerOptions) => synthChart({ size: MemosSize.SMALL, queue: RedisQueue.inCluster(redis) });
+const podSpec = (o: any) => o.spec.template.spec;
+const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+
+describe('Qdrant configuration', () => {
+  const config = { storage: { optimizers: { default_segment_number: 4 }, performance: { max_search_threads: 4 } }, service: { max_request_size_mb: 64 } };
+
+  test('config is a local.yaml in a ConfigMap, mounted where Qdrant merges it last, and rolls the pods', () => {
+    const objects = withQdrant({ config });
+    const cm = only(objects, 'ConfigMap', 'memos-qdrant-config');
+    expect(parse(cm.data['local.yaml'])).toEqual(config);
+    const sts = only(objects, 'StatefulSet', 'memos-qdrant');
+    expect(container(sts, 'qdrant').volumeMounts).toContainEqual({ name: 'qdrant-config', mountPath: '/qdrant/config/local.yaml', subPath: 'local.yaml', readOnly: true });
+    expect(podSpec(sts).volumes).toContainEqual({ name: 'qdrant-config', configMap: { name: 'memos-qdrant-config' } });
+    const checksum = sts.spec.template.metadata.annotations['checksum/config'];
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    const changed = only(withQdrant({ config: { storage: { performance: { max_search_threads: 8 } } } }), 'StatefulSet', 'memos-qdrant');
+    expect(changed.spec.template.metadata.annotations['checksum/config']).not.toBe(checksum);
+    expect(validateManifests(objects)).toEqual([]);
+  });
+
+  test('without config, no ConfigMap and no checksum (the presets are unchanged)', () => {
+    const objects = withQdrant({});
+    expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'memos-qdrant-config')).toBe(false);
+    expect(only(objects, 'StatefulSet', 'memos-qdrant').spec.template.metadata.annotations?.['checksum/config']).toBeUndefined();
+  });
+
+  test('logLevel sets QDRANT__LOG_LEVEL; startupBudget and terminationGracePeriod tune the pod', () => {
+    const sts = only(withQdrant({ logLevel: QdrantLogLevel.DEBUG, startupBudget: Duration.hours(1), terminationGracePeriod: Duration.minutes(5) }), 'StatefulSet', 'memos-qdrant');
+    const c = container(sts, 'qdrant');
+    expect(envOf(c).QDRANT__LOG_LEVEL).toBe('DEBUG');
+    expect(c.startupProbe).toMatchObject({ periodSeconds: 10, failureThreshold: 360 });
+    expect(podSpec(sts).terminationGracePeriodSeconds).toBe(300);
+    const defaults = only(withQdrant({}), 'StatefulSet', 'memos-qdrant');
+    expect(container(defaults, 'qdrant').startupProbe.failureThreshold).toBe(120);
+    expect(podSpec(defaults).terminationGracePeriodSeconds).toBe(60);
+    expect(envOf(container(defaults, 'qdrant')).QDRANT__LOG_LEVEL).toBeUndefined();
+  });
+
+  test.each<[string, QdrantOptions, RegExp]>([
+    ['a cluster setting', { config: { cluster: { p2p: { port: 7000 } } } }, /invalid storage\.qdrant\.config\.cluster\.p2p\.port "cluster\.p2p\.port"; allowed: a setting the construct does not manage: cluster is set by the construct \(replicas/],
+    ['the replication factor', { config: { storage: { collection: { replication_factor: 3 } } } }, /config\.storage\.collection\.replication_factor .*\(replicationFactor\)/],
+    ['the log level in config', { config: { log_level: 'DEBUG' } }, /config\.log_level .*\(logLevel\)/],
+    ['an API key', { config: { service: { api_key: 'x' } } }, /config\.service\.api_key /],
+    ['a credential under another name', { config: { storage: { s3: { secret_key: 'x' } } } }, /config\.storage\.s3\.secret_key "storage\.s3\.secret_key"; allowed: no credentials in configuration/],
+    ['a value that is not plain', { config: { storage: { performance: { max_search_threads: Number.NaN } } } }, /config\.storage\.performance\.max_search_threads NaN|config\.storage\.performance\.max_search_threads null/],
+    ['a config that is not a map', { config: ['a'] as any }, /invalid storage\.qdrant\.config \["a"\]/],
+    ['a log level', { logLevel: 'LOUD' as any }, /invalid storage\.qdrant\.logLevel "LOUD"; allowed: TRACE, DEBUG, INFO, WARN, ERROR/],
+    ['a startup budget below one period', { startupBudget: Duration.seconds(5) }, /invalid storage\.qdrant\.startupBudget "5s"; allowed: a duration from 10 seconds to 24 hours/],
+    ['a grace period above an hour', { terminationGracePeriod: Duration.hours(2) }, /invalid storage\.qdrant\.terminationGracePeriod "7200s"; allowed: a whole number of seconds from 10 to 3600/],
+  ])('rejects %s, naming the prop', (_what, options, message) => {
+    expect(() => withQdrant(options)).toThrow(message);
+  });
+});
+
+describe('Neo4j settings and JVM arguments', () => {
+  test('settings and jvmAdditional reach the image\'s environment form; tuning reaches the pod', () => {
+    const objects = withNeo4j({
+      settings: { 'db.transaction.timeout': '60s', 'db.logs.query.enabled': 'INFO' },
+      jvmAdditional: ['-XX:+ExitOnOutOfMemoryError', '-XX:+UseG1GC'],
+      startupBudget: Duration.hours(2),
+      terminationGracePeriod: Duration.hours(1),
+    });
+    const sts = only(objects, 'StatefulSet', 'memos-neo4j');
+    const env = envOf(container(sts, 'neo4j'));
+    expect(env.NEO4J_db_transaction_timeout).toBe('60s');
+    expect(env.NEO4J_db_logs_query_enabled).toBe('INFO');
+    expect(env.NEO4J_server_jvm_additional).toBe('-XX:+ExitOnOutOfMemoryError -XX:+UseG1GC');
+    expect(container(sts, 'neo4j').startupProbe).toMatchObject({ periodSeconds: 5, failureThreshold: 1440 });
+    expect(podSpec(sts).terminationGracePeriodSeconds).toBe(3600);
+    expect(validateManifests(objects)).toEqual([]);
+    const defaults = only(withNeo4j({}), 'StatefulSet', 'memos-neo4j');
+    expect(container(defaults, 'neo4j').startupProbe.failureThreshold).toBe(360);
+    expect(podSpec(defaults).terminationGracePeriodSeconds).toBe(600);
+  });
+
+  test('an underscore in a setting name is doubled, as the image\'s entrypoint expects', () => {
+    const env = envOf(container(only(withNeo4j({ settings: { 'db.tx_log.rotation.size': '256M' } }), 'StatefulSet', 'memos-neo4j'), 'neo4j'));
+    expect(env.NEO4J_db_tx__log_rotation_size).toBe('256M');
+  });
+
+  test.each<[string, Neo4jOptions, RegExp]>([
+    ['a managed memory setting', { settings: { 'server.memory.heap.max_size': '4g' } }, /invalid storage\.neo4j\.settings\.server\.memory\.heap\.max_size .*resources/],
+    ['the listen address', { settings: { 'server.default_listen_address': '127.0.0.1' } }, /invalid storage\.neo4j\.settings\.server\.default_listen_address .*construct does not manage/],
+    ['JVM arguments as a setting', { settings: { 'server.jvm.additional': '-Xss1m' } }, /settings\.server\.jvm\.additional .*\(jvmAdditional\)/],
+    ['a password setting', { settings: { 'dbms.security.ldap.authentication.password': 'x' } }, /no credentials in configuration/],
+    ['a setting name', { settings: { 'DB.Timeout': '1s' } }, /invalid storage\.neo4j\.settings "DB\.Timeout"/],
+    ['a multi-line value', { settings: { 'db.transaction.timeout': '1s\nserver.x=y' } }, /invalid storage\.neo4j\.settings\.db\.transaction\.timeout .*one line/],
+    ['a JVM argument with a space', { jvmAdditional: ['-Dfoo=a b'] }, /invalid storage\.neo4j\.jvmAdditional\[0\] "-Dfoo=a b"/],
+    ['a heap size', { jvmAdditional: ['-Xmx8g'] }, /invalid storage\.neo4j\.jvmAdditional\[0\] "-Xmx8g"; allowed: no heap size/],
+    ['a grace period above an hour', { terminationGracePeriod: Duration.seconds(3601) }, /invalid storage\.neo4j\.terminationGracePeriod "3601s"; allowed: a whole number of seconds from 30 to 3600/],
+    ['a startup budget of more than a day', { startupBudget: Duration.days(2) }, /invalid storage\.neo4j\.startupBudget "172800s"/],
+  ])('rejects %s, naming the prop', (_what, options, message) => {
+    expect(() => withNeo4j(options)).toThrow(message);
+  });
+});
+
+describe('Redis tuning', () => {
+  test('startupBudget and terminationGracePeriod', () => {
+    const sts = only(withRedis({ startupBudget: Duration.minutes(20), terminationGracePeriod: Duration.minutes(2) }), 'StatefulSet', 'memos-redis');
+    expect(container(sts, 'redis').startupProbe).toMatchObject({ periodSeconds: 5, failureThreshold: 240 });
+    expect(podSpec(sts).terminationGracePeriodSeconds).toBe(120);
+    expect(() => withRedis({ terminationGracePeriod: Duration.seconds(5) })).toThrow(/invalid queue\.terminationGracePeriod "5s"/);
+  });
+});
