@@ -156,7 +156,45 @@ export interface QdrantOptions {
    * @default Duration.seconds(60)
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Collections to recover at start-up from snapshot files on an existing volume (qdrant-helm's
+   * `snapshotRestoration`): the volume is mounted read-only at `/qdrant/snapshot-restoration` and
+   * Qdrant starts with `--snapshot <file>:<collection>` for each. Only for a single node, like the
+   * chart: Qdrant warns against `--snapshot` in a distributed cluster (src/main.rs, `Args`); restore a
+   * cluster with `npm run restore` (QdrantBackup).
+   * @default - none
+   */
+  readonly snapshotRestoration?: QdrantSnapshotRestoration;
 }
+
+/** A snapshot file and the collection it recovers. */
+export interface QdrantSnapshotFile {
+  /** Path of the `.snapshot` file inside the volume, e.g. `neo4j_vec_db/neo4j_vec_db-2026-11-27.snapshot`. */
+  readonly path: string;
+  /** The collection it becomes, e.g. MemOS's `neo4j_vec_db`. */
+  readonly collection: string;
+}
+
+/** Recovery of collections from snapshot files at Qdrant's start ({@link QdrantOptions.snapshotRestoration}). */
+export interface QdrantSnapshotRestoration {
+  /**
+   * An existing PersistentVolumeClaim holding the snapshot files (e.g. an EVS disk created from a
+   * disk snapshot, or one a Job filled from a QdrantBackup in OBS).
+   */
+  readonly claimName: string;
+  /** The files to recover, one per collection. */
+  readonly snapshots: QdrantSnapshotFile[];
+  /**
+   * Replace collections that already exist (`--force-snapshot`). Without it a collection that
+   * exists is kept, so restarts are harmless; with it every start replaces the collection again,
+   * losing what was written since: remove the prop once the node has started.
+   * @default false
+   */
+  readonly force?: boolean;
+}
+
+/** Where the snapshot volume of {@link QdrantOptions.snapshotRestoration} is mounted (qdrant-helm's default `mountPath`). */
+const QDRANT_SNAPSHOT_RESTORATION_DIR = '/qdrant/snapshot-restoration';
 
 /** Qdrant's log levels (`log_level`). */
 export enum QdrantLogLevel {
@@ -324,6 +362,7 @@ export class Qdrant extends Construct {
     // With p2p TLS peers dial each other over https (qdrant-helm switches `--bootstrap` and
     // `--uri` to https:// when TLS is on); the certificate names `*.<headless>`.
     const peer = (pod: string) => `${scheme}://${pod}.${headlessName}:${QdrantPorts.P2P}`;
+    const restoreArgs = this.snapshotRestorationArgs(props.snapshotRestoration);
     const start = [
       'set -eu',
       // As the official chart does: Qdrant keeps many segment files open.
@@ -331,7 +370,7 @@ export class Qdrant extends Construct {
       'ordinal="${HOSTNAME##*-}"',
       `self="${peer('${HOSTNAME}')}"`,
       'if [ "$ordinal" = "0" ]; then',
-      '  exec ./entrypoint.sh --uri "$self"',
+      `  exec ./entrypoint.sh --uri "$self"${restoreArgs}`,
       'fi',
       `exec ./entrypoint.sh --bootstrap "${peer(`${name}-0`)}" --uri "$self"`,
     ].join('\n');
@@ -399,6 +438,10 @@ export class Qdrant extends Construct {
     });
     container.mount('/qdrant/init', kplus.Volume.fromEmptyDir(this, 'Init', 'qdrant-init', { sizeLimit: Size.mebibytes(1) }));
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.gibibytes(1) }));
+    if (props.snapshotRestoration !== undefined) {
+      const claim = kplus.PersistentVolumeClaim.fromClaimName(this, 'SnapshotRestorationClaim', props.snapshotRestoration.claimName);
+      container.mount(QDRANT_SNAPSHOT_RESTORATION_DIR, kplus.Volume.fromPersistentVolumeClaim(this, 'SnapshotRestoration', claim, { name: 'qdrant-snapshot-restoration', readOnly: true }), { readOnly: true });
+    }
     if (props.config !== undefined) {
       refuseManagedKeys(this, 'config', configLeaves(this, 'config', props.config), QDRANT_MANAGED_SETTINGS);
       const file = Yaml.stringify(props.config);
@@ -468,5 +511,31 @@ export class Qdrant extends Construct {
       },
     });
     applyPodOverrides(this, 'pod', this.statefulSet, props.pod);
+  }
+
+  /** The `--snapshot` arguments of {@link QdrantOptions.snapshotRestoration} for node 0, after checking it. */
+  private snapshotRestorationArgs(restoration: QdrantSnapshotRestoration | undefined): string {
+    if (restoration === undefined) return '';
+    if (this.replicas !== 1) {
+      invalidProp(this, 'snapshotRestoration', restoration.claimName, 'a single node (replicas 1): Qdrant recovers --snapshot files only outside a distributed cluster; restore a cluster with npm run restore (QdrantBackup)');
+    }
+    requireDnsSubdomain(this, 'snapshotRestoration.claimName', restoration.claimName);
+    if (!Array.isArray(restoration.snapshots) || restoration.snapshots.length === 0) {
+      invalidProp(this, 'snapshotRestoration.snapshots', restoration.snapshots, 'at least one { path, collection }');
+    }
+    const collections = new Set<string>();
+    const args = restoration.snapshots.map((snapshot, i) => {
+      const at = `snapshotRestoration.snapshots[${i}]`;
+      if (typeof snapshot.path !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(snapshot.path) || snapshot.path.split('/').some((p) => p === '..' || p === '.')) {
+        invalidProp(this, `${at}.path`, snapshot.path, "a relative path in the volume of letters, digits, '.', '_', '-' and '/', without '..'");
+      }
+      if (typeof snapshot.collection !== 'string' || !/^[A-Za-z0-9_-]{1,255}$/.test(snapshot.collection)) {
+        invalidProp(this, `${at}.collection`, snapshot.collection, "a collection name of letters, digits, '_' and '-'");
+      }
+      if (collections.has(snapshot.collection)) invalidProp(this, `${at}.collection`, snapshot.collection, 'each collection once');
+      collections.add(snapshot.collection);
+      return ` --snapshot '${QDRANT_SNAPSHOT_RESTORATION_DIR}/${snapshot.path}:${snapshot.collection}'`;
+    });
+    return `${args.join('')}${restoration.force ? ' --force-snapshot' : ''}`;
   }
 }

@@ -120,3 +120,32 @@ describe('Redis tuning', () => {
     expect(() => withRedis({ terminationGracePeriod: Duration.seconds(5) })).toThrow(/invalid queue\.terminationGracePeriod "5s"/);
   });
 });
+
+describe('Qdrant snapshot restoration at start-up', () => {
+  const restoration = { claimName: 'qdrant-restore', snapshots: [{ path: 'neo4j_vec_db/neo4j_vec_db-2026-11-27.snapshot', collection: 'neo4j_vec_db' }] };
+
+  test('the volume is mounted read-only and node 0 starts with --snapshot <file>:<collection>', () => {
+    const objects = withQdrant({ snapshotRestoration: restoration });
+    const sts = only(objects, 'StatefulSet', 'memos-qdrant');
+    const c = container(sts, 'qdrant');
+    expect(c.command[2]).toContain(`exec ./entrypoint.sh --uri "$self" --snapshot '/qdrant/snapshot-restoration/neo4j_vec_db/neo4j_vec_db-2026-11-27.snapshot:neo4j_vec_db'\n`);
+    expect(c.command[2]).not.toContain('--force-snapshot');
+    expect(c.volumeMounts).toContainEqual({ name: 'qdrant-snapshot-restoration', mountPath: '/qdrant/snapshot-restoration', readOnly: true });
+    expect(podSpec(sts).volumes).toContainEqual({ name: 'qdrant-snapshot-restoration', persistentVolumeClaim: { claimName: 'qdrant-restore', readOnly: true } });
+    expect(validateManifests(objects)).toEqual([]);
+    const forced = container(only(withQdrant({ snapshotRestoration: { ...restoration, force: true } }), 'StatefulSet', 'memos-qdrant'), 'qdrant');
+    expect(forced.command[2]).toContain(":neo4j_vec_db' --force-snapshot\n");
+  });
+
+  test.each<[string, QdrantOptions, RegExp]>([
+    ['a cluster', { replicas: 3, snapshotRestoration: restoration }, /invalid storage\.qdrant\.snapshotRestoration "qdrant-restore"; allowed: a single node \(replicas 1\)/],
+    ['no snapshots', { snapshotRestoration: { claimName: 'x', snapshots: [] } }, /invalid storage\.qdrant\.snapshotRestoration\.snapshots \[\]/],
+    ['a path out of the volume', { snapshotRestoration: { claimName: 'x', snapshots: [{ path: '../etc/passwd', collection: 'c' }] } }, /invalid storage\.qdrant\.snapshotRestoration\.snapshots\[0\]\.path "\.\.\/etc\/passwd"/],
+    ['a path with a quote', { snapshotRestoration: { claimName: 'x', snapshots: [{ path: "a'b.snapshot", collection: 'c' }] } }, /snapshots\[0\]\.path /],
+    ['a collection name', { snapshotRestoration: { claimName: 'x', snapshots: [{ path: 'a.snapshot', collection: 'a b' }] } }, /snapshots\[0\]\.collection "a b"/],
+    ['a collection twice', { snapshotRestoration: { claimName: 'x', snapshots: [{ path: 'a.snapshot', collection: 'c' }, { path: 'b.snapshot', collection: 'c' }] } }, /snapshots\[1\]\.collection "c"; allowed: each collection once/],
+    ['a claim name', { snapshotRestoration: { claimName: 'Bad_Claim', snapshots: [{ path: 'a.snapshot', collection: 'c' }] } }, /invalid storage\.qdrant\.snapshotRestoration\.claimName "Bad_Claim"/],
+  ])('rejects %s, naming the prop', (_what, options, message) => {
+    expect(() => withQdrant(options)).toThrow(message);
+  });
+});
