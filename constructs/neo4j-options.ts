@@ -151,6 +151,16 @@ export interface Neo4jOptions {
    * @default Duration.minutes(10)
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Offline maintenance (the chart's `offlineMaintenanceModeEnabled`): each pod runs a sleep loop
+   * instead of Neo4j, with its data volume mounted, so that `kubectl exec` can run `neo4j-admin`
+   * on a stopped database (`database dump`/`load`, `check`, `import`). The startup and liveness
+   * probes are dropped so the kubelet keeps the pod; readiness stays, so the pod is not ready and
+   * no Service sends it traffic (MemOS fails until maintenance ends). Set it back to false to
+   * restart Neo4j.
+   * @default false
+   */
+  readonly offlineMaintenance?: boolean;
 }
 
 /** JVM heap and page cache of a Neo4j server. */

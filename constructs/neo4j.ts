@@ -289,19 +289,25 @@ export class Neo4j extends Construct {
       resources: initResources,
       volumeMounts: [{ path: '/conf-rw', volume: conf }],
     });
+    if (props.offlineMaintenance !== undefined && typeof props.offlineMaintenance !== 'boolean') invalidProp(this, 'offlineMaintenance', props.offlineMaintenance, 'true or false');
+    const offline = props.offlineMaintenance === true;
+    const startupThreshold = startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(30), 5);
     const container = this.statefulSet.addContainer({
       name: 'neo4j',
       image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      // As the chart's offline maintenance mode (and the Neo4j operator's parity with it): a
+      // sleep loop in place of Neo4j, the data volume mounted for neo4j-admin.
+      ...(offline ? { command: ['bash', '-c', NEO4J_OFFLINE_MAINTENANCE_LOOP] } : {}),
       ports,
       envVariables: env,
       resources: { cpu: { request: cpu, limit: cpu }, memory: { request: memory, limit: memory } },
       securityContext,
       // Recovery after a crash and cluster formation can take long: up to 30 minutes.
-      startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(30), 5) }),
+      ...(offline ? {} : { startup: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: startupThreshold }) }),
       // Ready once the DBMS serves HTTP (`/` is the unauthenticated discovery document); alive while Bolt accepts.
       readiness: httpProbe('/', Neo4jPorts.HTTP, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
-      liveness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 }),
+      ...(offline ? {} : { liveness: tcpProbe(Neo4jPorts.BOLT, { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 20 }) }),
     });
     container.mount('/var/lib/neo4j/conf', conf);
     container.mount('/logs', kplus.Volume.fromEmptyDir(this, 'Logs', 'logs', { sizeLimit: Size.gibibytes(2) }));
@@ -402,6 +408,9 @@ export class Neo4j extends Construct {
     return { serviceAccount, role };
   }
 }
+
+/** What a pod in offline maintenance runs instead of Neo4j. */
+const NEO4J_OFFLINE_MAINTENANCE_LOOP = "while true; do echo 'Neo4j is not running: offline maintenance (offlineMaintenance: true). Run neo4j-admin with kubectl exec; set offlineMaintenance to false to restart Neo4j.'; sleep 60; done";
 
 /** The image's environment form of a neo4j.conf setting name: `.` as `_`, `_` as `__`. */
 function environmentForm(setting: string): string {

@@ -149,3 +149,24 @@ describe('Qdrant snapshot restoration at start-up', () => {
     expect(() => withQdrant(options)).toThrow(message);
   });
 });
+
+describe('Neo4j offline maintenance', () => {
+  test('a sleep loop instead of Neo4j, without startup and liveness probes; readiness stays', () => {
+    const objects = withNeo4j({ offlineMaintenance: true });
+    const c = container(only(objects, 'StatefulSet', 'memos-neo4j'), 'neo4j');
+    expect(c.command).toEqual(['bash', '-c', expect.stringMatching(/^while true; do echo 'Neo4j is not running: offline maintenance.*sleep 60; done$/)]);
+    expect(c.startupProbe).toBeUndefined();
+    expect(c.livenessProbe).toBeUndefined();
+    expect(c.readinessProbe).toBeDefined();
+    expect(c.volumeMounts.map((m: any) => m.mountPath)).toContain('/data');
+    expect(validateManifests(objects)).toEqual([]);
+    const normal = container(only(withNeo4j({ offlineMaintenance: false }), 'StatefulSet', 'memos-neo4j'), 'neo4j');
+    expect(normal.command).toBeUndefined();
+    expect(normal.startupProbe).toBeDefined();
+    expect(normal.livenessProbe).toBeDefined();
+  });
+
+  test('rejects a value that is not a boolean', () => {
+    expect(() => withNeo4j({ offlineMaintenance: 'yes' as any })).toThrow(/invalid storage\.neo4j\.offlineMaintenance "yes"; allowed: true or false/);
+  });
+});
