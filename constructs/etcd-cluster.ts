@@ -1,11 +1,15 @@
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext,
   requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, selectPods, httpProbe, tcpProbe, ZoneSpread,
+  MonitoredProps, PodSize,
 } from '../src/kubernetes';
+import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { CCE_MONITORING_NAMESPACE } from '../src/cce';
+import { requirePodSize } from '../src/resources';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate, EvsVolumeOptions } from '../src/storage';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
@@ -13,6 +17,12 @@ import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinne
 /** Upstream etcd (a static binary; every flag also reads `ETCD_<FLAG>` from the environment). */
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
+/*
+ * The metrics listener (`--listen-metrics-urls`, here ETCD_LISTEN_METRICS_URLS): "List of URLs to
+ * listen on for the metrics and health endpoints" (etcd-io/etcd server/etcdmain/help.go, v3.5),
+ * i.e. `/metrics` and `/health` without the client API. The probes already use its `/health`.
+ */
+const ETCD_METRICS_PORT = 2381;
 
 export const DEFAULT_ETCD_IMAGE = 'quay.io/coreos/etcd:v3.5.17';
 const ETCD_UID = 1000;
@@ -20,7 +30,7 @@ const ETCD_UID = 1000;
 const DEFAULT_STORAGE_SIZE = Size.gibibytes(10);
 
 /** Properties of {@link EtcdCluster}. */
-export interface EtcdClusterProps extends WorkloadPlacementProps {
+export interface EtcdClusterProps extends WorkloadPlacementProps, MonitoredProps {
   /** Object name prefix, e.g. `memos-milvus-etcd`. */
   readonly name: string;
   /** `app.kubernetes.io/instance` of the pods. */
@@ -40,6 +50,17 @@ export interface EtcdClusterProps extends WorkloadPlacementProps {
    * @default - a 10Gi SSD EVS disk on `csi-disk-topology` per member
    */
   readonly storage?: EvsVolumeOptions;
+  /**
+   * CPU and memory of each member (request = limit).
+   * @default - 0.5 CPU requested, 1 CPU limit; 2Gi requested and limit
+   */
+  readonly resources?: PodSize;
+  /**
+   * A headless metrics Service and a ServiceMonitor on each member's `/metrics` (port 2381, in
+   * `monitoringNamespace`), and a NetworkPolicy rule admitting that namespace on 2381.
+   * @default false
+   */
+  readonly serviceMonitor?: boolean;
 }
 
 /**
@@ -64,6 +85,10 @@ export class EtcdCluster extends Construct {
   public readonly headlessService: kplus.Service;
   /** The PodDisruptionBudget keeping a majority of members up. */
   public readonly disruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** The headless Service over the members' metrics port, with `serviceMonitor`. */
+  public readonly metricsService?: kplus.Service;
+  /** The ServiceMonitor scraping {@link metricsService}, with `serviceMonitor`. */
+  public readonly serviceMonitor?: ServiceMonitor;
 
   constructor(scope: Construct, id: string, props: EtcdClusterProps) {
     super(scope, id);
@@ -72,6 +97,8 @@ export class EtcdCluster extends Construct {
     if (members % 2 === 0) invalidProp(this, 'members', members, 'an odd number (1, 3, 5, 7): an even member adds no fault tolerance');
     const image = requirePinnedImage(this, 'image', props.image ?? EtcdCluster.DEFAULT_IMAGE);
     const zoneSpread = requireEnum(this, 'zoneSpread', props.zoneSpread ?? ZoneSpread.REQUIRED, ZoneSpread);
+    requirePodSize(this, 'resources', props.resources);
+    if (props.serviceMonitor !== undefined && typeof props.serviceMonitor !== 'boolean') invalidProp(this, 'serviceMonitor', props.serviceMonitor, 'true or false');
     const headlessName = `${name}-headless`;
     const selector = selectorLabels(props.instance, name);
     const labels = componentLabels(props.instance, name);
@@ -109,7 +136,7 @@ export class EtcdCluster extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       // The cluster token only tells clusters apart (not a credential): a flag, so scanners do not read it as a *_TOKEN secret.
       command: ['/usr/local/bin/etcd', `--initial-cluster-token=${name}`],
-      ports: [{ number: 2379, name: 'client' }, { number: 2380, name: 'peer' }, { number: 2381, name: 'metrics' }],
+      ports: [{ number: 2379, name: 'client' }, { number: 2380, name: 'peer' }, { number: ETCD_METRICS_PORT, name: 'metrics' }],
       envVariables: {
         POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
         ETCD_NAME: value('$(POD_NAME)'),
@@ -128,7 +155,10 @@ export class EtcdCluster extends Construct {
         ETCD_HEARTBEAT_INTERVAL: value('500'),
         ETCD_ELECTION_TIMEOUT: value('2500'),
       },
-      resources: {
+      resources: props.resources ? {
+        cpu: { request: props.resources.cpu, limit: props.resources.cpu },
+        memory: { request: props.resources.memory, limit: props.resources.memory },
+      } : {
         cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(1) },
         memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
       },
@@ -148,5 +178,27 @@ export class EtcdCluster extends Construct {
     requireSeparateNodes(this.statefulSet, selector);
     spreadAcrossZones(this.statefulSet, selector, zoneSpread);
     this.disruptionBudget = addDisruptionBudget(this, 'Budget', { name, labels, selector });
+
+    if (props.serviceMonitor) {
+      const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
+      const namespace = Chart.of(this).namespace ?? 'default';
+      const metricsLabels = { ...labels, 'app.kubernetes.io/component': 'metrics' };
+      this.metricsService = new kplus.Service(this, 'Metrics', {
+        metadata: { name: `${name}-metrics`, labels: metricsLabels },
+        clusterIP: 'None',
+        ports: [{ name: 'metrics', port: ETCD_METRICS_PORT, targetPort: ETCD_METRICS_PORT }],
+      });
+      selectPods(this.metricsService, selector);
+      // Prometheus in the monitoring namespace reaches the metrics listener only (not the client API).
+      this.connections.allowFromNamespace(monitoringNamespace, tcp(ETCD_METRICS_PORT));
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name: `${namespace}-${name}`, namespace: monitoringNamespace, labels },
+        spec: {
+          namespaceSelector: { matchNames: [namespace] },
+          selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'metrics' } },
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+        },
+      });
+    }
   }
 }

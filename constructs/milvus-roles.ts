@@ -32,6 +32,8 @@ export interface Role {
   readonly port?: kplus.ContainerPort;
   /** Size limit of the emptyDir at /var/lib/milvus; none for standalone (its volume is there). */
   readonly localStorage?: Size;
+  /** A CPU autoscaler owning the replica count (`replicas` is then its minimum). */
+  readonly autoscaling?: RoleAutoscaling;
 }
 
 /**
@@ -46,14 +48,35 @@ export function standaloneRole(cpu: kplus.Cpu, memory: Size): Role {
 }
 
 /**
- * The roles of a distributed Milvus: `queryNodes` query nodes with the user's `cpu` and `memory`,
- * fixed sizes for the others.
+ * Replicas and size of one distributed role, as the user set them (unset: the defaults below).
  * @internal
  */
-export function distributedRoles(queryNodes: number, cpu: kplus.Cpu, memory: Size): Role[] {
+export interface RoleSizing {
+  readonly replicas?: number;
+  readonly cpu?: kplus.Cpu;
+  readonly memory?: Size;
+  readonly autoscaling?: RoleAutoscaling;
+}
+
+/**
+ * A validated CPU autoscaler of one role.
+ * @internal
+ */
+export interface RoleAutoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilization: number;
+}
+
+/**
+ * The roles of a distributed Milvus: `queryNodes` query nodes with the user's `cpu` and `memory`,
+ * fixed sizes for the others, each overridden by `sizing[component]`.
+ * @internal
+ */
+export function distributedRoles(queryNodes: number, cpu: kplus.Cpu, memory: Size, sizing: { readonly [component: string]: RoleSizing } = {}): Role[] {
   // /var/lib/milvus sizes: the query and data nodes cache segments and indexes there (50Gi, as
   // before); the others only need the directories Milvus creates at start.
-  return [
+  const roles: Role[] = [
     {
       component: 'proxy', args: ['proxy'], replicas: 2, cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4),
       port: { number: MilvusPorts.GRPC, name: 'milvus' }, localStorage: Size.gibibytes(1),
@@ -75,4 +98,15 @@ export function distributedRoles(queryNodes: number, cpu: kplus.Cpu, memory: Siz
       port: { number: STREAMING_NODE_PORT, name: 'streamingnode' }, localStorage: Size.gibibytes(10),
     },
   ];
+  return roles.map((role) => {
+    const own = sizing[role.component];
+    if (!own) return role;
+    return {
+      ...role,
+      replicas: own.autoscaling?.minReplicas ?? own.replicas ?? role.replicas,
+      cpu: own.cpu ?? role.cpu,
+      memory: own.memory ?? role.memory,
+      autoscaling: own.autoscaling,
+    };
+  });
 }

@@ -1,4 +1,5 @@
 import { Size } from 'cdk8s';
+import { PodSize } from '../src/kubernetes';
 import { EvsVolumeOptions } from '../src/storage';
 
 /**
@@ -31,6 +32,29 @@ export interface MilvusKafka {
   readonly saslUser?: string;
 }
 
+/** Milvus's log level (`log.level` in milvus.yaml). */
+export enum MilvusLogLevel {
+  /** Debug. */
+  DEBUG = 'debug',
+  /** Info (Milvus's default). */
+  INFO = 'info',
+  /** Warnings and errors. */
+  WARN = 'warn',
+  /** Errors only. */
+  ERROR = 'error',
+}
+
+/**
+ * Milvus's log format (`log.format`: "Milvus log format. Option: text and JSON",
+ * milvus-io/milvus pkg/util/paramtable/component_param.go, logConfig, default `text`).
+ */
+export enum MilvusLogFormat {
+  /** Plain text (Milvus's default). */
+  TEXT = 'text',
+  /** One JSON object a line. */
+  JSON = 'json',
+}
+
 /** How Milvus is deployed. */
 export enum MilvusMode {
   /** One pod running every role, with embedded etcd and Woodpecker on a local volume. */
@@ -53,6 +77,70 @@ export interface MilvusStandaloneOptions {
   readonly objectStorage?: MilvusObjectStorage;
 }
 
+/**
+ * A HorizontalPodAutoscaler (autoscaling/v2) on CPU for the proxies or the query nodes, as
+ * milvus-helm's `proxy.hpa` / `queryNode.hpa` (charts/milvus/templates/proxy-hpa.yaml and
+ * querynode-hpa.yaml: one `Resource` metric, `cpu`, `Utilization`). The Deployment then has no
+ * `replicas`: the HPA owns the count.
+ */
+export interface MilvusAutoscaling {
+  /** Fewest pods (1 to 100). */
+  readonly minReplicas: number;
+  /**
+   * Most pods, more than `minReplicas` (at most 100). Pods of a role never share a node: keep it
+   * within the node pool's size, or the extra pods stay Pending.
+   */
+  readonly maxReplicas: number;
+  /**
+   * Target average CPU utilization, percent of the request (requests equal limits here), 1 to 100.
+   * @default 40 (milvus-helm values.yaml `proxy.hpa.cpuUtilization` and `queryNode.hpa.cpuUtilization`)
+   */
+  readonly targetCpuUtilization?: number;
+}
+
+/** Size of one role of a distributed Milvus. */
+export interface MilvusRoleOptions {
+  /**
+   * Pods.
+   * @default - proxy 2, mixCoord 2 (active-standby), queryNode `queryNodes`, dataNode 2, streamingNode 2
+   */
+  readonly replicas?: number;
+  /**
+   * CPU and memory of each pod (request = limit).
+   * @default - proxy 2 CPU / 4Gi, mixCoord 1 CPU / 4Gi, queryNode the Milvus `resources`, dataNode 4 CPU / 8Gi, streamingNode 2 CPU / 4Gi
+   */
+  readonly resources?: PodSize;
+}
+
+/** Size of a distributed Milvus role that may autoscale (proxy, queryNode). */
+export interface MilvusScalableRoleOptions extends MilvusRoleOptions {
+  /**
+   * A HorizontalPodAutoscaler on CPU instead of a fixed `replicas`.
+   * @default - a fixed replica count
+   */
+  readonly autoscaling?: MilvusAutoscaling;
+}
+
+/** The etcd cluster of a distributed Milvus. */
+export interface MilvusEtcdOptions {
+  /**
+   * Data volume per member; etcd wants fast disks.
+   * @default - a 10Gi SSD EVS disk on `csi-disk-topology` per member
+   */
+  readonly storage?: EvsVolumeOptions;
+  /**
+   * CPU and memory of each member (request = limit).
+   * @default - 0.5 CPU requested, 1 CPU limit; 2Gi
+   */
+  readonly resources?: PodSize;
+  /**
+   * A ServiceMonitor scraping each member's `/metrics` on its metrics listener (2381), with a
+   * NetworkPolicy rule admitting the monitoring namespace on that port.
+   * @default false
+   */
+  readonly serviceMonitor?: boolean;
+}
+
 /** Options of {@link MilvusTopology.distributed}. */
 export interface MilvusDistributedOptions {
   /** Where a distributed Milvus keeps its data: an OBS bucket. */
@@ -63,10 +151,42 @@ export interface MilvusDistributedOptions {
    */
   readonly kafka: MilvusKafka;
   /**
-   * Query nodes: they hold the loaded segments, so add them for capacity.
+   * Query nodes: they hold the loaded segments, so add them for capacity. Same as
+   * `queryNode.replicas` (set one of them).
    * @default 2
    */
   readonly queryNodes?: number;
+  /**
+   * The proxies (client entry point): replicas, resources or a CPU autoscaler.
+   * @default - 2 pods of 2 CPU / 4Gi
+   */
+  readonly proxy?: MilvusScalableRoleOptions;
+  /**
+   * The mixed coordinator: 1 or 2 pods (one active, one standby: `mixCoord.enableActiveStandby`).
+   * @default - 2 pods of 1 CPU / 4Gi
+   */
+  readonly mixCoord?: MilvusRoleOptions;
+  /**
+   * The query nodes: replicas (or `queryNodes`), resources (or the Milvus `resources`) or a CPU
+   * autoscaler.
+   * @default - `queryNodes` pods sized by the Milvus `resources`
+   */
+  readonly queryNode?: MilvusScalableRoleOptions;
+  /**
+   * The data nodes (they also build indexes).
+   * @default - 2 pods of 4 CPU / 8Gi
+   */
+  readonly dataNode?: MilvusRoleOptions;
+  /**
+   * The streaming nodes (the WAL on Kafka).
+   * @default - 2 pods of 2 CPU / 4Gi
+   */
+  readonly streamingNode?: MilvusRoleOptions;
+  /**
+   * The 3-member etcd cluster's volumes, resources and monitoring.
+   * @default - 10Gi SSD EVS disks, 0.5-1 CPU / 2Gi, no ServiceMonitor
+   */
+  readonly etcd?: MilvusEtcdOptions;
 }
 
 /**
@@ -75,6 +195,7 @@ export interface MilvusDistributedOptions {
  * ```ts
  * MilvusTopology.standalone({ storage: { size: Size.gibibytes(500) } });
  * MilvusTopology.distributed({ objectStorage: { bucket, endpoint, region }, kafka: { brokers }, queryNodes: 3 });
+ * MilvusTopology.distributed({ objectStorage, kafka, proxy: { autoscaling: { minReplicas: 2, maxReplicas: 6 } }, mixCoord: { replicas: 1 } });
  * ```
  */
 export class MilvusTopology {
@@ -88,7 +209,9 @@ export class MilvusTopology {
    * 3-member etcd, OBS object storage and Kafka (Huawei DMS) as the queue.
    */
   public static distributed(options: MilvusDistributedOptions): MilvusTopology {
-    return new MilvusTopology(MilvusMode.DISTRIBUTED, options.objectStorage, options.kafka, options.queryNodes, undefined);
+    const { proxy, mixCoord, queryNode, dataNode, streamingNode } = options;
+    return new MilvusTopology(MilvusMode.DISTRIBUTED, options.objectStorage, options.kafka, options.queryNodes, undefined,
+      { proxy, mixCoord, queryNode, dataNode, streamingNode }, options.etcd);
   }
 
   private constructor(
@@ -102,17 +225,27 @@ export class MilvusTopology {
     public readonly _queryNodes: number | undefined,
     /** @internal */
     public readonly _storage: EvsVolumeOptions | undefined,
+    /** @internal */
+    public readonly _roles: {
+      readonly proxy?: MilvusScalableRoleOptions; readonly mixCoord?: MilvusRoleOptions; readonly queryNode?: MilvusScalableRoleOptions;
+      readonly dataNode?: MilvusRoleOptions; readonly streamingNode?: MilvusRoleOptions;
+    } = {},
+    /** @internal */
+    public readonly _etcd: MilvusEtcdOptions | undefined = undefined,
   ) {}
 
   /**
    * This topology with the values the user left unset taken from `defaults`: `queryNodes`
-   * (distributed) and the volume size `storageSize` (standalone). Defaults that do not apply to
-   * the mode are ignored.
+   * (distributed, unless `queryNode.replicas` or `queryNode.autoscaling` sets the count) and the
+   * volume size `storageSize` (standalone). Defaults that do not apply to the mode are ignored.
    * @internal
    */
   public _withDefaults(defaults: { readonly queryNodes?: number; readonly storageSize?: Size }): MilvusTopology {
     if (this._mode === MilvusMode.DISTRIBUTED) {
-      return new MilvusTopology(this._mode, this._objectStorage, this._kafka, this._queryNodes ?? defaults.queryNodes, undefined);
+      const queryNode = this._roles.queryNode;
+      const counted = queryNode?.replicas !== undefined || queryNode?.autoscaling !== undefined;
+      const queryNodes = this._queryNodes ?? (counted ? undefined : defaults.queryNodes);
+      return new MilvusTopology(this._mode, this._objectStorage, this._kafka, queryNodes, undefined, this._roles, this._etcd);
     }
     const storage = defaults.storageSize === undefined || this._storage?.size !== undefined ? this._storage : { ...this._storage, size: defaults.storageSize };
     return new MilvusTopology(this._mode, this._objectStorage, undefined, undefined, storage);

@@ -5,8 +5,9 @@ import { Construct } from 'constructs';
 import { EMBED_ETCD_CONFIG, EMBED_ETCD_DIR, EMBED_ETCD_FILE } from './milvus-embedded-etcd';
 import { kafkaEnv, objectStorageEnv } from './milvus-env';
 import { MilvusPorts } from './milvus-ports';
-import { distributedRoles, Role, standaloneRole } from './milvus-roles';
-import { MilvusMode, MilvusObjectStorage, MilvusTopology } from './milvus-topology';
+import { renderUserConfig, USER_CONFIG_FILE, USER_CONFIG_PATH } from './milvus-config';
+import { distributedRoles, Role, RoleSizing, standaloneRole } from './milvus-roles';
+import { MilvusLogFormat, MilvusLogLevel, MilvusMode, MilvusObjectStorage, MilvusScalableRoleOptions, MilvusTopology } from './milvus-topology';
 import { EtcdCluster } from './etcd-cluster';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { applyPodOverrides } from '../src/pod-overrides';
@@ -18,7 +19,8 @@ import {
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
 import { Connections, NetworkPort, tcp } from '../src/network';
-import { invalidProp, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
+import { requirePodSize } from '../src/resources';
+import { invalidProp, reportAs, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
@@ -87,6 +89,21 @@ const STANDALONE_CLAIM_TEMPLATE = 'milvus-data';
 const DEFAULT_STANDALONE_STORAGE_SIZE = Size.gibibytes(200);
 /** Query nodes of a distributed Milvus when `queryNodes` is not set. */
 const DEFAULT_QUERY_NODES = 2;
+/** HPA CPU target when `autoscaling.targetCpuUtilization` is not set (milvus-helm values.yaml `proxy.hpa.cpuUtilization: 40`). */
+const DEFAULT_TARGET_CPU_UTILIZATION = 40;
+/**
+ * The distributed roles' options: topology prop, component, whether it may autoscale, replica range.
+ * mixCoord runs one active coordinator and at most one standby: milvus-helm values.yaml
+ * `mixCoordinator.replicas`: "You can set the number of replicas greater than 1, only if enable
+ * active standby" (this construct always sets MIXCOORD_ENABLEACTIVESTANDBY).
+ */
+const DISTRIBUTED_ROLES: ReadonlyArray<{ prop: 'proxy' | 'mixCoord' | 'queryNode' | 'dataNode' | 'streamingNode'; component: string; scalable: boolean; max: number }> = [
+  { prop: 'proxy', component: 'proxy', scalable: true, max: 100 },
+  { prop: 'mixCoord', component: 'mixcoord', scalable: false, max: 2 },
+  { prop: 'queryNode', component: 'querynode', scalable: true, max: 100 },
+  { prop: 'dataNode', component: 'datanode', scalable: false, max: 100 },
+  { prop: 'streamingNode', component: 'streamingnode', scalable: false, max: 100 },
+];
 
 /** The user-tunable properties of {@link Milvus}. */
 export interface MilvusOptions {
@@ -101,10 +118,30 @@ export interface MilvusOptions {
    */
   readonly image?: string;
   /**
-   * CPU and memory of the standalone pod, or of each query node.
+   * CPU and memory of the standalone pod, or of each query node (unless `topology.queryNode.resources`).
    * @default - 4 CPU / 16Gi (seed: s7.xlarge.4)
    */
   readonly resources?: PodSize;
+  /**
+   * Overrides of milvus.yaml, as nested sections (`{ queryNode: { segcore: { chunkRows: 256 } } }`),
+   * rendered into a ConfigMap mounted as `/milvus/configs/user.yaml` in every Milvus pod (Milvus
+   * reads it last, over milvus.yaml); a change rolls the pods. Keys the construct sets (etcd,
+   * object storage, the queue, authentication, active-standby, ports, `log.level`/`log.format`)
+   * are refused with the prop to use, and so is any credential-looking key: credentials come only
+   * from Secrets.
+   * @default - no user.yaml
+   */
+  readonly config?: { [key: string]: any };
+  /**
+   * Log level (`log.level`).
+   * @default - Milvus's default (info)
+   */
+  readonly logLevel?: MilvusLogLevel;
+  /**
+   * Log format (`log.format`).
+   * @default - Milvus's default (text)
+   */
+  readonly logFormat?: MilvusLogFormat;
 }
 
 /** Properties of {@link Milvus}. */
@@ -152,6 +189,10 @@ export class Milvus extends Construct {
   public readonly workloads: { [component: string]: kplus.Workload } = {};
   /** The PodDisruptionBudgets, by component. */
   public readonly disruptionBudgets: { [component: string]: kplus.k8s.KubePodDisruptionBudget } = {};
+  /** The HorizontalPodAutoscalers, by component (`proxy`, `querynode`), where `autoscaling` is set. */
+  public readonly autoscalers: { [component: string]: kplus.HorizontalPodAutoscaler } = {};
+  /** The ConfigMap holding `user.yaml` (`<instance>-milvus-config`), with `config`, `logLevel` or `logFormat`. */
+  public readonly userConfig?: kplus.ConfigMap;
   /** The client Service (the standalone pod, or the proxies). */
   public readonly service: kplus.Service;
   /** The standalone StatefulSet's headless Service; none when distributed. */
@@ -200,6 +241,7 @@ export class Milvus extends Construct {
   private readonly image: string;
   private readonly zoneSpread: ZoneSpread;
   private readonly pullSecrets: string[];
+  private readonly userConfigYaml?: string;
 
   constructor(scope: Construct, id: string, props: MilvusProps) {
     super(scope, id);
@@ -221,6 +263,8 @@ export class Milvus extends Construct {
     this.uri = `http://${name}:${this.port}`;
     this.password = credentials.ref(Credential.MILVUS_PASSWORD);
     const namespace = Chart.of(this).namespace ?? 'default';
+    const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
+    this.userConfigYaml = renderUserConfig(this, props.config, props.logLevel, props.logFormat);
 
     // Milvus maps environment variables onto its config keys: upper case, dots as underscores
     // (scripts/standalone_embed.sh sets ETCD_USE_EMBED, COMMON_STORAGETYPE). Everything here is
@@ -252,6 +296,12 @@ export class Milvus extends Construct {
       ports: [{ name: 'milvus', port: MilvusPorts.GRPC, targetPort: MilvusPorts.GRPC }, { name: 'metrics', port: MilvusPorts.METRICS, targetPort: MilvusPorts.METRICS }],
     });
     selectPods(this.service, clientSelector);
+    if (this.userConfigYaml !== undefined) {
+      this.userConfig = new kplus.ConfigMap(this, 'UserConfig', {
+        metadata: { name: `${name}-config`, labels },
+        data: { [USER_CONFIG_FILE]: this.userConfigYaml },
+      });
+    }
 
     if (!distributed) {
       Object.assign(env, {
@@ -281,7 +331,11 @@ export class Milvus extends Construct {
       // etcd reads the file at start only: a new configuration rolls the pod.
       sts.podMetadata.addAnnotation('checksum/embed-etcd', createHash('sha256').update(EMBED_ETCD_CONFIG).digest('hex'));
     } else {
-      this.etcd = new EtcdCluster(this, 'Etcd', { name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets });
+      const etcd = topology._etcd ?? {};
+      this.etcd = reportAs(this, { storage: 'topology.etcd.storage', resources: 'topology.etcd.resources', serviceMonitor: 'topology.etcd.serviceMonitor' }, () => new EtcdCluster(this, 'Etcd', {
+        name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets,
+        storage: etcd.storage, resources: etcd.resources, serviceMonitor: etcd.serviceMonitor, monitoringNamespace,
+      }));
       this.etcd.connections.allowFrom(this.connections, this.etcd.clientPorts);
       Object.assign(env, {
         ETCD_ENDPOINTS: kplus.EnvValue.fromValue(this.etcd.endpoints.join(',')),
@@ -294,10 +348,9 @@ export class Milvus extends Construct {
         QUERYCOORD_ENABLEACTIVESTANDBY: kplus.EnvValue.fromValue('true'),
       });
       const queryNodes = requireInteger(this, 'topology.queryNodes', topology._queryNodes ?? DEFAULT_QUERY_NODES, 1, 100);
-      for (const role of distributedRoles(queryNodes, cpu, memory)) this.addComponent(role, env, 'deployment');
+      for (const role of distributedRoles(queryNodes, cpu, memory, this.roleSizing(topology))) this.addComponent(role, env, 'deployment');
     }
 
-    const monitoringNamespace = requireDnsLabel(this, 'monitoringNamespace', props.monitoringNamespace ?? CCE_MONITORING_NAMESPACE);
     this.metricsService = new kplus.Service(this, 'Metrics', {
       metadata: { name: `${name}-metrics`, labels: { ...labels, 'app.kubernetes.io/component': 'metrics' } },
       clusterIP: 'None',
@@ -318,6 +371,47 @@ export class Milvus extends Construct {
     });
     // Every Milvus workload (its etcd members are the etcd cluster's).
     for (const workload of Object.values(this.workloads)) applyPodOverrides(this, 'pod', workload as kplus.AbstractPod, props.pod);
+  }
+
+  /** The per-role options of a distributed topology, validated. */
+  private roleSizing(topology: MilvusTopology): { [component: string]: RoleSizing } {
+    const sizing: { [component: string]: RoleSizing } = {};
+    for (const { prop, component, scalable, max } of DISTRIBUTED_ROLES) {
+      const options = topology._roles[prop] as MilvusScalableRoleOptions | undefined;
+      if (options === undefined) continue;
+      const path = `topology.${prop}`;
+      if (typeof options !== 'object' || options === null) invalidProp(this, path, options, '{ replicas?, resources? }');
+      if (options.autoscaling !== undefined && !scalable) invalidProp(this, `${path}.autoscaling`, options.autoscaling, 'nothing: only proxy and queryNode autoscale');
+      if (options.replicas !== undefined && options.autoscaling !== undefined) {
+        invalidProp(this, `${path}.replicas`, options.replicas, 'either replicas (fixed) or autoscaling, not both: the HorizontalPodAutoscaler owns the replica count');
+      }
+      if (prop === 'queryNode' && topology._queryNodes !== undefined && (options.replicas !== undefined || options.autoscaling !== undefined)) {
+        const which = options.replicas !== undefined ? 'replicas' : 'autoscaling';
+        invalidProp(this, `${path}.${which}`, options[which], 'nothing while topology.queryNodes is set: give the query-node count once');
+      }
+      let replicas: number | undefined;
+      if (options.replicas !== undefined) {
+        if (prop === 'mixCoord' && !(options.replicas === 1 || options.replicas === 2)) {
+          invalidProp(this, `${path}.replicas`, options.replicas, '1 or 2: one active mixCoord and at most one standby (mixCoord.enableActiveStandby)');
+        }
+        replicas = requireInteger(this, `${path}.replicas`, options.replicas, 1, max);
+      }
+      requirePodSize(this, `${path}.resources`, options.resources);
+      let autoscaling: RoleSizing['autoscaling'];
+      if (options.autoscaling !== undefined) {
+        const a = options.autoscaling;
+        if (typeof a !== 'object' || a === null) invalidProp(this, `${path}.autoscaling`, a, '{ minReplicas, maxReplicas, targetCpuUtilization? }');
+        const minReplicas = requireInteger(this, `${path}.autoscaling.minReplicas`, a.minReplicas, 1, 100);
+        const maxReplicas = requireInteger(this, `${path}.autoscaling.maxReplicas`, a.maxReplicas, 1, 100);
+        if (maxReplicas <= minReplicas) {
+          invalidProp(this, `${path}.autoscaling.maxReplicas`, maxReplicas, `an integer from ${minReplicas + 1} to 100, more than minReplicas (for a fixed count use replicas)`);
+        }
+        const targetCpuUtilization = requireInteger(this, `${path}.autoscaling.targetCpuUtilization`, a.targetCpuUtilization ?? DEFAULT_TARGET_CPU_UTILIZATION, 1, 100);
+        autoscaling = { minReplicas, maxReplicas, targetCpuUtilization };
+      }
+      sizing[component] = { replicas, cpu: options.resources?.cpu, memory: options.resources?.memory, autoscaling };
+    }
+    return sizing;
   }
 
   private addComponent(role: Role, env: Record<string, kplus.EnvValue>, kind: 'deployment' | 'statefulset'): PodWorkload {
@@ -345,7 +439,8 @@ export class Milvus extends Construct {
     } else {
       workload = new kplus.Deployment(this, role.component, {
         ...common,
-        replicas: role.replicas,
+        // With an autoscaler the Deployment has no replicas: the HPA owns the count.
+        replicas: role.autoscaling ? undefined : role.replicas,
         strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       });
     }
@@ -373,11 +468,31 @@ export class Milvus extends Construct {
       // One emptyDir for all of /var/lib/milvus (localStorage.path and the caches below it).
       container.mount(MILVUS_LOCAL_DIR, kplus.Volume.fromEmptyDir(this, `${role.component}-data`, 'milvus-data', { sizeLimit: role.localStorage }));
     }
+    if (this.userConfig && this.userConfigYaml !== undefined) {
+      // One file over the image's configs directory (as milvus-helm mounts user.yaml), read at start:
+      // a new configuration rolls the pods.
+      const volume = kplus.Volume.fromConfigMap(this, `${role.component}-config`, this.userConfig, { name: 'milvus-config' });
+      container.mount(USER_CONFIG_PATH, volume, { subPath: USER_CONFIG_FILE, readOnly: true });
+      workload.podMetadata.addAnnotation('checksum/config', createHash('sha256').update(this.userConfigYaml).digest('hex'));
+    }
     setImagePullSecrets(this, workload, this.pullSecrets);
     disableServiceLinks(workload);
-    if (role.replicas >= 2) requireSeparateNodes(workload, selector);
+    if ((role.autoscaling?.maxReplicas ?? role.replicas) >= 2) requireSeparateNodes(workload, selector);
     spreadAcrossZones(workload, selector, this.zoneSpread);
+    // maxUnavailable 1 holds for any replica count, including the HPA's.
     this.disruptionBudgets[role.component] = addDisruptionBudget(this, `${role.component}-budget`, { name, labels, selector });
+    if (role.autoscaling) {
+      this.autoscalers[role.component] = new kplus.HorizontalPodAutoscaler(this, `${role.component}-autoscaler`, {
+        metadata: { name, labels },
+        target: workload as kplus.Deployment,
+        minReplicas: role.autoscaling.minReplicas,
+        maxReplicas: role.autoscaling.maxReplicas,
+        // The metric of milvus-helm's proxy-hpa.yaml and querynode-hpa.yaml: CPU, Utilization.
+        metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(role.autoscaling.targetCpuUtilization))],
+        // Removing a query node moves its segments to the others: one pod at a time, slowly.
+        scaleDown: { stabilizationWindow: Duration.minutes(5), policies: [{ replicas: kplus.Replicas.absolute(1), duration: Duration.minutes(5) }] },
+      });
+    }
     this.workloads[role.component] = workload;
     return workload;
   }

@@ -387,9 +387,188 @@ describe('EtcdCluster', () => {
     expect(() => synthEtcd({ members: 2 })).toThrow(/EtcdCluster 'test\/Etcd': invalid members 2; allowed: an odd number/);
   });
 
+  test('resources and a ServiceMonitor by prop; none by default', () => {
+    const { objects: plain, etcd: plainEtcd } = synthEtcd();
+    expect(plain.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    expect(plainEtcd.metricsService).toBeUndefined();
+    const { objects, etcd } = synthEtcd({ resources: { cpu: kplus.Cpu.millis(750), memory: Size.gibibytes(3) }, serviceMonitor: true });
+    expect(only(objects, 'StatefulSet').spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '750m', memory: '3072Mi' });
+    expect(only(objects, 'ServiceMonitor').metadata).toMatchObject({ name: 'memos-memos-milvus-etcd', namespace: 'monitoring' });
+    expect(etcd.connections._fromNamespaces).toEqual([{ namespaceName: 'monitoring', ports: [{ port: 2381 }] }]);
+  });
+
+  test('rejects bad resources and a bad monitoring namespace', () => {
+    expect(() => synthEtcd({ resources: { cpu: 1 as never, memory: Size.gibibytes(1) } })).toThrow(/EtcdCluster 'test\/Etcd': invalid resources.cpu/);
+    expect(() => synthEtcd({ serviceMonitor: true, monitoringNamespace: 'Prom' })).toThrow(/EtcdCluster 'test\/Etcd': invalid monitoringNamespace "Prom"; allowed: a DNS label/);
+  });
+
   test('rejects a bad volume size and an unknown zone spread', () => {
     expect(() => synthEtcd({ storage: { size: Size.gibibytes(0) } })).toThrow(/invalid storage.size "0Mi"; allowed: a whole number of GiB/);
     expect(() => synthEtcd({ zoneSpread: 'sometimes' as never })).toThrow(/invalid zoneSpread "sometimes"; allowed: required, preferred/);
+  });
+});
+
+describe('Milvus distributed: per-role sizing', () => {
+  const ROLES = ['proxy', 'mixcoord', 'querynode', 'datanode', 'streamingnode'];
+  const deployment = (objects: any[], component: string) => only(objects, 'Deployment', `memos-milvus-${component}`);
+  const resourcesOf = (objects: any[], component: string) => deployment(objects, component).spec.template.spec.containers[0].resources;
+
+  test('defaults are today\'s: replicas, resources, no HPA, no etcd monitor, etcd sizing', () => {
+    const { objects, milvus } = synthMilvus({ topology: DISTRIBUTED });
+    expect(Object.fromEntries(ROLES.map((c) => [c, deployment(objects, c).spec.replicas]))).toEqual({ proxy: 2, mixcoord: 2, querynode: 2, datanode: 2, streamingnode: 2 });
+    expect(Object.fromEntries(ROLES.map((c) => [c, resourcesOf(objects, c)]))).toEqual({
+      proxy: { requests: { cpu: '2', memory: '4096Mi' }, limits: { cpu: '2', memory: '4096Mi' } },
+      mixcoord: { requests: { cpu: '1', memory: '4096Mi' }, limits: { cpu: '1', memory: '4096Mi' } },
+      querynode: { requests: { cpu: '4', memory: '16384Mi' }, limits: { cpu: '4', memory: '16384Mi' } },
+      datanode: { requests: { cpu: '4', memory: '8192Mi' }, limits: { cpu: '4', memory: '8192Mi' } },
+      streamingnode: { requests: { cpu: '2', memory: '4096Mi' }, limits: { cpu: '2', memory: '4096Mi' } },
+    });
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(milvus.autoscalers).toEqual({});
+    expect(objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)).toEqual(['memos-memos-milvus']);
+    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).not.toContain('memos-milvus-etcd-metrics');
+    expect(milvus.etcd?.serviceMonitor).toBeUndefined();
+    expect(milvus.etcd?.connections._fromNamespaces).toEqual([]);
+    const etcd = only(objects, 'StatefulSet', 'memos-milvus-etcd');
+    expect(etcd.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
+    expect(etcd.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'csi-disk-topology', resources: { requests: { storage: '10Gi' } } });
+  });
+
+  test('replicas and resources per role; queryNode.resources wins over resources', () => {
+    const topology = MilvusTopology.distributed({
+      objectStorage: OBS, kafka: KAFKA,
+      proxy: { replicas: 3, resources: { cpu: kplus.Cpu.units(3), memory: Size.gibibytes(6) } },
+      mixCoord: { replicas: 1, resources: { cpu: kplus.Cpu.millis(1500), memory: Size.gibibytes(2) } },
+      queryNode: { replicas: 4, resources: { cpu: kplus.Cpu.units(8), memory: Size.gibibytes(32) } },
+      dataNode: { replicas: 3, resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(12) } },
+      streamingNode: { replicas: 5, resources: { cpu: kplus.Cpu.units(1), memory: Size.gibibytes(3) } },
+    });
+    const { objects } = synthMilvus({ topology, resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(24) } });
+    expect(Object.fromEntries(ROLES.map((c) => [c, deployment(objects, c).spec.replicas]))).toEqual({ proxy: 3, mixcoord: 1, querynode: 4, datanode: 3, streamingnode: 5 });
+    expect(Object.fromEntries(ROLES.map((c) => [c, resourcesOf(objects, c).limits]))).toEqual({
+      proxy: { cpu: '3', memory: '6144Mi' }, mixcoord: { cpu: '1500m', memory: '2048Mi' }, querynode: { cpu: '8', memory: '32768Mi' },
+      datanode: { cpu: '6', memory: '12288Mi' }, streamingnode: { cpu: '1', memory: '3072Mi' },
+    });
+    expect(resourcesOf(objects, 'querynode').requests).toEqual({ cpu: '8', memory: '32768Mi' });
+    // One mixCoord: nothing to keep apart; still a PDB.
+    expect(deployment(objects, 'mixcoord').spec.template.spec.affinity).toBeUndefined();
+    expect(only(objects, 'PodDisruptionBudget', 'memos-milvus-mixcoord').spec.maxUnavailable).toBe(1);
+    expect(deployment(objects, 'proxy').spec.template.spec.affinity.podAntiAffinity).toBeDefined();
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('queryNode.resources alone leaves the other roles and the count as they were', () => {
+    const topology = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNodes: 3, queryNode: { resources: { cpu: kplus.Cpu.units(2), memory: Size.gibibytes(8) } } });
+    const { objects } = synthMilvus({ topology, resources: { cpu: kplus.Cpu.units(6), memory: Size.gibibytes(24) } });
+    expect(deployment(objects, 'querynode').spec.replicas).toBe(3);
+    expect(resourcesOf(objects, 'querynode').limits).toEqual({ cpu: '2', memory: '8192Mi' });
+    expect(resourcesOf(objects, 'proxy').limits).toEqual({ cpu: '2', memory: '4096Mi' });
+  });
+
+  test('a proxy HPA on CPU (milvus-helm proxy-hpa.yaml): no replicas on the Deployment, PDB and anti-affinity kept', () => {
+    const topology = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, proxy: { autoscaling: { minReplicas: 2, maxReplicas: 6 } } });
+    const { objects, milvus } = synthMilvus({ topology });
+    const hpa = only(objects, 'HorizontalPodAutoscaler');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.metadata.name).toBe('memos-milvus-proxy');
+    expect(hpa.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'memos-milvus-proxy' },
+      minReplicas: 2, maxReplicas: 6,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 40 } } }],
+    });
+    expect(hpa.spec.behavior.scaleDown).toMatchObject({ stabilizationWindowSeconds: 300, policies: [{ type: 'Pods', value: 1, periodSeconds: 300 }] });
+    const proxy = deployment(objects, 'proxy');
+    expect(proxy.spec.replicas).toBeUndefined();
+    expect(proxy.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+    const pdb = only(objects, 'PodDisruptionBudget', 'memos-milvus-proxy');
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual(proxy.spec.selector.matchLabels);
+    expect(Object.keys(milvus.autoscalers)).toEqual(['proxy']);
+    expect(deployment(objects, 'querynode').spec.replicas).toBe(2);
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  test('a query-node HPA with its own CPU target; one minimum pod still keeps pods apart (up to maxReplicas)', () => {
+    const topology = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNode: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuUtilization: 70 } } });
+    const { objects, milvus } = synthMilvus({ topology });
+    const hpa = only(objects, 'HorizontalPodAutoscaler', 'memos-milvus-querynode');
+    expect(hpa.spec).toMatchObject({ minReplicas: 1, maxReplicas: 3, metrics: [{ resource: { name: 'cpu', target: { averageUtilization: 70 } } }] });
+    expect(deployment(objects, 'querynode').spec.replicas).toBeUndefined();
+    expect(deployment(objects, 'querynode').spec.template.spec.affinity.podAntiAffinity).toBeDefined();
+    expect(Object.keys(milvus.autoscalers)).toEqual(['querynode']);
+  });
+
+  test('_withDefaults leaves queryNodes unset when queryNode sets the count; the chart honours it', () => {
+    const byReplicas = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNode: { replicas: 7 } });
+    expect(byReplicas._withDefaults({ queryNodes: 5 })._queryNodes).toBeUndefined();
+    expect(byReplicas._withDefaults({ queryNodes: 5 })._roles.queryNode?.replicas).toBe(7);
+    const withEtcd = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNode: { resources: { cpu: kplus.Cpu.units(1), memory: Size.gibibytes(1) } }, etcd: { serviceMonitor: true } });
+    expect(withEtcd._withDefaults({ queryNodes: 5 })._queryNodes).toBe(5);
+    expect(withEtcd._withDefaults({ queryNodes: 5 })._etcd).toEqual({ serviceMonitor: true });
+    const topology = MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNode: { autoscaling: { minReplicas: 3, maxReplicas: 8 } } });
+    const medium = synthChart({ size: MemosSize.MEDIUM, ...servicesFor(MemosSize.MEDIUM), milvus: MilvusDeployment.inCluster({ topology }) });
+    expect(only(medium, 'Deployment', 'memos-milvus-querynode').spec.replicas).toBeUndefined();
+    expect(only(medium, 'HorizontalPodAutoscaler', 'memos-milvus-querynode').spec).toMatchObject({ minReplicas: 3, maxReplicas: 8 });
+  });
+
+  test('etcd members: storage, resources and a ServiceMonitor on the metrics listener, admitted from the monitoring namespace', () => {
+    const topology = MilvusTopology.distributed({
+      objectStorage: OBS, kafka: KAFKA,
+      etcd: { storage: { size: Size.gibibytes(30) }, resources: { cpu: kplus.Cpu.units(2), memory: Size.gibibytes(4) }, serviceMonitor: true },
+    });
+    const { objects, milvus } = synthMilvus({ topology, monitoringNamespace: 'prom' });
+    const sts = only(objects, 'StatefulSet', 'memos-milvus-etcd');
+    expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'csi-disk-topology', resources: { requests: { storage: '30Gi' } } });
+    expect(sts.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '2', memory: '4096Mi' }, limits: { cpu: '2', memory: '4096Mi' } });
+    const service = only(objects, 'Service', 'memos-milvus-etcd-metrics');
+    expect(service.spec).toMatchObject({ clusterIP: 'None', ports: [{ name: 'metrics', port: 2381, targetPort: 2381 }] });
+    expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'memos-milvus-etcd', 'app.kubernetes.io/instance': 'memos' });
+    expect(sts.spec.template.spec.containers[0].ports).toContainEqual({ containerPort: 2381, name: 'metrics' });
+    const monitor = only(objects, 'ServiceMonitor', 'memos-memos-milvus-etcd');
+    expect(monitor.metadata.namespace).toBe('prom');
+    expect(monitor.spec).toEqual({
+      namespaceSelector: { matchNames: ['memos'] },
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'memos-milvus-etcd', 'app.kubernetes.io/instance': 'memos', 'app.kubernetes.io/component': 'metrics' } },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+    });
+    // The monitor's selector matches the metrics Service's labels only (not the headless one).
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(only(objects, 'Service', 'memos-milvus-etcd-headless').metadata.labels['app.kubernetes.io/component']).not.toBe('metrics');
+    expect(milvus.etcd?.connections._fromNamespaces).toEqual([{ namespaceName: 'prom', ports: [{ port: 2381 }] }]);
+    expect(milvus.etcd?.serviceMonitor?.name).toBe('memos-memos-milvus-etcd');
+    expect(milvus.etcd?.metricsService?.name).toBe('memos-milvus-etcd-metrics');
+    expect(validateManifests(objects)).toEqual([]);
+    expect(policyViolations(objects)).toEqual([]);
+  });
+
+  const topologyWith = (roles: Record<string, unknown>, queryNodes?: number) =>
+    MilvusTopology.distributed({ objectStorage: OBS, kafka: KAFKA, queryNodes, ...roles } as never);
+  const invalid: [string, Partial<MilvusProps>, RegExp][] = [
+    ['three mixCoords', { topology: topologyWith({ mixCoord: { replicas: 3 } }) }, /Milvus 'test\/Milvus': invalid topology.mixCoord.replicas 3; allowed: 1 or 2: one active mixCoord and at most one standby/],
+    ['no mixCoord', { topology: topologyWith({ mixCoord: { replicas: 0 } }) }, /invalid topology.mixCoord.replicas 0; allowed: 1 or 2/],
+    ['no proxy', { topology: topologyWith({ proxy: { replicas: 0 } }) }, /invalid topology.proxy.replicas 0; allowed: an integer from 1 to 100/],
+    ['no query node', { topology: topologyWith({ queryNode: { replicas: 0 } }) }, /invalid topology.queryNode.replicas 0; allowed: an integer from 1 to 100/],
+    ['a fraction of a data node', { topology: topologyWith({ dataNode: { replicas: 1.5 } }) }, /invalid topology.dataNode.replicas 1.5; allowed: an integer from 1 to 100/],
+    ['no streaming node', { topology: topologyWith({ streamingNode: { replicas: 0 } }) }, /invalid topology.streamingNode.replicas 0; allowed: an integer from 1 to 100/],
+    ['replicas and autoscaling', { topology: topologyWith({ proxy: { replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4 } } }) }, /invalid topology.proxy.replicas 2; allowed: either replicas \(fixed\) or autoscaling, not both/],
+    ['queryNodes and queryNode.replicas', { topology: topologyWith({ queryNode: { replicas: 4 } }, 3) }, /invalid topology.queryNode.replicas 4; allowed: nothing while topology.queryNodes is set/],
+    ['queryNodes and queryNode.autoscaling', { topology: topologyWith({ queryNode: { autoscaling: { minReplicas: 2, maxReplicas: 4 } } }, 3) }, /invalid topology.queryNode.autoscaling \{"minReplicas":2,"maxReplicas":4\}; allowed: nothing while topology.queryNodes is set/],
+    ['an autoscaler with no minimum', { topology: topologyWith({ proxy: { autoscaling: { minReplicas: 0, maxReplicas: 4 } } }) }, /invalid topology.proxy.autoscaling.minReplicas 0; allowed: an integer from 1 to 100/],
+    ['an autoscaler that cannot scale', { topology: topologyWith({ queryNode: { autoscaling: { minReplicas: 3, maxReplicas: 3 } } }) }, /invalid topology.queryNode.autoscaling.maxReplicas 3; allowed: an integer from 4 to 100, more than minReplicas/],
+    ['too many autoscaled pods', { topology: topologyWith({ proxy: { autoscaling: { minReplicas: 2, maxReplicas: 101 } } }) }, /invalid topology.proxy.autoscaling.maxReplicas 101; allowed: an integer from 1 to 100/],
+    ['a CPU target of 0', { topology: topologyWith({ proxy: { autoscaling: { minReplicas: 1, maxReplicas: 4, targetCpuUtilization: 0 } } }) }, /invalid topology.proxy.autoscaling.targetCpuUtilization 0; allowed: an integer from 1 to 100/],
+    ['a CPU target above 100', { topology: topologyWith({ queryNode: { autoscaling: { minReplicas: 1, maxReplicas: 4, targetCpuUtilization: 150 } } }) }, /invalid topology.queryNode.autoscaling.targetCpuUtilization 150; allowed: an integer from 1 to 100/],
+    ['an autoscaled data node (untyped caller)', { topology: topologyWith({ dataNode: { autoscaling: { minReplicas: 1, maxReplicas: 4 } } }) }, /invalid topology.dataNode.autoscaling \{"minReplicas":1,"maxReplicas":4\}; allowed: nothing: only proxy and queryNode autoscale/],
+    ['a CPU given as a string', { topology: topologyWith({ proxy: { resources: { cpu: '2', memory: Size.gibibytes(4) } } }) }, /invalid topology.proxy.resources.cpu/],
+    ['a memory given as a number', { topology: topologyWith({ streamingNode: { resources: { cpu: kplus.Cpu.units(1), memory: 4096 } } }) }, /invalid topology.streamingNode.resources.memory/],
+    ['an etcd volume of a fraction of a GiB', { topology: topologyWith({ etcd: { storage: { size: Size.mebibytes(1500) } } }) }, /Milvus 'test\/Milvus': invalid topology.etcd.storage.size "1500Mi"; allowed: a whole number of GiB/],
+    ['an etcd memory given as a string', { topology: topologyWith({ etcd: { resources: { cpu: kplus.Cpu.units(1), memory: '2Gi' } } }) }, /Milvus 'test\/Milvus': invalid topology.etcd.resources.memory/],
+    ['an etcd serviceMonitor that is not a boolean', { topology: topologyWith({ etcd: { serviceMonitor: 'yes' } }) }, /Milvus 'test\/Milvus': invalid topology.etcd.serviceMonitor "yes"; allowed: true or false/],
+  ];
+  test.each(invalid)('rejects %s', (_name, props, message) => {
+    expect(() => synthMilvus(props)).toThrow(message);
   });
 });
 
