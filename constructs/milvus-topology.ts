@@ -135,8 +135,9 @@ export interface MilvusEtcdOptions {
   readonly resources?: PodSize;
   /**
    * A ServiceMonitor scraping each member's `/metrics` on its metrics listener (2381), with a
-   * NetworkPolicy rule admitting the monitoring namespace on that port.
-   * @default false
+   * NetworkPolicy rule admitting the monitoring namespace on that port (milvus-helm's etcd
+   * subchart exposes the same metrics). Like every other store's.
+   * @default true
    */
   readonly serviceMonitor?: boolean;
 }

@@ -334,7 +334,7 @@ export class Milvus extends Construct {
       const etcd = topology._etcd ?? {};
       this.etcd = reportAs(this, { storage: 'topology.etcd.storage', resources: 'topology.etcd.resources', serviceMonitor: 'topology.etcd.serviceMonitor' }, () => new EtcdCluster(this, 'Etcd', {
         name: `${name}-etcd`, instance: this.instance, zoneSpread: this.zoneSpread, imagePullSecrets: this.pullSecrets,
-        storage: etcd.storage, resources: etcd.resources, serviceMonitor: etcd.serviceMonitor, monitoringNamespace,
+        storage: etcd.storage, resources: etcd.resources, serviceMonitor: etcd.serviceMonitor ?? true, monitoringNamespace,
       }));
       this.etcd.connections.allowFrom(this.connections, this.etcd.clientPorts);
       Object.assign(env, {

@@ -413,7 +413,7 @@ describe('Milvus distributed: per-role sizing', () => {
   const deployment = (objects: any[], component: string) => only(objects, 'Deployment', `memos-milvus-${component}`);
   const resourcesOf = (objects: any[], component: string) => deployment(objects, component).spec.template.spec.containers[0].resources;
 
-  test('defaults are today\'s: replicas, resources, no HPA, no etcd monitor, etcd sizing', () => {
+  test('defaults: today\'s replicas and resources, no HPA, an etcd ServiceMonitor, etcd sizing', () => {
     const { objects, milvus } = synthMilvus({ topology: DISTRIBUTED });
     expect(Object.fromEntries(ROLES.map((c) => [c, deployment(objects, c).spec.replicas]))).toEqual({ proxy: 2, mixcoord: 2, querynode: 2, datanode: 2, streamingnode: 2 });
     expect(Object.fromEntries(ROLES.map((c) => [c, resourcesOf(objects, c)]))).toEqual({
@@ -425,10 +425,11 @@ describe('Milvus distributed: per-role sizing', () => {
     });
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     expect(milvus.autoscalers).toEqual({});
-    expect(objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)).toEqual(['memos-memos-milvus']);
-    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).not.toContain('memos-milvus-etcd-metrics');
-    expect(milvus.etcd?.serviceMonitor).toBeUndefined();
-    expect(milvus.etcd?.connections._fromNamespaces).toEqual([]);
+    // The etcd members are monitored like every store (a ServiceMonitor on their metrics port 2381).
+    expect(objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name).sort()).toEqual(['memos-memos-milvus', 'memos-memos-milvus-etcd']);
+    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toContain('memos-milvus-etcd-metrics');
+    expect(milvus.etcd?.serviceMonitor).toBeDefined();
+    expect(milvus.etcd?.connections._fromNamespaces.length).toBeGreaterThan(0);
     const etcd = only(objects, 'StatefulSet', 'memos-milvus-etcd');
     expect(etcd.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
     expect(etcd.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'csi-disk-topology', resources: { requests: { storage: '10Gi' } } });

@@ -39,7 +39,7 @@ describe('synthEnvironments', () => {
     expect(result.files.map((f) => f.file)).toEqual(['small/memos.k8s.yaml', 'medium/memos.k8s.yaml', 'large/memos.k8s.yaml']);
     expect(fs.readdirSync(outdir).sort()).toEqual(['large', 'medium', 'small']);
     expect(fs.readFileSync(path.join(outdir, 'small', MANIFEST_FILE), 'utf8')).toBe(renderEnvironments(ENVIRONMENTS).get('small')!.yaml);
-    expect(result.files.map((f) => f.objects)).toEqual([66, 80, 87]);
+    expect(result.files.map((f) => f.objects)).toEqual([66, 82, 89]);
   });
 
   test('replaces the previous output, removing stale files and leaving no staging folders', () => {
