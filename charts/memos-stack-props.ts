@@ -11,7 +11,7 @@ import { MemosDashboardOptions } from '../constructs/memos-dashboard';
 import { PodOverrides } from '../src/pod-overrides';
 import { NpuNodePool } from '../src/cce';
 import { NodePool } from '../src/node-pools';
-import { Credentials } from '../src/credentials';
+import { Credentials, SecretKeyRef } from '../src/credentials';
 import { SwrMirror } from '../src/images';
 import { ZoneSpread } from '../src/kubernetes';
 import { MemosLlmSettings } from '../src/memos-settings';
@@ -48,6 +48,31 @@ export interface MemosPodOverrides {
   readonly reranker?: PodOverrides;
   /** Every backup CronJob (and the Neo4j backup guard). @default - none */
   readonly backups?: PodOverrides;
+}
+
+/**
+ * The post-deploy smoke test ({@link MemosSmokeTest}): which test user makes the add/search round
+ * trip through the gateway, and how long it may take.
+ */
+export interface MemosSmokeTestOptions {
+  /**
+   * The identity of the round trip (its API key's owner in the gateway's `<instance>-api-keys`
+   * map). Every run adds one memory to this user: use a dedicated one.
+   * @default - no round trip: only the stores and memos-api's /health are checked
+   */
+  readonly testUser?: string;
+  /**
+   * The test user's API key (plaintext, in a Secret other than the gateway's key map, which holds
+   * only sha256 sums). Required with `testUser`.
+   * @default - none
+   */
+  readonly apiKeySecret?: SecretKeyRef;
+  /**
+   * How long the search may take to find the added memory (MemOS adds asynchronously, through the
+   * scheduler queue).
+   * @default Duration.minutes(3)
+   */
+  readonly searchTimeout?: Duration;
 }
 
 /** Names of existing PriorityClasses for the stack's pods. */
@@ -372,6 +397,13 @@ export interface MemosStackProps {
    * @default - none
    */
   readonly pods?: MemosPodOverrides;
+  /**
+   * The post-deploy smoke test: a Job `<instance>-smoke-test` (an Argo CD PostSync hook) that
+   * checks each store answers with its credentials, memos-api's /health and, with a test user, an
+   * add/search round trip through the gateway (docs/operations.md, "After a deploy").
+   * @default - the stores and /health, no round trip
+   */
+  readonly smokeTest?: MemosSmokeTestOptions;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone

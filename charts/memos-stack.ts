@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BackupPlan, BackupStore } from './backup-plan';
 import { ApiGateway, Embedder, MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue, Reranker } from './backends';
-import { MemosPodOverrides, MemosPriorityClasses, MemosSettings, MemosStackProps } from './memos-stack-props';
+import { MemosPodOverrides, MemosPriorityClasses, MemosSettings, MemosSmokeTestOptions, MemosStackProps } from './memos-stack-props';
 import { ExternalNetworks, NetworkIsolation } from './network-isolation';
 import { NetworkPolicies } from '../constructs/network-policies';
 import { Connections, NetworkPort, requireCidrs, tcp, urlPort } from '../src/network';
@@ -13,12 +13,15 @@ import { ApiService, MemosApi } from '../constructs/memos-api';
 import { MemosGateway } from '../constructs/memos-gateway';
 import { MemosAlerts } from '../constructs/memos-alerts';
 import { MemosDashboard } from '../constructs/memos-dashboard';
+import { MemosSmokeTest } from '../constructs/memos-smoke-test';
+import { Neo4jEnableServers } from '../constructs/neo4j-enable-servers';
 import { MemScheduler } from '../constructs/mem-scheduler';
 import { MemosConfig } from '../constructs/memos-config';
 import { Milvus } from '../constructs/milvus';
 import { MilvusMode, MilvusTopology } from '../constructs/milvus-topology';
 import { AcceleratorType, ModelAccelerator } from '../constructs/model-accelerator';
 import { Neo4j } from '../constructs/neo4j';
+import { Neo4jPorts } from '../constructs/neo4j-options';
 import { DEFAULT_CLUSTER_DOMAIN } from '../constructs/neo4j-settings';
 import { Qdrant } from '../constructs/qdrant';
 import { QdrantBackup } from '../constructs/qdrant-backup';
@@ -122,6 +125,10 @@ export class MemosStack extends Construct {
   public readonly alerts: MemosAlerts;
   /** The Grafana dashboard (a ConfigMap in the monitoring namespace, for Grafana's sidecar). */
   public readonly dashboard: MemosDashboard;
+  /** The post-deploy smoke test (a Job, an Argo CD PostSync hook). */
+  public readonly smokeTest: MemosSmokeTest;
+  /** With a Neo4j cluster, the Job enabling servers that joined in state Free (an Argo CD PostSync hook). */
+  public readonly neo4jEnableServers?: Neo4jEnableServers;
   /** The in-cluster Qdrant's backup, with `backup: BackupPlan.toObs(...)`. */
   public readonly qdrantBackup?: QdrantBackup;
   /** The in-cluster Neo4j's backup, with `backup: BackupPlan.toObs(...)`. */
@@ -406,6 +413,9 @@ export class MemosStack extends Construct {
     }
 
     this.backUp(props);
+    this.smokeTest = reportAs(this, paths('smokeTest'), () => this.addSmokeTest(props.smokeTest ?? {}, redis));
+    // A cluster's servers that joined after it formed (servers grown) serve nothing until enabled.
+    if (this.neo4j && this.neo4j.servers >= 3) this.neo4jEnableServers = new Neo4jEnableServers(this, 'Neo4jEnableServers', { neo4j: this.neo4j });
 
     // MemOS pods start once the collection exists, so they never create it themselves.
     for (const workload of [this.api.deployment, this.scheduler.deployment]) this.qdrantCollection?.addWaitInitContainer(workload);
@@ -421,6 +431,9 @@ export class MemosStack extends Construct {
     this.images = collectImages(this, 'imageMirror', props.imageMirror);
     boundEphemeralStorage(this);
     if (this.qdrantCollection) nameJobByTemplate(this.qdrantCollection.job);
+    // A Job's template is immutable: a changed smoke test is a new Job (kubectl apply), and Argo CD
+    // runs each as a PostSync hook; finished ones go after a day (ttlSecondsAfterFinished).
+    nameJobByTemplate(this.smokeTest.job);
 
     const hpa = this.api.autoscaler;
     this.queueCapacity = estimateQueueCapacity({
@@ -546,7 +559,19 @@ export class MemosStack extends Construct {
     if (this.neo4jBackup) toExternal(this.neo4jBackup.obsClients, 'obs', 'obs', tcp(443));
     if (this.neo4jBackup?.serviceAccount) toExternal([this.neo4jBackup.connections], 'kubernetesApi', 'kubernetes-api', tcp(...kubernetesApiPorts));
 
+    // The smoke test reaches what it checks: memos-api, the gateway, each store, the queue.
+    const smoke = this.smokeTest.connections;
+    this.api.connections.allowFrom(smoke, this.api.clientPorts);
+    if (this.gateway) this.gateway.connections.allowFrom(smoke, this.gateway.clientPorts);
+    if (this.qdrant) this.qdrant.connections.allowFrom(smoke, tcp(this.qdrant.port));
+    if (this.neo4j) this.neo4j.connections.allowFrom(smoke, tcp(Neo4jPorts.HTTP));
+    if (this.milvus) this.milvus.clientConnections.allowFrom(smoke, this.milvus.clientPorts);
+    if (this.redis) this.redis.connections.allowFrom(smoke, this.redis.clientPorts);
+    else toExternal([smoke], 'dcs', 'dcs', tcp(redisPort));
+
     const components: Connections[] = [
+      smoke,
+      ...(this.neo4jEnableServers ? [this.neo4jEnableServers.connections] : []),
       ...backups,
       ...(this.gateway ? [this.gateway.connections] : []), ...memos, this.queueDepth.connections,
       ...[this.redis, this.neo4j, this.qdrant, this.qdrantCollection, this.embedding, this.reranker, this.milvus, this.milvus?.etcd]
@@ -648,12 +673,40 @@ export class MemosStack extends Construct {
     const stores = [this.neo4j?.statefulSet, this.qdrant?.statefulSet, this.redis?.statefulSet, this.milvus?.etcd?.statefulSet,
       ...Object.values(this.milvus?.workloads ?? {}) as PodWorkload[]];
     const services = [this.gateway?.deployment, this.api.deployment, this.scheduler.deployment, this.embedding?.deployment, this.reranker?.deployment,
-      this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.neo4jBackup?.guard, this.milvusBackup?.cronJob, this.redisBackup?.cronJob];
+      this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.neo4jBackup?.guard, this.milvusBackup?.cronJob, this.redisBackup?.cronJob,
+      this.smokeTest.job, this.neo4jEnableServers?.job];
     for (const workload of stores) if (workload) setPriorityClass(workload, names.stores);
     for (const workload of services) if (workload) setPriorityClass(workload, names.services);
   }
 
-  /** Pins every workload to its pool and checks at synth that the stack fits them. */
+  /**
+   * The smoke test of what this stack runs: memos-api's /health, each in-cluster store with its
+   * credentials (not over TLS: the test image trusts public CAs only), the queue's Redis, and with
+   * a test user the round trip through the gateway.
+   */
+  private addSmokeTest(options: MemosSmokeTestOptions, redis: RedisConnection): MemosSmokeTest {
+    const gatewayKeys = this.gateway?.acceptsApiKeys === true;
+    if (options.testUser !== undefined && !gatewayKeys) {
+      invalidProp(this, 'smokeTest.testUser', options.testUser, 'a stack whose gateway takes API keys (ApiGateway.haproxy with apiKeys): the round trip authenticates with the test user\'s key');
+    }
+    const roundTrip = options.testUser !== undefined && this.gateway ? {
+      gatewayUrl: `http://${this.gateway.service.name}:${this.gateway.elb.port}`,
+      testUser: options.testUser,
+      apiKeySecret: options.apiKeySecret,
+      searchTimeout: options.searchTimeout,
+    } : {};
+    if (options.testUser === undefined && options.apiKeySecret !== undefined) invalidProp(this, 'smokeTest.apiKeySecret', options.apiKeySecret.secretName, 'only with smokeTest.testUser');
+    return new MemosSmokeTest(this, 'SmokeTest', {
+      instance: this.instance,
+      memosUrl: `http://${this.api.service.name}:${MEMOS_HTTP_PORT}`,
+      ...roundTrip,
+      ...(this.qdrant && !this.qdrant.tls ? { qdrant: { url: this.qdrant.url, apiKeySecret: this.qdrant.apiKey } } : {}),
+      ...(this.neo4j && !this.neo4j.tls ? { neo4j: { url: `http://${this.neo4j.host}:${Neo4jPorts.HTTP}`, user: this.neo4j.user, passwordSecret: this.neo4j.password } } : {}),
+      ...(this.milvus ? { milvus: { url: this.milvus.uri, user: this.milvus.user, passwordSecret: this.milvus.password } } : {}),
+      redis: { host: redis.host, port: redis.port, passwordSecret: redis.password },
+    });
+  }
+
   private applyPodOverrides(pods: MemosPodOverrides | undefined): void {
     if (pods === undefined) return;
     const settings = Object.keys(this.config.settings);
@@ -678,6 +731,7 @@ export class MemosStack extends Construct {
     apply('backups', [this.qdrantBackup?.cronJob, this.neo4jBackup?.cronJob, this.neo4jBackup?.guard, this.milvusBackup?.cronJob, this.redisBackup?.cronJob]);
   }
 
+  /** Pins every workload to its pool and checks at synth that the stack fits them. */
   private placeOnPools(nodePools: NodePool[], props: MemosStackProps): void {
     const placement = props.placement ?? {};
     const byName = new Map(nodePools.map((p) => [p.name, p]));
@@ -705,7 +759,7 @@ export class MemosStack extends Construct {
     place(this.neo4jBackup?.serviceAccount ? 'neo4j' : 'defaultPool', [this.neo4jBackup?.cronJob]);
     // A standalone Milvus's backup mounts its volume: on its node (pod affinity), so on its pool.
     place(this.milvus?.etcd ? 'defaultPool' : 'milvus', [this.milvusBackup?.cronJob]);
-    place('defaultPool', [this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob]);
+    place('defaultPool', [this.queueDepth.exporter, this.qdrantCollection?.job, this.qdrantBackup?.cronJob, this.smokeTest.job, this.neo4jEnableServers?.job]);
     // Model servers on Ascend are on their NPU pool already.
     for (const server of [this.embedding, this.reranker]) {
       if (server && server.accelerator !== AcceleratorType.ASCEND) place('embedding', [server.deployment]);

@@ -25,6 +25,7 @@ const WAVE = {
   memos: 4,
   gateway: 5,
   monitoring: 6,
+  postDeploy: 7,
 } as const;
 
 /** Waves by kind, whatever the component: what every pod needs before it starts. */
@@ -67,6 +68,10 @@ export const _WAVE_BY_COMPONENT: Readonly<Record<string, number>> = {
   'neo4j-backup': WAVE.storeJobs,
   'milvus-backup': WAVE.storeJobs,
   'redis-backup': WAVE.storeJobs,
+  // Argo CD PostSync hooks (run after the sync whatever their wave); the wave orders them for
+  // tools that read it: after everything they check.
+  'neo4j-enable-servers': WAVE.postDeploy,
+  'smoke-test': WAVE.postDeploy,
   'embedding': WAVE.modelServers,
   'reranker': WAVE.modelServers,
   'memos-api': WAVE.memos,
@@ -92,6 +97,7 @@ export const _WAVE_BY_COMPONENT: Readonly<Record<string, number>> = {
  * | 4 | MemOS: memos-api (with its HPA), mem-scheduler, the queue-depth exporter |
  * | 5 | the gateway |
  * | 6 | ServiceMonitors, PodMonitors, PrometheusRules (and the opt-in APIService) |
+ * | 7 | the post-deploy Jobs (PostSync hooks): the smoke test, Neo4j's enable-servers |
  *
  * Objects the table does not know (added to the chart by you) go with MemOS, wave 4. An object
  * that already carries a wave keeps it. `kubectl apply` ignores waves.

@@ -262,6 +262,8 @@ export class MemosGateway extends Construct {
 
   /** Port of the gateway's HTTP listener (the Service's target). */
   public readonly port: number = LISTEN_PORT;
+  /** Whether callers may authenticate with an API key (`apiKeys`), not only with a token. */
+  public readonly acceptsApiKeys: boolean;
   /** Requests per second per identity each replica allows. */
   public readonly requestsPerSecondPerReplica: number;
   /** The haproxy.cfg the pods run. */
@@ -308,6 +310,7 @@ export class MemosGateway extends Construct {
       invalidProp(this, 'jwt', undefined, 'a key source: jwt ({ issuer, audience, keys, keySource }) and/or apiKeys ({ secretName })');
     }
     const jwt = props.jwt === undefined ? undefined : this.jwtSettings(props.jwt);
+    this.acceptsApiKeys = props.apiKeys !== undefined;
     const apiKeys = props.apiKeys === undefined ? undefined : {
       secretName: requireDnsSubdomain(this, 'apiKeys.secretName', props.apiKeys.secretName),
       key: requireFileName(this, 'apiKeys.key', props.apiKeys.key ?? 'api-keys.map'),

@@ -156,6 +156,7 @@ describe('the stack on node pools', () => {
     expect(pools).toEqual({
       'memos-neo4j': 'p-neo4j', 'memos-qdrant': 'p-qdrant', 'memos-milvus-standalone': 'p-milvus',
       'memos-embedding': 'p-app', 'memos-api': 'p-app', 'memos-gateway': 'p-app', 'memos-scheduler': 'p-app', 'memos-queue-exporter': 'p-app', 'memos-qdrant-collection': 'p-app',
+      'memos-smoke-test': 'p-app',
     });
     const qdrant = workloads.find((o) => o.metadata.name === 'memos-qdrant')!;
     expect(qdrant.spec.template.spec.tolerations).toEqual([{ key: 'memos.io/dedicated', operator: 'Equal', value: 'qdrant', effect: 'NoSchedule' }]);

@@ -136,6 +136,8 @@ describe('dist-argocd/: the Argo CD Applications', () => {
 describe.each(objectSets.map(([name]) => name))('sync waves of %s, against the object graph', (name) => {
   const objects = objectSets.find(([n]) => n === name)![1];
   const workloads = objects.filter((o) => POD_KINDS.includes(o.kind));
+  /** Argo CD hooks run after the sync, whatever their wave. */
+  const isHook = (o: any): boolean => o.metadata.annotations?.['argocd.argoproj.io/hook'] !== undefined;
   const find = (kind: string, objectName: string) => objects.find((o) => o.kind === kind && o.metadata.name === objectName);
 
   test('every object has an integer wave; the table knows every component (no fallback)', () => {
@@ -208,8 +210,18 @@ describe.each(objectSets.map(([name]) => name))('sync waves of %s, against the o
       for (const s of storeWorkloads) expect(waveOf(backup)).toBeGreaterThan(waveOf(s));
     }
     const gateway = find('Deployment', 'memos-gateway')!;
-    for (const w of workloads.filter((x) => x !== gateway)) {
+    for (const w of workloads.filter((x) => x !== gateway && !isHook(x))) {
       expect({ workload: id(w), beforeGateway: waveOf(w) < waveOf(gateway) }).toEqual({ workload: id(w), beforeGateway: true });
+    }
+  });
+
+  test('the post-deploy Jobs are PostSync hooks, in the last wave', () => {
+    const hooks = workloads.filter(isHook);
+    expect(hooks.map((h) => nameOf(h))).toContain('smoke-test');
+    const last = Math.max(...objects.map(waveOf));
+    for (const h of hooks) {
+      expect(h.metadata.annotations['argocd.argoproj.io/hook']).toBe('PostSync');
+      expect(waveOf(h)).toBe(last);
     }
   });
 
@@ -219,7 +231,7 @@ describe.each(objectSets.map(([name]) => name))('sync waves of %s, against the o
     for (const o of crdObjects) {
       expect(o.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
       const watched = o.kind === 'PrometheusRule'
-        ? workloads
+        ? workloads.filter((w) => !isHook(w))
         : objects.filter((s) => s.kind === 'Service' && selects(o.spec.selector.matchLabels, s.metadata.labels))
           .flatMap((s) => [s, ...workloads.filter((w) => selects(s.spec.selector, podTemplateOf(w)!.metadata?.labels))]);
       expect(watched.length).toBeGreaterThan(0);

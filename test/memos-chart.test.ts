@@ -87,7 +87,9 @@ describe('MemosChart', () => {
       'Service/memos-prod/memos-gateway',
       'Service/memos-prod/memos-gateway-metrics',
       'ServiceMonitor/monitoring/memos-prod-memos-gateway',
-      ...['default-deny', 'gateway', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
+      'ConfigMap/memos-prod/memos-smoke-test',
+      expect.stringMatching(/^Job\/memos-prod\/memos-smoke-test-[0-9a-f]{6}$/),
+      ...['default-deny', 'smoke-test', 'gateway', 'api', 'scheduler', 'queue-exporter', 'redis', 'neo4j', 'qdrant', 'qdrant-collection', 'embedding', 'milvus']
         .map((name) => `NetworkPolicy/memos-prod/memos-${name}`),
       'PrometheusRule/monitoring/memos-prod-memos-alerts',
       'ConfigMap/monitoring/memos-prod-memos-dashboard',

@@ -134,18 +134,20 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('environment %s', (name) => {
     // Job names end in a hash of their template.
     const into = (prefix: string) => [...new Set(matrix.filter((c) => c.split(' -> ')[1].startsWith(prefix)).map((c) => c.split(' -> ')[0].replace(/-[0-9a-f]{6}$/, '')))].sort();
     if (groups.some((g) => g.name === 'StatefulSet/memos-qdrant')) {
-      expect(into('StatefulSet/memos-qdrant:')).toEqual(['CronJob/memos-qdrant-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-qdrant-collection', 'StatefulSet/memos-qdrant', 'prometheus']);
+      expect(into('StatefulSet/memos-qdrant:')).toEqual(['CronJob/memos-qdrant-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-qdrant-collection', 'Job/memos-smoke-test', 'StatefulSet/memos-qdrant', 'prometheus']);
     }
     expect(into('StatefulSet/memos-neo4j:').filter((s) => s !== 'prometheus')).toEqual(
       // The Community backup (small) mounts the server's disk instead; the Enterprise one uses the backup and Bolt ports.
-      name === 'small' ? ['Deployment/memos-api', 'Deployment/memos-scheduler'] : ['CronJob/memos-neo4j-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'StatefulSet/memos-neo4j']);
-    // Milvus: its backup alone from outside its roles (MemOS does not use it).
+      // The smoke test on HTTP; a cluster's enable-servers Job on Bolt.
+      name === 'small' ? ['Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-smoke-test']
+        : ['CronJob/memos-neo4j-backup', 'Deployment/memos-api', 'Deployment/memos-scheduler', 'Job/memos-neo4j-enable', 'Job/memos-smoke-test', 'StatefulSet/memos-neo4j']);
+    // Milvus: its backup and the smoke test alone from outside its roles (MemOS does not use it).
     expect(into('Deployment/memos-milvus-proxy:').concat(into('StatefulSet/memos-milvus-standalone:')).filter((s) => !/milvus-(proxy|mixcoord|querynode|datanode|streamingnode|standalone)$|^prometheus$/.test(s)))
-      .toEqual(['CronJob/memos-milvus-backup']);
+      .toEqual(['CronJob/memos-milvus-backup', 'Job/memos-smoke-test']);
     // From outside the namespace only the front door is reachable.
     expect(matrix.filter((c) => c.startsWith('outside -> '))).toEqual(['outside -> Deployment/memos-gateway:8080/TCP']);
-    // memos-api: from the gateway alone.
-    expect(into('Deployment/memos-api:')).toEqual(['Deployment/memos-gateway']);
+    // memos-api: from the gateway, and the smoke test's /health.
+    expect(into('Deployment/memos-api:')).toEqual(['Deployment/memos-gateway', 'Job/memos-smoke-test']);
   });
 
   test('the policies pass strict schema validation', () => {
@@ -171,6 +173,12 @@ test('small: the design, written down by hand, is what the policies allow inside
     'Deployment/memos-scheduler -> StatefulSet/memos-neo4j:7687/TCP',
     'Deployment/memos-scheduler -> StatefulSet/memos-qdrant:6333/TCP',
     'Job/memos-qdrant-collection -> StatefulSet/memos-qdrant:6333/TCP',
+    // The smoke test: memos-api's /health, the gateway, and each store's client port it checks.
+    'Job/memos-smoke-test -> Deployment/memos-api:8000/TCP',
+    'Job/memos-smoke-test -> Deployment/memos-gateway:8080/TCP',
+    'Job/memos-smoke-test -> StatefulSet/memos-milvus-standalone:19530/TCP',
+    'Job/memos-smoke-test -> StatefulSet/memos-neo4j:7474/TCP',
+    'Job/memos-smoke-test -> StatefulSet/memos-qdrant:6333/TCP',
     // Milvus's roles among themselves (standalone: one pod), Qdrant's peers.
     'StatefulSet/memos-milvus-standalone -> StatefulSet/memos-milvus-standalone:19530/TCP',
     'StatefulSet/memos-milvus-standalone -> StatefulSet/memos-milvus-standalone:9091/TCP',

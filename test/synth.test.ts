@@ -39,7 +39,7 @@ describe('synthEnvironments', () => {
     expect(result.files.map((f) => f.file)).toEqual(['small/memos.k8s.yaml', 'medium/memos.k8s.yaml', 'large/memos.k8s.yaml']);
     expect(fs.readdirSync(outdir).sort()).toEqual(['large', 'medium', 'small']);
     expect(fs.readFileSync(path.join(outdir, 'small', MANIFEST_FILE), 'utf8')).toBe(renderEnvironments(ENVIRONMENTS).get('small')!.yaml);
-    expect(result.files.map((f) => f.objects)).toEqual([66, 82, 89]);
+    expect(result.files.map((f) => f.objects)).toEqual([69, 87, 94]);
   });
 
   test('replaces the previous output, removing stale files and leaving no staging folders', () => {
@@ -105,7 +105,7 @@ describe('the app entry point (npm run synth)', () => {
   test('writes the shipped environments to CDK8S_OUTDIR, as synthEnvironments does', () => {
     const outdir = path.join(tempDir(), 'out');
     const stdout = execFileSync(tsx, ['app/main.ts'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
-    expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 66 objects`);
+    expect(stdout).toContain(`${outdir}/small/memos.k8s.yaml: 69 objects`);
     const expected = renderEnvironments(ENVIRONMENTS);
     for (const [name, { yaml }] of expected) expect(fs.readFileSync(path.join(outdir, name, MANIFEST_FILE), 'utf8')).toBe(yaml);
   });
