@@ -21,6 +21,7 @@ import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage'
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { requirePodSize } from '../src/resources';
 import { invalidProp, reportAs, requireDnsLabel, requireEnum, requireInteger, requirePinnedImage } from '../src/validation';
+import { requireGracePeriod, startupFailureThreshold } from '../src/engine-config';
 
 /** Milvus 2.6 (components.md §3: chart 5.0.19 ships v2.6.15). The image runs as root by default. */
 export const DEFAULT_MILVUS_IMAGE = 'docker.io/milvusdb/milvus:v2.6.15';
@@ -142,6 +143,17 @@ export interface MilvusOptions {
    * @default - Milvus's default (text)
    */
   readonly logFormat?: MilvusLogFormat;
+  /**
+   * How long each Milvus pod may take to start (load its segments, join the coordinators) before
+   * the kubelet restarts it: the startup probe's budget, in periods of 10 s.
+   * @default Duration.minutes(10)
+   */
+  readonly startupBudget?: Duration;
+  /**
+   * Time each Milvus pod has to flush and release its segments after SIGTERM.
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** Properties of {@link Milvus}. */
@@ -246,6 +258,8 @@ export class Milvus extends Construct {
   constructor(scope: Construct, id: string, props: MilvusProps) {
     super(scope, id);
     this.instance = requireDnsLabel(this, 'instance', props.instance, 40);
+    this.gracePeriod = requireGracePeriod(this, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.minutes(2), 10, 3600);
+    this.startupThreshold = startupFailureThreshold(this, 'startupBudget', props.startupBudget ?? Duration.minutes(10), 10);
     const credentials = requireCredentials(this, 'credentials', props.credentials);
     const topology = props.topology ?? MilvusTopology.standalone();
     if (!(topology instanceof MilvusTopology)) invalidProp(this, 'topology', topology, 'MilvusTopology.standalone(...) or MilvusTopology.distributed(...)');
@@ -414,6 +428,11 @@ export class Milvus extends Construct {
     return sizing;
   }
 
+  /** `terminationGracePeriod`, checked. */
+  private readonly gracePeriod: Duration;
+  /** The startup probe's failure threshold for `startupBudget`. */
+  private readonly startupThreshold: number;
+
   private addComponent(role: Role, env: Record<string, kplus.EnvValue>, kind: 'deployment' | 'statefulset'): PodWorkload {
     const name = `${this.instance}-milvus-${role.component}`;
     const selector = { ...selectorLabels(this.instance, 'milvus'), 'app.kubernetes.io/component': role.component };
@@ -425,7 +444,7 @@ export class Milvus extends Construct {
       securityContext: { ...hardenedPodSecurityContext(MILVUS_UID, MILVUS_GID), fsGroup: MILVUS_FS_GROUP },
       automountServiceAccountToken: false,
       // Milvus flushes and releases segments on SIGTERM.
-      terminationGracePeriod: Duration.minutes(2),
+      terminationGracePeriod: this.gracePeriod,
     };
     let workload: PodWorkload;
     if (kind === 'statefulset') {
@@ -458,7 +477,7 @@ export class Milvus extends Construct {
       resources: { cpu: { request: role.cpu, limit: role.cpu }, memory: { request: role.memory, limit: role.memory } },
       securityContext: hardenedContainerSecurityContext(MILVUS_UID, MILVUS_GID),
       // The chart waits 90 s before probing: give start-up 10 minutes, then /healthz.
-      startup: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }),
+      startup: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: this.startupThreshold }),
       readiness: httpProbe('/healthz', MilvusPorts.METRICS, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 }),
       liveness: tcpProbe(MilvusPorts.METRICS, { periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 5 }),
     });

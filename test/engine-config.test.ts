@@ -5,7 +5,8 @@
  */
 import { Duration } from 'cdk8s';
 import { parse } from 'yaml';
-import { MemoryStorage, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
+import { MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
+import { MilvusOptions } from '../constructs/milvus';
 import { MemosSize } from '../charts/presets';
 import { QdrantLogLevel, QdrantOptions } from '../constructs/qdrant';
 import { Neo4jOptions } from '../constructs/neo4j-options';
@@ -168,5 +169,26 @@ describe('Neo4j offline maintenance', () => {
 
   test('rejects a value that is not a boolean', () => {
     expect(() => withNeo4j({ offlineMaintenance: 'yes' as any })).toThrow(/invalid storage\.neo4j\.offlineMaintenance "yes"; allowed: true or false/);
+  });
+});
+
+describe('Milvus tuning', () => {
+  const withMilvus = (options: MilvusOptions) => synthChart({ size: MemosSize.SMALL, milvus: MilvusDeployment.inCluster(options) });
+
+  test('startupBudget and terminationGracePeriod reach every Milvus pod; defaults are 10 min and 2 min', () => {
+    const sts = only(withMilvus({ startupBudget: Duration.minutes(30), terminationGracePeriod: Duration.minutes(5) }), 'StatefulSet', 'memos-milvus-standalone');
+    expect(container(sts, 'standalone').startupProbe).toMatchObject({ periodSeconds: 10, failureThreshold: 180 });
+    expect(podSpec(sts).terminationGracePeriodSeconds).toBe(300);
+    const defaults = only(withMilvus({}), 'StatefulSet', 'memos-milvus-standalone');
+    expect(container(defaults, 'standalone').startupProbe.failureThreshold).toBe(60);
+    expect(podSpec(defaults).terminationGracePeriodSeconds).toBe(120);
+  });
+
+  test.each<[string, MilvusOptions, RegExp]>([
+    ['a startup budget of a second', { startupBudget: Duration.seconds(1) }, /invalid milvus\.startupBudget "1s"; allowed: a duration from 10 seconds to 24 hours/],
+    ['a grace period of 5 s', { terminationGracePeriod: Duration.seconds(5) }, /invalid milvus\.terminationGracePeriod "5s"; allowed: a whole number of seconds from 10 to 3600/],
+    ['a grace period that is not a Duration', { terminationGracePeriod: 120 as any }, /invalid milvus\.terminationGracePeriod 120; allowed: a Duration/],
+  ])('rejects %s, naming the prop', (_what, options, message) => {
+    expect(() => withMilvus(options)).toThrow(message);
   });
 });
