@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BackupPlan, BackupStore } from './backup-plan';
@@ -41,6 +41,7 @@ import { collectImages, StackImage } from '../src/images';
 import { applyPodOverrides } from '../src/pod-overrides';
 import { componentLabels, nameJobByTemplate, placeOnNodePool, PodSize, PodWorkload, requireNamesFit, setPriorityClass, ZoneSpread } from '../src/kubernetes';
 import { boundEphemeralStorage, requireContainerResources, requirePodSize } from '../src/resources';
+import { startupBudgetFor } from '../src/storage';
 import { BGE_M3, knownModel, MEMOS_DEFAULT_SECRET, MEMOS_HTTP_PORT, MEMOS_QDRANT_COLLECTION } from '../src/memos';
 import { EmbedderConnection, MemosGraph, RedisConnection, RerankerBackend, RerankerConnection } from '../src/memos-settings';
 import { estimateQueueCapacity, QueueCapacityEstimate } from '../src/queue-capacity';
@@ -200,6 +201,7 @@ export class MemosStack extends Construct {
       this.neo4j = reportAs(this, paths('storage.neo4j'), () => new Neo4j(this, 'Neo4j', {
         servers: preset.neo4j.replicas,
         resources: podSize(preset.neo4j),
+        startupBudget: startupBudgetFor(sizeOf(options.storage?.size, gib(preset.neo4j.storageGiB)), Duration.minutes(30)),
         ...options,
         storage: { size: gib(preset.neo4j.storageGiB), ...definedOnly(options.storage) },
         ...placement,
@@ -251,6 +253,8 @@ export class MemosStack extends Construct {
       this.qdrant = reportAs(this, paths('storage.qdrant'), () => new Qdrant(this, 'Qdrant', {
         replicas: preset.qdrant.replicas,
         resources: podSize(preset.qdrant),
+        // Enough to read the whole volume once (large: 1 TiB per node), at least Qdrant's 20 minutes.
+        startupBudget: startupBudgetFor(sizeOf(options.storage?.size, gib(preset.qdrant.storageGiB)), Duration.minutes(20)),
         ...options,
         storage: { size: gib(preset.qdrant.storageGiB), ...definedOnly(options.storage) },
         ...placement,
@@ -862,4 +866,9 @@ export class MemosStack extends Construct {
     if (reranker._external) return { backend: RerankerBackend.HTTP_BGE, url: reranker._external.url, model: reranker._external.model };
     return undefined;
   }
+}
+
+/** A volume size the user gave (checked later by the store), or the preset's. */
+function sizeOf(given: unknown, fallback: Size): Size {
+  return given instanceof Size ? given : fallback;
 }

@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { EverestClaimMetadata, EvsDiskType, EvsStorageClass } from './cce';
@@ -102,4 +102,21 @@ export function addVolumeClaimTemplates(statefulSet: kplus.StatefulSet, claims: 
   for (const claim of claims) {
     api.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/${claim.containerIndex ?? 0}/volumeMounts/-`, { name: claim.template.metadata.name, mountPath: claim.mountPath }));
   }
+}
+
+/**
+ * Sequential throughput of one EVS ultra-high I/O (SSD) disk, bytes per second (350 MB/s; the
+ * backup durations in docs/backup.md use the same figure).
+ */
+const EVS_SSD_BYTES_PER_SECOND = 350e6;
+
+/**
+ * A startup budget for a store on a volume of `size`: `floor`, or the time to read the whole
+ * volume once at EVS SSD throughput (a recovery may), rounded up to 10 minutes, if longer.
+ * @internal
+ */
+export function startupBudgetFor(size: Size, floor: Duration): Duration {
+  const readSeconds = size.toKibibytes() * 1024 / EVS_SSD_BYTES_PER_SECOND;
+  const rounded = Math.ceil(readSeconds / 600) * 600;
+  return rounded > floor.toSeconds() ? Duration.seconds(rounded) : floor;
 }

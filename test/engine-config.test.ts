@@ -3,7 +3,9 @@
  * Qdrant's `config` (local.yaml) and `logLevel`, Neo4j's `settings` and `jvmAdditional`, and
  * `startupBudget`/`terminationGracePeriod` of Qdrant, Neo4j and Redis, through the stack's backends.
  */
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
+import { ENVIRONMENTS } from '../app/environments';
+import { renderEnvironments } from '../app/synth';
 import { parse } from 'yaml';
 import { MemoryStorage, MilvusDeployment, Neo4jBackend, QdrantBackend, RedisQueue } from '../charts/backends';
 import { MilvusOptions } from '../constructs/milvus';
@@ -11,7 +13,7 @@ import { MemosSize } from '../charts/presets';
 import { QdrantLogLevel, QdrantOptions } from '../constructs/qdrant';
 import { Neo4jOptions } from '../constructs/neo4j-options';
 import { RedisServerOptions } from '../constructs/redis-server';
-import { validateManifests } from './support/schema';
+import { parseManifests, validateManifests } from './support/schema';
 import { container, only, synthChart } from './support/synth';
 
 const withQdrant = (qdrant: QdrantOptions) => synthChart({ size: MemosSize.SMALL, storage: MemoryStorage.neo4jAndQdrant({ qdrant: QdrantBackend.inCluster(qdrant) }) });
@@ -190,5 +192,26 @@ describe('Milvus tuning', () => {
     ['a grace period that is not a Duration', { terminationGracePeriod: 120 as any }, /invalid milvus\.terminationGracePeriod 120; allowed: a Duration/],
   ])('rejects %s, naming the prop', (_what, options, message) => {
     expect(() => withMilvus(options)).toThrow(message);
+  });
+});
+
+describe('startup budgets that fit the data', () => {
+  test('a store\'s default budget covers reading its whole volume once at EVS SSD throughput (350 MB/s), rounded up to 10 minutes', () => {
+    // 2 TiB / 350 MB/s = 6283 s: 110 minutes, in 10 s periods.
+    const qdrant = container(only(withQdrant({ storage: { size: Size.tebibytes(2) } }), 'StatefulSet', 'memos-qdrant'), 'qdrant');
+    expect(qdrant.startupProbe.failureThreshold).toBe(660);
+    // 100 GiB reads in 5 minutes: Qdrant's 20-minute floor stays.
+    expect(container(only(withQdrant({}), 'StatefulSet', 'memos-qdrant'), 'qdrant').startupProbe.failureThreshold).toBe(120);
+    // A budget given wins.
+    expect(container(only(withQdrant({ storage: { size: Size.tebibytes(2) }, startupBudget: Duration.minutes(15) }), 'StatefulSet', 'memos-qdrant'), 'qdrant').startupProbe.failureThreshold).toBe(90);
+    // Neo4j: 1 TiB reads in 53 minutes: 60, in 5 s periods.
+    expect(container(only(withNeo4j({ storage: { size: Size.tebibytes(1) } }), 'StatefulSet', 'memos-neo4j'), 'neo4j').startupProbe.failureThreshold).toBe(720);
+  });
+
+  test('the shipped presets: only large\'s 1 TiB Qdrant nodes need more than the floor', () => {
+    const rendered = renderEnvironments(ENVIRONMENTS);
+    const threshold = (env: string, sts: string, c: string) => container(only(parseManifests(rendered.get(env)!.yaml), 'StatefulSet', sts), c).startupProbe.failureThreshold;
+    expect(['small', 'medium', 'large'].map((e) => threshold(e, 'memos-qdrant', 'qdrant'))).toEqual([120, 120, 360]);
+    expect(['small', 'medium', 'large'].map((e) => threshold(e, 'memos-neo4j', 'neo4j'))).toEqual([360, 360, 360]);
   });
 });
