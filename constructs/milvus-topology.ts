@@ -185,7 +185,7 @@ export interface MilvusDistributedOptions {
   readonly streamingNode?: MilvusRoleOptions;
   /**
    * The 3-member etcd cluster's volumes, resources and monitoring.
-   * @default - 10Gi SSD EVS disks, 0.5-1 CPU / 2Gi, no ServiceMonitor
+   * @default - 10Gi SSD EVS disks, 0.5-1 CPU / 2Gi, a ServiceMonitor
    */
   readonly etcd?: MilvusEtcdOptions;
 }
