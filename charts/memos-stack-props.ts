@@ -406,6 +406,9 @@ export interface MemosStackProps {
   readonly smokeTest?: MemosSmokeTestOptions;
   /**
    * The queue-depth metric pipeline (exporter, ServiceMonitor, recording rule, adapter rule).
+   * Its `monitoringLabels` go on every ServiceMonitor and PrometheusRule of the stack (the stores',
+   * the gateway's, the model servers', the alerts), for a Prometheus that selects them by label
+   * (kube-prometheus-stack: `release: <name>`).
    * @default - redis_exporter from Docker Hub; the add-on's adapter config and the external metrics API registration left alone
    */
   readonly monitoring?: QueueDepthMetricOptions;

@@ -54,6 +54,9 @@ import { definedOnly, invalidProp, PropPaths, reportAs, requireDnsLabel, require
  */
 export const CHARTS_CHECKING_CAPACITY = new WeakSet<Construct>();
 
+/** The prometheus-operator kinds a Prometheus may select by label. */
+const MONITORING_KINDS = new Set(['ServiceMonitor', 'PodMonitor', 'PrometheusRule']);
+
 /** The objects the capacity check reads: workloads, their autoscalers and disruption budgets. */
 const SCHEDULING_KINDS = new Set(['Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 
@@ -458,6 +461,13 @@ export class MemosStack extends Construct {
       // What the consumers drain in 15 minutes at the autoscaler's maximum.
       queueBacklogThreshold: props.alerts?.queueBacklogThreshold ?? Math.max(1, Math.ceil(this.queueCapacity.capacityAtMaxPerSecond * 15 * 60)),
     }));
+    // A Prometheus that selects by label must find every monitor of the stack, not only the queue's.
+    const monitoringLabels = props.monitoring?.monitoringLabels ?? {};
+    for (const o of this.node.findAll()) {
+      if (!(o instanceof ApiObject) || !MONITORING_KINDS.has(o.kind)) continue;
+      // A label an object already has (alerts.monitoringLabels) wins.
+      for (const [k, v] of Object.entries(monitoringLabels)) if (o.metadata.getLabel(k) === undefined) o.metadata.addLabel(k, v);
+    }
     // The dashboard charts the objects the stack made, by name, so it shows no one else's.
     const named = (kind: string) => this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && c.kind === kind).map((o) => o.name);
     this.dashboard = reportAs(this, paths('dashboard'), () => new MemosDashboard(this, 'Dashboard', {

@@ -175,3 +175,17 @@ describe('the dashboard of every stack', () => {
       .toThrow(/invalid dashboard\.labels /);
   });
 });
+
+describe('monitoring labels', () => {
+  test('monitoring.monitoringLabels reach every ServiceMonitor and PrometheusRule of the stack; alerts.monitoringLabels win on the alerts', () => {
+    const objects = synthChart({ size: MemosSize.SMALL, monitoring: { monitoringLabels: { release: 'kube-prometheus-stack' } }, alerts: { monitoringLabels: { release: 'alerting' } } });
+    const monitors = objects.filter((o) => ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'].includes(o.kind));
+    expect(monitors.length).toBeGreaterThanOrEqual(6);
+    for (const m of monitors) {
+      const expected = m.metadata.name === 'memos-memos-alerts' ? 'alerting' : 'kube-prometheus-stack';
+      expect([m.kind, m.metadata.name, m.metadata.labels?.release]).toEqual([m.kind, m.metadata.name, expected]);
+    }
+    // Without the prop, no release label anywhere (the shipped environments).
+    expect(synthChart({ size: MemosSize.SMALL }).filter((o) => o.metadata.labels?.release !== undefined)).toEqual([]);
+  });
+});
