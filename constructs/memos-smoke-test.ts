@@ -6,7 +6,7 @@ import { SMOKE_TEST_SCRIPT } from './smoke-test-script';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
-  componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setPodSeccompRuntimeDefault,
+  ARGO_CD_POST_SYNC_HOOK, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setPodSeccompRuntimeDefault,
 } from '../src/kubernetes';
 import { Connections } from '../src/network';
 import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireHost, requireInteger, requireNonEmpty, requirePinnedImage } from '../src/validation';
@@ -275,10 +275,7 @@ export class MemosSmokeTest extends Construct {
       metadata: {
         name,
         labels,
-        annotations: {
-          'argocd.argoproj.io/hook': 'PostSync',
-          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-        },
+        annotations: { ...ARGO_CD_POST_SYNC_HOOK },
       },
       podMetadata: { labels },
       backoffLimit: 0,

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Neo4j } from './neo4j';
 import {
-  componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, nameJobByTemplate, requireNamesFit, selectorLabels,
+  ARGO_CD_POST_SYNC_HOOK, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, nameJobByTemplate, requireNamesFit, selectorLabels,
   setPodSeccompRuntimeDefault,
 } from '../src/kubernetes';
 import { Connections } from '../src/network';
@@ -150,11 +150,7 @@ export class Neo4jEnableServers extends Construct {
       metadata: {
         name: `${instance}-neo4j-enable`,
         labels,
-        annotations: {
-          // Argo CD runs it after every sync, deleting the previous one first (Argo CD "Resource Hooks").
-          'argocd.argoproj.io/hook': 'PostSync',
-          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-        },
+        annotations: { ...ARGO_CD_POST_SYNC_HOOK },
       },
       podMetadata: { labels },
       backoffLimit: 2,

@@ -24,6 +24,17 @@ export const KUBE_SCORE_IGNORE = 'kube-score/ignore';
  */
 export const CHECKOV_SKIP = 'checkov.io/skip1';
 
+/**
+ * Argo CD resource-hook annotations of a post-deploy Job: run after every sync, the previous run
+ * deleted first (Argo CD docs, "Resource Hooks": `argocd.argoproj.io/hook`, `hook-delete-policy`).
+ * Plain `kubectl apply` ignores them and runs the Job at once.
+ * @internal
+ */
+export const ARGO_CD_POST_SYNC_HOOK: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/hook': 'PostSync',
+  'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+};
+
 /** Value of `app.kubernetes.io/part-of` on every object. */
 export const PART_OF = 'memos';
 
