@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -15,7 +14,7 @@ import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, disableServiceLinks, hardenedContainerSecurityContext, hardenedPodSecurityContext, PodWorkload,
-  requireSeparateNodes, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
+  requireSeparateNodes, rollPodsOnChange, selectorLabels, setImagePullSecrets, spreadAcrossZones, ZoneSpread, WorkloadPlacementProps, MonitoredProps, selectPods, PodSize, httpProbe, tcpProbe,
 } from '../src/kubernetes';
 import { addVolumeClaimTemplates, evsVolumeClaimTemplate } from '../src/storage';
 import { Connections, NetworkPort, tcp } from '../src/network';
@@ -343,7 +342,7 @@ export class Milvus extends Construct {
       this.dataClaimName = `${STANDALONE_CLAIM_TEMPLATE}-${sts.name}-0`;
       sts.containers[0].mount(EMBED_ETCD_DIR, kplus.Volume.fromConfigMap(this, 'embed-etcd-volume', this.embeddedEtcdConfig, { name: 'embed-etcd' }), { readOnly: true });
       // etcd reads the file at start only: a new configuration rolls the pod.
-      sts.podMetadata.addAnnotation('checksum/embed-etcd', createHash('sha256').update(EMBED_ETCD_CONFIG).digest('hex'));
+      rollPodsOnChange(sts, 'embed-etcd', EMBED_ETCD_CONFIG);
     } else {
       const etcd = topology._etcd ?? {};
       this.etcd = reportAs(this, { storage: 'topology.etcd.storage', resources: 'topology.etcd.resources', serviceMonitor: 'topology.etcd.serviceMonitor' }, () => new EtcdCluster(this, 'Etcd', {
@@ -492,7 +491,7 @@ export class Milvus extends Construct {
       // a new configuration rolls the pods.
       const volume = kplus.Volume.fromConfigMap(this, `${role.component}-config`, this.userConfig, { name: 'milvus-config' });
       container.mount(USER_CONFIG_PATH, volume, { subPath: USER_CONFIG_FILE, readOnly: true });
-      workload.podMetadata.addAnnotation('checksum/config', createHash('sha256').update(this.userConfigYaml).digest('hex'));
+      rollPodsOnChange(workload, 'config', this.userConfigYaml);
     }
     setImagePullSecrets(this, workload, this.pullSecrets);
     disableServiceLinks(workload);

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Chart, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -11,7 +10,7 @@ import { CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credential, Credentials, requireCredentials, requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
   addDisruptionBudget, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, MonitoredProps, PodSize,
-  requireNodePool, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
+  requireNodePool, rollPodsOnChange, requireSeparateNodes, selectorLabels, selectPods, setImagePullSecrets, spreadAcrossZones, WorkloadPlacementProps, ZoneSpread,
 } from '../src/kubernetes';
 import { Connections, NetworkPort, tcp } from '../src/network';
 import { DefaultPorts } from '../src/ports';
@@ -451,7 +450,7 @@ export class Qdrant extends Construct {
         subPath: QDRANT_LOCAL_CONFIG_KEY, readOnly: true,
       });
       // A subPath mount never sees updates: a change of the file rolls the pods instead.
-      this.statefulSet.podMetadata.addAnnotation('checksum/config', createHash('sha256').update(file).digest('hex'));
+      rollPodsOnChange(this.statefulSet, 'config', file);
     }
     if (this.tls) {
       // Mounted whole (no subPath) so the kubelet refreshes renewed certificates in place. The

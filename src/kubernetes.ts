@@ -125,6 +125,15 @@ export function hardenedContainerSecurityContext(uid: number, gid = uid): kplus.
 }
 
 /**
+ * Rolls a workload's pods when `content` changes (a file mounted by subPath, which the kubelet never
+ * refreshes): the pod template carries `checksum/<what>`, the content's SHA-256.
+ * @internal
+ */
+export function rollPodsOnChange(workload: kplus.Deployment | kplus.StatefulSet, what: string, content: string): void {
+  workload.podMetadata.addAnnotation(`checksum/${what}`, createHash('sha256').update(content).digest('hex'));
+}
+
+/**
  * A Deployment or StatefulSet: the workloads the helpers below patch.
  * @internal
  */
