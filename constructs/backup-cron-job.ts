@@ -7,6 +7,7 @@ import {
 import {
   BACKUP_ID, CRON_DESCRIPTORS, ObsBackupTarget, obsKeys, ObsStorageClass, requireBackupSchedule, requireObsLocation, ResolvedObsLocation, s3StorageClass, StoreBackupOptions,
 } from '../src/backup';
+import { RCLONE_IMAGE } from '../src/images';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { Credentials, requireCredentials } from '../src/credentials';
 import { MEMOS_DEFAULT_SECRET } from '../src/memos';
@@ -20,7 +21,7 @@ import { Connections } from '../src/network';
  * ["rclone"]`, no USER), pinned to the version the tests run (.ci/backup-tools.sh). The command
  * is overridden with busybox `sh`; any non-root UID works, with the config and cache under /tmp.
  */
-export const DEFAULT_RCLONE_IMAGE = 'docker.io/rclone/rclone:1.68.2';
+export const DEFAULT_RCLONE_IMAGE = RCLONE_IMAGE;
 
 /** Container names shared by every backup and restore pod. */
 export const UPLOAD_CONTAINER = 'upload';

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AcceleratorType, ModelAccelerator } from './model-accelerator';
 import { ModelWeights, mountModelWeights } from './model-weights';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { RCLONE_IMAGE } from '../src/images';
 import { applyPodOverrides, PodOverrides } from '../src/pod-overrides';
 import { AscendChip, AscendChips, CCE_MONITORING_NAMESPACE, CCE_SWR_PULL_SECRET, CceNodeLabels } from '../src/cce';
 import { Credentials, requireCredentials } from '../src/credentials';
@@ -28,7 +29,7 @@ export const DEFAULT_CPU_EMBEDDING_IMAGE = 'ghcr.io/huggingface/text-embeddings-
  */
 export const DEFAULT_ASCEND_EMBEDDING_IMAGE = 'swr.cn-south-1.myhuaweicloud.com/ascendhub/mis-tei:26.0.0-910-ubuntu22.04-py3.11';
 /** rclone (provider `HuaweiOBS`) copies model weights from OBS before the server starts. */
-export const DEFAULT_MODEL_FETCH_IMAGE = 'docker.io/rclone/rclone:1.68.2';
+export const DEFAULT_MODEL_FETCH_IMAGE = RCLONE_IMAGE;
 
 const SERVER_UID = 1000;
 /** TEI / mis-tei listen here (set with `--port`; the TEI image's own default, 80, needs root). */

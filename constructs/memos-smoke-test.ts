@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { IDENTITY_PATTERN } from './gateway-config';
 import { SMOKE_TEST_SCRIPT } from './smoke-test-script';
+import { CURL_IMAGE, CURL_USER } from '../src/images';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { requireSecretKeyName, SecretKeyRef } from '../src/credentials';
 import {
@@ -17,10 +18,9 @@ import { invalidProp, requireDnsLabel, requireDnsSubdomain, requireHost, require
  * copied to `/usr/bin/curl`, `addgroup -S curl_group` / `adduser -S curl_user`;
  * `create_appliance_image.sh`: `USER curl_user`). No jq: the script matches JSON with sed/grep.
  */
-const DEFAULT_SMOKE_TEST_IMAGE = 'docker.io/curlimages/curl:8.16.0';
-/** `curl_user`/`curl_group` as Alpine's `adduser -S`/`addgroup -S` number them (uid=100, gid=101). */
-const CURL_UID = 100;
-const CURL_GID = 101;
+const DEFAULT_SMOKE_TEST_IMAGE = CURL_IMAGE;
+const CURL_UID = CURL_USER.uid;
+const CURL_GID = CURL_USER.gid;
 const CONTAINER = 'smoke-test';
 const SCRIPT_DIR = '/smoke-test';
 const SCRIPT_FILE = 'smoke-test.sh';

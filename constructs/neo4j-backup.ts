@@ -6,6 +6,7 @@ import {
 } from './backup-cron-job';
 import { PRIMARY_REMOTE, RESTORE_STEP_PRELUDE, STAGING_DIR, STORE_STEP_PRELUDE } from './backup-scripts';
 import { Neo4j, Neo4jEdition, Neo4jLicenseAgreement, Neo4jPorts } from './neo4j';
+import { CURL_IMAGE } from '../src/images';
 import { ObsBackupTarget, ObsStorageClass, StoreBackupOptions } from '../src/backup';
 import {
   CHECKOV_SKIP, componentLabels, hardenedContainerSecurityContext, hardenedPodSecurityContext, selectorLabels, setPodSeccompRuntimeDefault,
@@ -15,7 +16,7 @@ import { TlsCertificate } from '../src/tls';
 import { invalidProp, requirePinnedImage } from '../src/validation';
 
 /** curl with busybox, for the Kubernetes API calls of the Community backup (curlimages/curl: Alpine). */
-export const DEFAULT_NEO4J_BACKUP_CURL_IMAGE = 'docker.io/curlimages/curl:8.16.0';
+export const DEFAULT_NEO4J_BACKUP_CURL_IMAGE = CURL_IMAGE;
 
 /** The image's NEO4J_HOME: `bin/neo4j-admin` and `bin/cypher-shell` (neo4j/docker-neo4j Dockerfile). */
 const NEO4J_HOME = '/var/lib/neo4j';

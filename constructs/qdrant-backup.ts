@@ -5,15 +5,15 @@ import { BackupPodOptions, RestoreJob, requireBackupId, storeBackupCronJob, tool
 import { RESTORE_STEP_PRELUDE, STORE_STEP_PRELUDE } from './backup-scripts';
 import { Qdrant } from './qdrant';
 import { DEFAULT_QDRANT_COLLECTION_IMAGE } from './qdrant-collection';
+import { CURL_USER } from '../src/images';
 import { ObsBackupTarget, ObsStorageClass, StoreBackupOptions } from '../src/backup';
 import { Connections, tcp } from '../src/network';
 import { SecretKeyRef } from '../src/credentials';
 import { TlsCertificate } from '../src/tls';
 import { invalidProp, requirePinnedImage } from '../src/validation';
 
-/** curl's image runs the Qdrant steps as `curl_user` (qdrant-collection.ts); any non-root UID works. */
-const CURL_UID = 100;
-const CURL_GID = 101;
+const CURL_UID = CURL_USER.uid;
+const CURL_GID = CURL_USER.gid;
 /** Where the CA of a TLS Qdrant is mounted. */
 const CA_DIR = '/etc/qdrant-ca';
 

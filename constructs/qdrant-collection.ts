@@ -1,6 +1,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { CURL_IMAGE, CURL_USER } from '../src/images';
 import { CCE_SWR_PULL_SECRET } from '../src/cce';
 import { SecretKeyRef } from '../src/credentials';
 import {
@@ -40,10 +41,9 @@ import {
  * `sha256:463eaf6072688fe96ac64fa623fe73e1dbe25d8ad6c34404a669ad3ce1f104b6` (not pinned here:
  * a mirror re-pushed to SWR need not keep it).
  */
-export const DEFAULT_QDRANT_COLLECTION_IMAGE = 'docker.io/curlimages/curl:8.16.0';
-/** `curl_user`/`curl_group` as Alpine's `adduser -S`/`addgroup -S` number them; any non-root UID works. */
-const CURL_UID = 100;
-const CURL_GID = 101;
+export const DEFAULT_QDRANT_COLLECTION_IMAGE = CURL_IMAGE;
+const CURL_UID = CURL_USER.uid;
+const CURL_GID = CURL_USER.gid;
 
 /** Exit code of the Job's script when the collection exists with other vectors: the Job fails at once. */
 const MISMATCH_EXIT_CODE = 2;

@@ -75,3 +75,21 @@ function templateSpec(pod: kplus.AbstractPod): string {
   if (pod instanceof kplus.CronJob) return '/spec/jobTemplate/spec/template/spec';
   return '/spec/template/spec';
 }
+
+/**
+ * curl's official image, for the Jobs that call HTTP APIs (the Qdrant collection, Qdrant backups,
+ * the Neo4j Community backup's Kubernetes API calls, the smoke test): Alpine with busybox `sh`,
+ * `sed`, `tr`, `cut`, `nc`, `timeout` and curl (curl/curl-container `create_base_image.sh`), run
+ * as `curl_user` (`create_appliance_image.sh`: `USER curl_user`). No jq. One pin for all of them.
+ * @internal
+ */
+export const CURL_IMAGE = 'docker.io/curlimages/curl:8.16.0';
+
+/** `curl_user`/`curl_group` of {@link CURL_IMAGE}, as Alpine's `adduser -S`/`addgroup -S` number them. @internal */
+export const CURL_USER = { uid: 100, gid: 101 } as const;
+
+/**
+ * rclone's official image, for copies to and from OBS (backups, model weights; provider `HuaweiOBS`).
+ * @internal
+ */
+export const RCLONE_IMAGE = 'docker.io/rclone/rclone:1.68.2';
