@@ -99,6 +99,17 @@ describe('synthEnvironments', () => {
   });
 });
 
+/** The entry point, fed an invalid environment ('huge') through a tiny wrapper module. */
+const brokenApp = (): string => {
+  const wrapper = path.join(tempDir(), 'bad-app.ts');
+  fs.writeFileSync(wrapper, [
+    `const environments = require(${JSON.stringify(path.join(ROOT, 'app', 'environments'))});`,
+    "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
+    `require(${JSON.stringify(path.join(ROOT, 'app', 'main'))});`,
+  ].join('\n'));
+  return wrapper;
+};
+
 describe('the app entry point (npm run synth)', () => {
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
@@ -115,12 +126,7 @@ describe('the app entry point (npm run synth)', () => {
     synthEnvironments(ENVIRONMENTS, outdir);
     const before = snapshotTree(outdir);
     // The same entry point, fed a broken environment list through a tiny wrapper module.
-    const wrapper = path.join(tempDir(), 'bad-app.ts');
-    fs.writeFileSync(wrapper, [
-      `const environments = require(${JSON.stringify(path.join(ROOT, 'app', 'environments'))});`,
-      "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
-      `require(${JSON.stringify(path.join(ROOT, 'app', 'main'))});`,
-    ].join('\n'));
+    const wrapper = brokenApp();
     const run = spawnSync(tsx, [wrapper], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`synth failed; ${outdir}/ was left unchanged.`);
@@ -151,12 +157,7 @@ describe('npx cdk8s synth (cdk8s-cli runs the same app after deleting its output
   });
 
   test('on a failure says that cdk8s synth deleted the output folder, and how to get it back', () => {
-    const wrapper = path.join(tempDir(), 'bad-app.ts');
-    fs.writeFileSync(wrapper, [
-      `const environments = require(${JSON.stringify(path.join(ROOT, 'app', 'environments'))});`,
-      "environments.ENVIRONMENTS.push({ name: 'huge', size: 'huge' });",
-      `require(${JSON.stringify(path.join(ROOT, 'app', 'main'))});`,
-    ].join('\n'));
+    const wrapper = brokenApp();
     const { dir, out } = project(wrapper);
     const run = synth(dir);
     expect(run.status).not.toBe(0);
