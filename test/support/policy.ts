@@ -105,3 +105,17 @@ export function policyViolations(objects: readonly Obj[]): string[] {
   }
   return out;
 }
+
+/**
+ * No credential in any ConfigMap (dist/ is committed): no key names one, no value holds one.
+ * Scripts may name the variables a Secret fills (`$NEO4J_PASSWORD`), never assign one a value.
+ */
+export function expectNoCredentialsInConfigMaps(objects: readonly Obj[]): void {
+  for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+    for (const [key, value] of Object.entries<string>(cm.data ?? {})) {
+      expect(key).not.toMatch(/PASSWORD|SECRET|ACCESS_?KEY/i);
+      if (key.endsWith('.sh')) expect(value).not.toMatch(/(PASSWORD|SECRET|ACCESS_?KEY(_?ID)?)\s*[=:]\s*['"]?[A-Za-z0-9+/]{4,}/i);
+      else expect(value).not.toMatch(/PASSWORD|SECRET|ACCESS_?KEY/i);
+    }
+  }
+}
